@@ -1,0 +1,50 @@
+# rollcall: the two commands a fresh Debian 12 machine needs are `make run` and `make test`; every
+# other target is a step of those, or a tool for developers.
+SHELL := bash
+SWIFT ?= swift
+BIN := .build/release/rollcall
+FIXTURES ?= $(CURDIR)/../shared/fixtures
+export ROLLCALL_MODELS ?= $(CURDIR)/Models
+export ROLLCALL_FIXTURES ?= $(FIXTURES)
+
+.PHONY: run test deps models build lint bench compare install clean
+
+## run: set up everything, then encode the fixture faces and summarise who is who
+run: models build
+	@echo "rollcall encode on $(FIXTURES)/faces:"
+	@$(BIN) encode $(FIXTURES)/faces/* | python3 tools/summarize-encodings.py
+
+## test: set up everything, lint, then run the whole test suite
+test: models lint
+	$(SWIFT) test --disable-xctest
+
+## deps: the Debian packages (idempotent)
+deps:
+	@tools/install-deps.sh
+
+## models: the dlib models, fetched and verified into Models/ (idempotent)
+models: deps
+	@Models/fetch-models.sh
+
+build: deps
+	$(SWIFT) build -c release --product rollcall
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+## bench: speed of the vision core on this machine (see README, Performance)
+bench: models build
+	$(BIN) bench vision --runs 100
+
+## compare: our results against the reference implementation on the fixtures and on derived images
+compare: models build
+	tools/reference/compare-all.sh $(BIN)
+
+## install: the binary into $(PREFIX)/bin and the models into /usr/share/rollcall/models
+PREFIX ?= /usr/local
+install: models build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rollcall
+	Models/fetch-models.sh --dest $(DESTDIR)/usr/share/rollcall/models
+
+clean:
+	rm -rf .build

@@ -1,0 +1,206 @@
+// Face detection, landmarks and descriptors through dlib, following the steps of dlib's Python
+// binding (which face_recognition calls) so that results equal the reference's.
+#include <dlfcn.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <dlib/image_processing.h>
+#include <dlib/image_processing/frontal_face_detector.h>
+#include <dlib/image_transforms.h>
+
+#include "CVision.h"
+#include "Guard.hpp"
+#include "RGBView.hpp"
+#include "ResNet.hpp"
+
+using cvision::failure;
+using cvision::guarded;
+using cvision::require;
+
+struct cvision_models {
+    dlib::shape_predictor predictor;
+    // The prototype engines copy: a network's forward pass writes into its own layers' tensors, so
+    // each engine needs its own copy, but the file is read only once.
+    cvision::resnet::network network;
+};
+
+struct cvision_engine {
+    const cvision_models *models;
+    dlib::frontal_face_detector detector;
+    cvision::resnet::network network;
+    std::vector<dlib::rect_detection> raw;
+    std::vector<cvision_detection> detections;
+};
+
+namespace {
+
+/// The most pyramid-up steps accepted: each one quadruples the pixels the detector scans.
+constexpr int32_t max_upsample = 4;
+
+/// Padding around the face in a chip, as dlib's face recognition example and binding use.
+constexpr double chip_padding = 0.25;
+
+/// Batch size of the descriptor network, as dlib's Python binding uses.
+constexpr size_t network_batch = 16;
+
+template <typename Model> void load_model(const char *path, const char *what, Model &model) {
+    require(path != nullptr, "no model path");
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe) {
+        throw failure(CVISION_ERR_MODEL,
+                      std::string("cannot open ") + what + " " + path + ": " + std::strerror(errno));
+    }
+    probe.close();
+    try {
+        dlib::deserialize(path) >> model;
+    } catch (const std::exception &e) {
+        throw failure(CVISION_ERR_MODEL, std::string(path) + " is not a valid " + what + ": " + e.what());
+    }
+}
+
+dlib::rectangle to_dlib(const cvision_rect &r) { return dlib::rectangle(r.left, r.top, r.right, r.bottom); }
+
+cvision_rect from_dlib(const dlib::rectangle &r) { return cvision_rect{r.left(), r.top(), r.right(), r.bottom()}; }
+
+} // namespace
+
+extern "C" cvision_status cvision_models_load(const char *shape_predictor_path, const char *recognition_model_path,
+                                              cvision_models **out, cvision_error *error) {
+    return guarded(error, [&] {
+        require(out != nullptr, "no output handle");
+        *out = nullptr;
+        auto models = std::make_unique<cvision_models>();
+        load_model(shape_predictor_path, "shape predictor", models->predictor);
+        if (models->predictor.num_parts() != CVISION_LANDMARK_COUNT) {
+            throw failure(CVISION_ERR_MODEL, std::string(shape_predictor_path) + " predicts " +
+                                                 std::to_string(models->predictor.num_parts()) +
+                                                 " landmarks; the 5-point model is needed");
+        }
+        load_model(recognition_model_path, "face recognition network", models->network);
+        *out = models.release();
+    });
+}
+
+extern "C" void cvision_models_free(cvision_models *models) { delete models; }
+
+extern "C" cvision_status cvision_engine_create(const cvision_models *models, cvision_engine **out,
+                                                cvision_error *error) {
+    return guarded(error, [&] {
+        require(out != nullptr, "no output handle");
+        *out = nullptr;
+        require(models != nullptr, "no models");
+        auto engine = std::make_unique<cvision_engine>();
+        engine->models = models;
+        engine->detector = dlib::get_frontal_face_detector();
+        engine->network = models->network;
+        *out = engine.release();
+    });
+}
+
+extern "C" void cvision_engine_free(cvision_engine *engine) { delete engine; }
+
+extern "C" cvision_status cvision_detect(cvision_engine *engine, const cvision_image_view *image, int32_t upsample,
+                                         const cvision_detection **detections, size_t *count, cvision_error *error) {
+    return guarded(error, [&] {
+        require(engine != nullptr && detections != nullptr && count != nullptr, "null argument");
+        *detections = nullptr;
+        *count = 0;
+        require(upsample >= 0 && upsample <= max_upsample, "upsample must be between 0 and 4");
+        const auto view = cvision::make_view(image);
+        engine->raw.clear();
+        if (upsample == 0) {
+            engine->detector(view, engine->raw, 0.0);
+        } else {
+            // Enlarge, detect, then map the boxes back down with the same pyramid, as dlib's
+            // Python binding does; this rounding is what makes boxes equal the reference's.
+            dlib::pyramid_down<2> pyramid;
+            dlib::array2d<dlib::rgb_pixel> enlarged;
+            dlib::pyramid_up(view, enlarged, pyramid);
+            for (int32_t step = 1; step < upsample; ++step) {
+                dlib::pyramid_up(enlarged);
+            }
+            engine->detector(enlarged, engine->raw, 0.0);
+            for (auto &d : engine->raw) {
+                d.rect = pyramid.rect_down(d.rect, static_cast<unsigned int>(upsample));
+            }
+        }
+        engine->detections.clear();
+        for (const auto &d : engine->raw) {
+            engine->detections.push_back(cvision_detection{from_dlib(d.rect), d.detection_confidence});
+        }
+        *detections = engine->detections.data();
+        *count = engine->detections.size();
+    });
+}
+
+extern "C" cvision_status cvision_predict_landmarks(cvision_engine *engine, const cvision_image_view *image,
+                                            const cvision_rect *boxes, size_t count, cvision_landmarks *out,
+                                            cvision_error *error) {
+    return guarded(error, [&] {
+        require(engine != nullptr, "no engine");
+        require(count == 0 || (boxes != nullptr && out != nullptr), "null argument");
+        const auto view = cvision::make_view(image);
+        for (size_t i = 0; i < count; ++i) {
+            const auto shape = engine->models->predictor(view, to_dlib(boxes[i]));
+            out[i].box = boxes[i];
+            for (unsigned long p = 0; p < CVISION_LANDMARK_COUNT; ++p) {
+                out[i].points[p] = cvision_point{shape.part(p).x(), shape.part(p).y()};
+            }
+        }
+    });
+}
+
+extern "C" cvision_status cvision_encode(cvision_engine *engine, const cvision_image_view *image,
+                                         const cvision_landmarks *faces, size_t count, float *out,
+                                         cvision_error *error) {
+    return guarded(error, [&] {
+        require(engine != nullptr, "no engine");
+        require(count == 0 || (faces != nullptr && out != nullptr), "null argument");
+        if (count == 0) {
+            return;
+        }
+        const auto view = cvision::make_view(image);
+        std::vector<dlib::chip_details> details;
+        details.reserve(count);
+        for (size_t i = 0; i < count; ++i) {
+            std::vector<dlib::point> parts;
+            for (const auto &p : faces[i].points) {
+                parts.emplace_back(p.x, p.y);
+            }
+            const dlib::full_object_detection shape(to_dlib(faces[i].box), parts);
+            details.push_back(dlib::get_face_chip_details(shape, cvision::resnet::chip_size, chip_padding));
+        }
+        dlib::array<dlib::matrix<dlib::rgb_pixel>> chips;
+        dlib::extract_image_chips(view, details, chips);
+        const auto descriptors = engine->network(chips, network_batch);
+        for (size_t i = 0; i < count; ++i) {
+            require(descriptors[i].size() == CVISION_DESCRIPTOR_LENGTH, "network gave a descriptor of the wrong size");
+            std::memcpy(out + i * CVISION_DESCRIPTOR_LENGTH, &descriptors[i](0),
+                        CVISION_DESCRIPTOR_LENGTH * sizeof(float));
+        }
+    });
+}
+
+extern "C" const char *cvision_blas_description(void) {
+    // OpenBLAS names itself; Netlib's reference BLAS has no such symbol. Looked up at run time
+    // because which libblas.so.3 is loaded is chosen by Debian's alternatives, not at build time.
+    using config_function = const char *(*)();
+    if (auto config = reinterpret_cast<config_function>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+        static thread_local std::string description;
+        description = std::string("OpenBLAS ") + config();
+        return description.c_str();
+    }
+    return "reference";
+}
+
+extern "C" int cvision_built_with_avx(void) {
+#ifdef __AVX__
+    return 1;
+#else
+    return 0;
+#endif
+}

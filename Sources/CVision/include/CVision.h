@@ -1,0 +1,140 @@
+// The vision core's C interface: dlib (face detection, landmarks, descriptors) and OpenCV (image
+// decoding, resizing) behind opaque handles. No C++ type and no C++ exception crosses this header:
+// every entry point returns a status and, on failure, fills a `cvision_error` with a message.
+#ifndef CVISION_H
+#define CVISION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Result of every fallible entry point.
+typedef enum cvision_status {
+    CVISION_OK = 0,
+    /// A file could not be opened or read.
+    CVISION_ERR_IO = 1,
+    /// The bytes are not an image OpenCV can decode.
+    CVISION_ERR_DECODE = 2,
+    /// A model file is missing, truncated or of the wrong kind.
+    CVISION_ERR_MODEL = 3,
+    /// A caller passed an invalid argument (null pointer, empty image, bad size).
+    CVISION_ERR_ARGUMENT = 4,
+    /// Memory could not be allocated.
+    CVISION_ERR_NO_MEMORY = 5,
+    /// Any other failure inside dlib or OpenCV.
+    CVISION_ERR_INTERNAL = 6,
+} cvision_status;
+
+/// What went wrong, for a human.
+typedef struct cvision_error {
+    char message[512];
+} cvision_error;
+
+/// A read-only view of 8-bit interleaved RGB pixels owned by the caller.
+typedef struct cvision_image_view {
+    const uint8_t *pixels;
+    int32_t width;
+    int32_t height;
+    /// Bytes from the start of one row to the start of the next (at least 3 * width).
+    int32_t stride;
+} cvision_image_view;
+
+/// 8-bit interleaved RGB pixels allocated by the core; release with `cvision_image_free`.
+typedef struct cvision_image {
+    uint8_t *pixels;
+    int32_t width;
+    int32_t height;
+} cvision_image;
+
+/// dlib's rectangle: right and bottom inclusive, coordinates may lie outside the image.
+typedef struct cvision_rect {
+    int64_t left;
+    int64_t top;
+    int64_t right;
+    int64_t bottom;
+} cvision_rect;
+
+/// A detected face: its box and the detector's score.
+typedef struct cvision_detection {
+    cvision_rect box;
+    double score;
+} cvision_detection;
+
+typedef struct cvision_point {
+    int64_t x;
+    int64_t y;
+} cvision_point;
+
+/// Number of points of the 5-point landmark model.
+#define CVISION_LANDMARK_COUNT 5
+/// Length of a face descriptor.
+#define CVISION_DESCRIPTOR_LENGTH 128
+
+/// The 5 landmarks of one face, in dlib's part order, and the box they were predicted in.
+typedef struct cvision_landmarks {
+    cvision_rect box;
+    cvision_point points[CVISION_LANDMARK_COUNT];
+} cvision_landmarks;
+
+/// Models loaded once and shared, read-only, by any number of engines on any threads.
+typedef struct cvision_models cvision_models;
+
+/// Per-thread working state: a face detector and a descriptor network of its own. One engine must
+/// be used by one thread at a time; make one engine per worker thread.
+typedef struct cvision_engine cvision_engine;
+
+/// Decodes a JPEG or PNG (or anything else OpenCV reads) to 8-bit RGB: alpha is dropped, grey is
+/// expanded, 16-bit samples are scaled to 8 bits, and EXIF orientation is ignored (as the reference
+/// decoder does).
+cvision_status cvision_image_decode(const uint8_t *data, size_t size, cvision_image *out, cvision_error *error);
+
+/// Resizes an RGB view into a new image (area averaging when shrinking, bilinear when enlarging).
+cvision_status cvision_image_resize(const cvision_image_view *image, int32_t width, int32_t height,
+                                    cvision_image *out, cvision_error *error);
+
+/// Releases the pixels of an image made by the core. Safe on a zeroed image.
+void cvision_image_free(cvision_image *image);
+
+/// Loads the 5-point shape predictor and the ResNet v1 descriptor network from dlib's files.
+cvision_status cvision_models_load(const char *shape_predictor_path, const char *recognition_model_path,
+                                   cvision_models **out, cvision_error *error);
+
+/// Releases models. Every engine made from them must have been freed first.
+void cvision_models_free(cvision_models *models);
+
+/// Makes an engine that uses `models`, which must outlive it.
+cvision_status cvision_engine_create(const cvision_models *models, cvision_engine **out, cvision_error *error);
+
+void cvision_engine_free(cvision_engine *engine);
+
+/// Runs dlib's HOG frontal face detector after `upsample` pyramid-up steps and maps boxes back to
+/// the image's coordinates, as dlib's Python binding does. The detections, best first, stay valid
+/// until the next call on the same engine.
+cvision_status cvision_detect(cvision_engine *engine, const cvision_image_view *image, int32_t upsample,
+                              const cvision_detection **detections, size_t *count, cvision_error *error);
+
+/// Predicts the 5 landmarks of each box.
+cvision_status cvision_predict_landmarks(cvision_engine *engine, const cvision_image_view *image,
+                                 const cvision_rect *boxes, size_t count, cvision_landmarks *out,
+                                 cvision_error *error);
+
+/// Extracts a 150 px chip (padding 0.25) per face and computes the descriptors in one batch.
+/// `out` receives `count * CVISION_DESCRIPTOR_LENGTH` floats.
+cvision_status cvision_encode(cvision_engine *engine, const cvision_image_view *image,
+                              const cvision_landmarks *faces, size_t count, float *out, cvision_error *error);
+
+/// The BLAS library the process uses for the descriptor network (e.g. "OpenBLAS 0.3.21 ..."), or
+/// "reference" when it is Netlib's reference BLAS, which makes descriptors about ten times slower.
+const char *cvision_blas_description(void);
+
+/// 1 when the core was compiled with AVX instructions, which the CPU must then support.
+int cvision_built_with_avx(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import Vision
+
+/// `rollcall bench`: measurements of the parts whose speed the door depends on.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the speed of rollcall's hot paths.",
+        subcommands: [VisionBench.self]
+    )
+}
+
+/// `rollcall bench vision`: detection, landmarks and encoding on a 640x480 camera-sized frame.
+struct VisionBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vision",
+        abstract: "Median milliseconds of face detection, landmarks and encoding on a 640x480 frame.",
+        discussion: """
+            The image is cropped to 4:3 around its centre and scaled to 640x480, as a door camera \
+            delivers frames. It must show a face. Detection runs at upsample 0; "encode" is one face's \
+            landmarks, chip and descriptor; "batch of 8" is the descriptor of 8 faces computed together, \
+            per face. Runs on one vision thread; BLAS may use every core.
+            """
+    )
+
+    @Argument(
+        help: ArgumentHelp(
+            "An image with a face (default: faces/obama-480p.jpg in $ROLLCALL_FIXTURES or ../shared/fixtures).",
+            valueName: "image"))
+    var image: String?
+
+    @Option(help: "Timed runs of each step (after 3 warm-up runs).")
+    var runs = 30
+
+    @Flag(help: "Print one JSON object with the keys detect_ms, landmarks_ms, encode_ms, batch8_per_face_ms.")
+    var json = false
+
+    @OptionGroup var models: ModelOptions
+
+    func validate() throws {
+        guard runs > 0 else { throw ValidationError("--runs must be at least 1") }
+    }
+
+    func run() async throws {
+        let path = try image ?? defaultImage()
+        let frame: RGBImage
+        do {
+            frame = try RGBImage(contentsOfFile: path).cameraFrame(width: 640, height: 480)
+        } catch {
+            printError(error.description)
+            throw ExitCode.failure
+        }
+        let workers = try VisionWorkers(models: try models.load(), count: 1)
+        let runs = self.runs
+        let result = try await workers.run { engine in
+            try VisionBenchResult.measure(engine: engine, frame: frame, runs: runs)
+        }
+        var report = result
+        report.image = path
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            printLine(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            printLine(report.table)
+        }
+    }
+
+    private func defaultImage() throws -> String {
+        let fixtures = ProcessInfo.processInfo.environment["ROLLCALL_FIXTURES"] ?? "../shared/fixtures"
+        let path = fixtures + "/faces/obama-480p.jpg"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("no image given and \(path) does not exist: name an image with a face")
+        }
+        return path
+    }
+}
+
+/// What `rollcall bench vision` measured, in milliseconds (medians).
+struct VisionBenchResult: Encodable, Sendable {
+    var image = ""
+    var width: Int
+    var height: Int
+    var runs: Int
+    var blas: String
+    var detect_ms: Double
+    var landmarks_ms: Double
+    var encode_ms: Double
+    var batch8_per_face_ms: Double
+
+    static func measure(engine: FaceEngine, frame: RGBImage, runs: Int) throws -> VisionBenchResult {
+        guard let face = try engine.detect(in: frame, upsample: 0).first ?? engine.detect(in: frame, upsample: 1).first
+        else {
+            throw VisionError(
+                .argument, "no face found in the 640x480 frame: use an image with a face of at least 80 px")
+        }
+        let detect = try median(runs) { _ = try engine.detect(in: frame, upsample: 0) }
+        let landmarks = try median(runs) { _ = try engine.landmarks(in: frame, boxes: [face.box]) }
+        let encode = try median(runs) {
+            let shape = try engine.landmarks(in: frame, boxes: [face.box])
+            _ = try engine.encode(in: frame, faces: shape)
+        }
+        let shapes = try engine.landmarks(in: frame, boxes: Array(repeating: face.box, count: 8))
+        let batch = try median(runs) { _ = try engine.encode(in: frame, faces: shapes) }
+        return VisionBenchResult(
+            width: frame.width, height: frame.height, runs: runs, blas: FaceModels.blasDescription,
+            detect_ms: detect, landmarks_ms: landmarks, encode_ms: encode, batch8_per_face_ms: batch / 8)
+    }
+
+    /// Median wall-clock milliseconds of `runs` calls, after 3 untimed warm-up calls.
+    static func median(_ runs: Int, _ body: () throws -> Void) throws -> Double {
+        for _ in 0..<3 { try body() }
+        let clock = ContinuousClock()
+        var samples: [Double] = []
+        for _ in 0..<runs {
+            let elapsed = try clock.measure(body)
+            samples.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+        }
+        samples.sort()
+        let middle = samples.count / 2
+        let value = samples.count % 2 == 1 ? samples[middle] : (samples[middle - 1] + samples[middle]) / 2
+        return (value * 1000).rounded() / 1000
+    }
+
+    var table: String {
+        func row(_ name: String, _ value: Double) -> String {
+            name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", value)
+        }
+        return [
+            "vision benchmark: \(image) as a \(width)x\(height) frame, median of \(runs) runs, BLAS: \(blas)",
+            row("detect (upsample 0)", detect_ms),
+            row("landmarks (1 face)", landmarks_ms),
+            row("encode (1 face)", encode_ms),
+            row("encode, batch of 8, per face", batch8_per_face_ms),
+        ].joined(separator: "\n")
+    }
+}
+
+extension RGBImage {
+    /// Crops to the aspect ratio of `width`x`height` around the centre, then scales to that size.
+    func cameraFrame(width targetWidth: Int, height targetHeight: Int) throws(VisionError) -> RGBImage {
+        var cropWidth = width
+        var cropHeight = height
+        if width * targetHeight > height * targetWidth {
+            cropWidth = height * targetWidth / targetHeight
+        } else {
+            cropHeight = width * targetHeight / targetWidth
+        }
+        return try cropped(
+            x: (width - cropWidth) / 2, y: (height - cropHeight) / 2, width: cropWidth, height: cropHeight
+        )
+        .resized(width: targetWidth, height: targetHeight)
+    }
+}

@@ -1,0 +1,13 @@
+public import ArgumentParser
+
+/// `rollcall`: the check-in daemon and the technician's tools.
+public struct RollcallCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "rollcall",
+        abstract:
+            "Classroom door check-in: face recognition and volunteer badges, queued and synced to the school's server.",
+        subcommands: [EncodeCommand.self, BenchCommand.self]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Vision
+
+/// Where the face models come from; shared by every command that runs the vision core.
+struct ModelOptions: ParsableArguments {
+    @Option(
+        name: .customLong("models"),
+        help: ArgumentHelp(
+            "Folder holding the dlib model files.",
+            discussion:
+                "Without it: $ROLLCALL_MODELS, then models/ next to the executable, then /usr/share/rollcall/models.",
+            valueName: "dir"))
+    var directory: String?
+
+    /// Loads the models, or stops the command with a one-line error naming the file and the fix.
+    func load() throws -> FaceModels {
+        do {
+            return try FaceModels(locator: ModelLocator(explicitDirectory: directory))
+        } catch {
+            printError(error.description)
+            throw ExitCode(EX_CONFIG_UNAVAILABLE)
+        }
+    }
+}
+
+/// Exit status for missing or unusable models or installation files (sysexits' EX_UNAVAILABLE).
+let EX_CONFIG_UNAVAILABLE: Int32 = 69
+
+/// Writes one line to standard error, prefixed with the program's name.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("rollcall: \(message)\n".utf8))
+}
+
+/// Writes one line to standard output at once, so a reader sees results as they come.
+func printLine(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// A string as a JSON string literal, escaped.
+func jsonString(_ value: String) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+}

@@ -1,0 +1,116 @@
+import Foundation
+import TestSupport
+import Testing
+import Vision
+
+/// Runs the built `rollcall` executable, which sits beside the test bundle.
+func runRollcall(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+    status: Int32, out: String, err: String
+) {
+    let process = Process()
+    let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    process.executableURL = folder.appendingPathComponent("rollcall")
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["ROLLCALL_MODELS"] = TestResources.models.path
+    env["ROLLCALL_FIXTURES"] = TestResources.fixtures.path
+    env.merge(environment) { $1 }
+    process.environment = env
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (
+        process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self)
+    )
+}
+
+@Suite(
+    .enabled(
+        if: TestResources.fixturesEnabled && TestResources.modelsEnabled, "needs ../shared/fixtures and the models"))
+struct EncodeCommandTests {
+    @Test("one JSON line per readable image in argument order; one error line per bad file; exit 1")
+    func mixedInputs() throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = folder.appendingPathComponent("roster.txt")
+        try Data("not an image".utf8).write(to: text)
+        let missing = folder.appendingPathComponent("gone.jpg").path
+        let two = TestResources.faces.appendingPathComponent("two_people.jpg").path
+        let obama = TestResources.faces.appendingPathComponent("obama.jpg").path
+        let result = try runRollcall(["encode", two, missing, text.path, obama])
+        #expect(result.status == 1)
+        let lines = result.out.split(separator: "\n")
+        try #require(lines.count == 2)
+        // Keys in the documented order.
+        #expect(lines[0].hasPrefix(#"{"image":"\#(two)","width":"#))
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        let faces = try #require(first?["faces"] as? [[String: Any]])
+        #expect(faces.count == 2)
+        for face in faces {
+            #expect((face["box"] as? [Int])?.count == 4)
+            #expect((face["landmarks"] as? [[Int]])?.count == 5)
+            #expect((face["encoding"] as? [Double])?.count == 128)
+        }
+        let second = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any]
+        #expect(second?["image"] as? String == obama)
+        #expect(second?["width"] as? Int == 910 && second?["height"] as? Int == 1137)
+        let errors = result.err.split(separator: "\n")
+        #expect(errors.count == 2)
+        #expect(errors.contains { $0.contains(missing) && $0.contains("no such file") })
+        #expect(errors.contains { $0.contains(text.path) && $0.contains("not an image") })
+    }
+
+    @Test("all images good: exit 0; upsample 0 misses a 45 px face that upsample 1 finds")
+    func upsampleOption() throws {
+        // The detector's window is 80 px; one pyramid-up step halves the smallest face it finds.
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let image = try RGBImage(contentsOfFile: TestResources.faces.appendingPathComponent("obama_small.jpg").path)
+            .resized(width: 100, height: 75)
+        let small = folder.appendingPathComponent("tiny.png").path
+        try PNGWriter.png(width: 100, height: 75, bitDepth: 8, color: .rgb, samples: image.pixels).write(
+            to: URL(fileURLWithPath: small))
+        let zero = try runRollcall(["encode", "--upsample", "0", small])
+        let one = try runRollcall(["encode", "--upsample", "1", small])
+        #expect(zero.status == 0 && one.status == 0)
+        #expect(zero.out.contains(#""faces":[]"#))
+        #expect(!one.out.contains(#""faces":[]"#))
+    }
+
+    @Test("a bad --upsample is a usage error")
+    func badUpsample() throws {
+        let result = try runRollcall(["encode", "--upsample", "9", "x.jpg"])
+        #expect(result.status == 64)
+        #expect(result.err.contains("--upsample"))
+    }
+
+    @Test("missing models: exit 69 and a message naming the files and the fix")
+    func missingModels() throws {
+        let empty = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let result = try runRollcall([
+            "encode", "--models", empty.path, TestResources.faces.appendingPathComponent("obama.jpg").path,
+        ])
+        #expect(result.status == 69)
+        #expect(result.out.isEmpty)
+        #expect(result.err.contains("dlib_face_recognition_resnet_model_v1.dat"))
+        #expect(result.err.contains("make models"))
+    }
+
+    @Test("bench vision --json prints the four figures")
+    func benchJSON() throws {
+        let result = try runRollcall(["bench", "vision", "--json", "--runs", "1"])
+        #expect(result.status == 0, "\(result.err)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any]
+        for key in ["detect_ms", "landmarks_ms", "encode_ms", "batch8_per_face_ms"] {
+            let value = try #require(object?[key] as? Double, "\(key)")
+            #expect(value > 0)
+        }
+    }
+}
