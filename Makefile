@@ -32,19 +32,22 @@ build: deps
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
-## bench: speed of the vision core on this machine (see README, Performance)
+## bench: speed of the vision core and of frame conversion on this machine (see README, Performance)
 bench: models build
 	$(BIN) bench vision --runs 100
+	$(BIN) bench capture
 
 ## compare: our results against the reference implementation on the fixtures and on derived images
 compare: models build
 	tools/reference/compare-all.sh $(BIN)
 
-## install: the binary into $(PREFIX)/bin and the models into /usr/share/rollcall/models
+## install: the binary into $(PREFIX)/bin, the models into /usr/share/rollcall/models, the udev rule
 PREFIX ?= /usr/local
 install: models build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rollcall
 	Models/fetch-models.sh --dest $(DESTDIR)/usr/share/rollcall/models
+	install -D -m 0644 udev/99-rollcall-camera.rules $(DESTDIR)/etc/udev/rules.d/99-rollcall-camera.rules
+	-[ -z "$(DESTDIR)" ] && udevadm control --reload && udevadm trigger --subsystem-match=video4linux
 
 clean:
 	rm -rf .build

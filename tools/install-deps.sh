@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
     libdlib-dev          # face detector, landmarks, descriptor network
     libopencv-dev        # image decoding and resizing
-    libzbar-dev          # QR codes
+    libzbar-dev          # reading QR codes
+    libqrencode-dev      # drawing QR codes (badges, test frames)
     libv4l-dev           # camera capture
     libsqlite3-dev       # the local event queue
     pkg-config

@@ -2,6 +2,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -70,6 +71,51 @@ extern "C" cvision_status cvision_image_resize(const cvision_image_view *image, 
         cv::resize(source, resized, cv::Size(width, height), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
         export_rgb(resized, -1, out);
     });
+}
+
+extern "C" cvision_status cvision_image_encode_png(const cvision_image_view *image, cvision_bytes *out,
+                                                   cvision_error *error) {
+    return guarded(error, [&] {
+        require(out != nullptr, "no output");
+        *out = cvision_bytes{};
+        require(image != nullptr && image->pixels != nullptr, "image has no pixels");
+        require(image->width > 0 && image->height > 0, "empty image size");
+        require(image->stride >= 3 * image->width, "image stride is shorter than a row");
+        const cv::Mat rgb(image->height, image->width, CV_8UC3, const_cast<uint8_t *>(image->pixels),
+                          static_cast<size_t>(image->stride));
+        cv::Mat bgr;
+        cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+        std::vector<uint8_t> encoded;
+        if (!cv::imencode(".png", bgr, encoded)) {
+            throw failure(CVISION_ERR_INTERNAL, "PNG encoding failed");
+        }
+        auto *data = static_cast<uint8_t *>(std::malloc(encoded.size()));
+        if (data == nullptr) {
+            throw std::bad_alloc();
+        }
+        std::memcpy(data, encoded.data(), encoded.size());
+        out->data = data;
+        out->size = encoded.size();
+    });
+}
+
+extern "C" cvision_status cvision_yuyv_to_rgb(const uint8_t *yuyv, int32_t width, int32_t height, int32_t stride,
+                                              uint8_t *rgb_out, cvision_error *error) {
+    return guarded(error, [&] {
+        require(yuyv != nullptr && rgb_out != nullptr, "null argument");
+        require(width > 0 && height > 0 && width % 2 == 0, "a YUYV frame has a positive size and an even width");
+        require(stride >= 2 * width, "frame stride is shorter than a row");
+        const cv::Mat source(height, width, CV_8UC2, const_cast<uint8_t *>(yuyv), static_cast<size_t>(stride));
+        cv::Mat target(height, width, CV_8UC3, rgb_out);
+        cv::cvtColor(source, target, cv::COLOR_YUV2RGB_YUYV);
+    });
+}
+
+extern "C" void cvision_bytes_free(cvision_bytes *bytes) {
+    if (bytes != nullptr) {
+        std::free(bytes->data);
+        *bytes = cvision_bytes{};
+    }
 }
 
 extern "C" void cvision_image_free(cvision_image *image) {

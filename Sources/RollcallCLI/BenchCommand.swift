@@ -1,4 +1,5 @@
 import ArgumentParser
+import Capture
 import Foundation
 import Vision
 
@@ -7,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of rollcall's hot paths.",
-        subcommands: [VisionBench.self]
+        subcommands: [VisionBench.self, CaptureBench.self]
     )
 }
 
@@ -151,5 +152,51 @@ extension RGBImage {
             x: (width - cropWidth) / 2, y: (height - cropHeight) / 2, width: cropWidth, height: cropHeight
         )
         .resized(width: targetWidth, height: targetHeight)
+    }
+}
+
+/// `rollcall bench capture`: the per-frame conversions of camera frames.
+struct CaptureBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Median milliseconds of converting a 640x480 YUYV frame to grey and to RGB.",
+        discussion: """
+            Grey (the luma plane) feeds QR decoding and detection; RGB feeds face encoding. Each is one \
+            pass over the frame. The frame is synthetic; the cost does not depend on its content.
+            """
+    )
+
+    @Option(help: "Timed runs of each conversion (after 3 warm-up runs).")
+    var runs = 200
+
+    @Flag(help: "Print one JSON object with the keys yuyv_to_grey_ms and yuyv_to_rgb_ms.")
+    var json = false
+
+    func validate() throws {
+        guard runs > 0 else { throw ValidationError("--runs must be at least 1") }
+    }
+
+    func run() throws {
+        let (width, height) = (640, 480)
+        var state: UInt32 = 2_463_534_242
+        let data = (0..<(width * height * 2)).map { _ -> UInt8 in
+            state ^= state << 13
+            state ^= state >> 17
+            state ^= state << 5
+            return UInt8(truncatingIfNeeded: state)
+        }
+        let frame = Frame(
+            format: .yuyv, width: width, height: height, bytesPerLine: width * 2, data: data,
+            timestamp: Monotonic.nanoseconds(), sequence: 0)
+        let grey = try VisionBenchResult.median(runs) { _ = try frame.greyImage() }
+        let rgb = try VisionBenchResult.median(runs) { _ = try frame.rgbImage() }
+        if json {
+            printLine(
+                #"{"height":480,"runs":\#(runs),"width":640,"yuyv_to_grey_ms":\#(grey),"yuyv_to_rgb_ms":\#(rgb)}"#)
+        } else {
+            printLine("capture benchmark: a 640x480 YUYV frame, median of \(runs) runs")
+            printLine(String(format: "YUYV -> grey %22.3f ms", grey))
+            printLine(String(format: "YUYV -> RGB %23.3f ms", rgb))
+        }
     }
 }

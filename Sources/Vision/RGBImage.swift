@@ -59,7 +59,7 @@ public struct RGBImage: Sendable, Equatable {
     }
 
     /// Moves pixels made by the core into Swift's memory and releases the core's copy.
-    private init(taking image: inout cvision_image) {
+    init(taking image: inout cvision_image) {
         defer { cvision_image_free(&image) }
         width = Int(image.width)
         height = Int(image.height)
@@ -94,6 +94,43 @@ public struct RGBImage: Sendable, Equatable {
 }
 
 extension RGBImage {
+    /// Converts a YUYV 4:2:2 frame (BT.601 limited range) to RGB in one SIMD pass (OpenCV).
+    /// - Parameters:
+    ///   - yuyv: the frame's bytes, `bytesPerLine` a row.
+    public init(yuyv: [UInt8], width: Int, height: Int, bytesPerLine: Int) throws(VisionError) {
+        guard width > 0, height > 0, bytesPerLine >= width * 2, yuyv.count >= bytesPerLine * (height - 1) + width * 2
+        else {
+            throw VisionError(.argument, "a YUYV frame of \(width)x\(height) cannot hold in \(yuyv.count) bytes")
+        }
+        var failure: VisionError?
+        let pixels = [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, count in
+            do throws(VisionError) {
+                try check { error in
+                    yuyv.withUnsafeBufferPointer {
+                        cvision_yuyv_to_rgb(
+                            $0.baseAddress, Int32(width), Int32(height), Int32(bytesPerLine), out.baseAddress, error)
+                    }
+                }
+                count = width * height * 3
+            } catch {
+                failure = error
+                count = 0
+            }
+        }
+        if let failure { throw failure }
+        try self.init(width: width, height: height, pixels: pixels)
+    }
+
+    /// The image as a PNG file's bytes.
+    public func pngData() throws(VisionError) -> Data {
+        var encoded = cvision_bytes()
+        try withView { (view: UnsafePointer<cvision_image_view>) throws(VisionError) in
+            try check { cvision_image_encode_png(view, &encoded, $0) }
+        }
+        defer { cvision_bytes_free(&encoded) }
+        return Data(bytes: encoded.data, count: encoded.size)
+    }
+
     /// Returns the pixels of a rectangle inside the image.
     public func cropped(x: Int, y: Int, width cropWidth: Int, height cropHeight: Int) throws(VisionError) -> RGBImage {
         guard x >= 0, y >= 0, cropWidth > 0, cropHeight > 0, x + cropWidth <= width, y + cropHeight <= height else {

@@ -111,6 +111,15 @@ struct DecodingTests {
         #expect(image.pixels.count == 626 * 1200 * 3)
     }
 
+    @Test("PNG encoding is lossless: encode, decode, same pixels")
+    func pngRoundTrip() throws {
+        let pixels = (0..<(33 * 17 * 3)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let image = try RGBImage(width: 33, height: 17, pixels: pixels)
+        let png = try image.pngData()
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        #expect(try RGBImage(decoding: png) == image)
+    }
+
     @Test("crop and resize keep the pixels they should")
     func cropAndResize() throws {
         var pixels: [UInt8] = []

@@ -79,6 +79,43 @@ typedef struct cvision_landmarks {
     cvision_point points[CVISION_LANDMARK_COUNT];
 } cvision_landmarks;
 
+/// A video file being read (OpenCV's VideoCapture).
+typedef struct cvision_video cvision_video;
+
+/// What a video file says about itself.
+typedef struct cvision_video_info {
+    int32_t width;
+    int32_t height;
+    /// Frames per second as stored in the file; 0 when unknown.
+    double fps;
+    /// Frame count as stored in the file; 0 when unknown (it is often an estimate).
+    int64_t frame_count;
+} cvision_video_info;
+
+/// Opens a video file.
+cvision_status cvision_video_open(const char *path, cvision_video **out, cvision_video_info *info,
+                                  cvision_error *error);
+
+/// Reads the next frame as RGB into `out` (release with `cvision_image_free`); `*end` is set to 1,
+/// and `out` left empty, after the last frame or at a frame that cannot be decoded.
+cvision_status cvision_video_read(cvision_video *video, cvision_image *out, int *end, cvision_error *error);
+
+void cvision_video_close(cvision_video *video);
+
+/// A video file being written (Motion-JPEG in AVI, which OpenCV writes without FFmpeg).
+typedef struct cvision_video_writer cvision_video_writer;
+
+/// Creates an MJPEG AVI file of frames of `width`x`height` at `fps`.
+cvision_status cvision_video_writer_open(const char *path, double fps, int32_t width, int32_t height,
+                                         cvision_video_writer **out, cvision_error *error);
+
+/// Appends an RGB frame of the writer's size.
+cvision_status cvision_video_writer_write(cvision_video_writer *writer, const cvision_image_view *image,
+                                          cvision_error *error);
+
+/// Finishes the file and releases the writer.
+void cvision_video_writer_close(cvision_video_writer *writer);
+
 /// Models loaded once and shared, read-only, by any number of engines on any threads.
 typedef struct cvision_models cvision_models;
 
@@ -94,6 +131,23 @@ cvision_status cvision_image_decode(const uint8_t *data, size_t size, cvision_im
 /// Resizes an RGB view into a new image (area averaging when shrinking, bilinear when enlarging).
 cvision_status cvision_image_resize(const cvision_image_view *image, int32_t width, int32_t height,
                                     cvision_image *out, cvision_error *error);
+
+/// Bytes made by the core; release with `cvision_bytes_free`.
+typedef struct cvision_bytes {
+    uint8_t *data;
+    size_t size;
+} cvision_bytes;
+
+/// Encodes an RGB view as PNG.
+cvision_status cvision_image_encode_png(const cvision_image_view *image, cvision_bytes *out, cvision_error *error);
+
+/// Releases bytes made by the core. Safe on zeroed bytes.
+void cvision_bytes_free(cvision_bytes *bytes);
+
+/// Converts a YUYV 4:2:2 frame (BT.601 limited range, as webcams send it) to packed RGB in
+/// `rgb_out` (`width * height * 3` bytes, allocated by the caller), with OpenCV's SIMD code.
+cvision_status cvision_yuyv_to_rgb(const uint8_t *yuyv, int32_t width, int32_t height, int32_t stride,
+                                   uint8_t *rgb_out, cvision_error *error);
 
 /// Releases the pixels of an image made by the core. Safe on a zeroed image.
 void cvision_image_free(cvision_image *image);

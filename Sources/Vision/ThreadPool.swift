@@ -2,42 +2,43 @@ import Dispatch
 public import Foundation
 import Synchronization
 
-/// Dedicated threads, each with its own `FaceEngine`, that run blocking vision work for async
-/// callers. dlib's calls block for tens of milliseconds; run on Swift's cooperative pool they would
-/// stall every other task, so they run here and hand their results back through continuations.
-public final class VisionWorkers: Sendable {
-    private let queue = JobQueue()
-    /// How many threads (and engines) there are.
+/// Dedicated threads for blocking C work (dlib, zbar), each with a context of its own that never
+/// leaves it (a `FaceEngine`, a `QRScanner`), serving async callers. Such calls block for
+/// milliseconds to tens of milliseconds; on Swift's cooperative pool they would stall every other
+/// task, so they run here and hand their results back through continuations.
+public final class ThreadPool<Context>: Sendable {
+    private let queue = JobQueue<Context>()
+    /// How many threads (and contexts) there are.
     public let count: Int
 
-    /// Starts `count` threads, each making its own engine over `models`.
-    /// - Throws: the first error an engine gave; no thread is left running then.
-    public init(models: FaceModels, count: Int = ProcessInfo.processInfo.activeProcessorCount) throws(VisionError) {
-        precondition(count > 0, "at least one vision worker")
+    /// Starts `count` threads named `name-N`, each making its own context.
+    /// - Throws: the first error a context gave; no thread is left running then.
+    public init(name: String, count: Int, makeContext: @escaping @Sendable () throws -> Context) throws {
+        precondition(count > 0, "at least one thread")
         self.count = count
-        let started = Mutex<[VisionError]>([])
+        let failures = Mutex<[any Error]>([])
         let ready = DispatchSemaphore(value: 0)
         for index in 0..<count {
             let queue = self.queue
             let thread = Thread {
-                let engine: FaceEngine
-                do throws(VisionError) {
-                    engine = try FaceEngine(models: models)
+                let context: Context
+                do {
+                    context = try makeContext()
                 } catch {
-                    started.withLock { $0.append(error) }
+                    failures.withLock { $0.append(error) }
                     ready.signal()
                     return
                 }
                 ready.signal()
                 while let job = queue.next() {
-                    job(engine)
+                    job(context)
                 }
             }
-            thread.name = "rollcall-vision-\(index)"
+            thread.name = "\(name)-\(index)"
             thread.start()
         }
         for _ in 0..<count { ready.wait() }
-        if let failure = started.withLock({ $0.first }) {
+        if let failure = failures.withLock({ $0.first }) {
             queue.close(wakingUp: count)
             throw failure
         }
@@ -47,22 +48,32 @@ public final class VisionWorkers: Sendable {
         queue.close(wakingUp: count)
     }
 
-    /// Runs `job` on one of the worker threads with that thread's engine and returns its result.
-    public func run<T: Sendable>(_ job: @escaping @Sendable (FaceEngine) throws -> T) async throws -> T {
+    /// Runs `job` on one of the threads with that thread's context and returns its result.
+    public func run<T: Sendable>(_ job: @escaping @Sendable (Context) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let accepted = queue.submit { engine in
-                continuation.resume(with: Result { try job(engine) })
+            let accepted = queue.submit { context in
+                continuation.resume(with: Result { try job(context) })
             }
             if !accepted {
-                continuation.resume(throwing: VisionError(.internal, "the vision workers have stopped"))
+                continuation.resume(throwing: VisionError(.internal, "the worker threads have stopped"))
             }
         }
     }
 }
 
+/// Threads with a `FaceEngine` each, over one set of models.
+public typealias VisionWorkers = ThreadPool<FaceEngine>
+
+extension ThreadPool where Context == FaceEngine {
+    /// Starts `count` vision threads (by default one per core), each making its own engine.
+    public convenience init(models: FaceModels, count: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+        try self.init(name: "rollcall-vision", count: count) { try FaceEngine(models: models) }
+    }
+}
+
 /// A first-in first-out queue of jobs that worker threads block on.
-private final class JobQueue: Sendable {
-    typealias Job = @Sendable (FaceEngine) -> Void
+private final class JobQueue<Context>: Sendable {
+    typealias Job = @Sendable (Context) -> Void
     private struct State {
         var jobs: [Job] = []
         var head = 0
