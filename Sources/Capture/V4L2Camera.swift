@@ -181,9 +181,10 @@ public final class V4L2Camera: FrameSource {
                 path: node)
         }
         var format = try negotiate(device)
+        // The frame interval is set before streaming: drivers such as uvcvideo refuse it after.
+        format.fps = try? device.setFrameRate(configuration.fps)
         configureControls(device)
         try device.startStreaming(bufferCount: configuration.bufferCount)
-        format.fps = try? device.setFrameRate(configuration.fps)
 
         var firstSequence: UInt32?
         var lastSequence: UInt32?

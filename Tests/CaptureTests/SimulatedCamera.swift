@@ -37,6 +37,7 @@ final class SimulatedCamera: V4L2Syscalls, @unchecked Sendable {
         var sequence: UInt32 = 0
         var mapped: Set<UnsafeMutableRawPointer> = []
         var controls: [UInt32: Int32] = [:]
+        var frameRateSet = false
         var requests: [UInt] = []
     }
 
@@ -155,11 +156,14 @@ final class SimulatedCamera: V4L2Syscalls, @unchecked Sendable {
             format.pointee.fmt.pix = pix
             state.format = (pix.pixelformat, width, height)
             state.bufferLength = Int(pix.sizeimage)
+        case CV4L2_VIDIOC_S_PARM where state.streaming:
+            return .failure(.resourceBusy)  // as uvcvideo: the interval is set before streaming
         case CV4L2_VIDIOC_G_PARM, CV4L2_VIDIOC_S_PARM:
             let parameters = argument.assumingMemoryBound(to: v4l2_streamparm.self)
             // A driver that cannot do the rate asked for, and says so in what it hands back.
             parameters.pointee.parm.capture.capability = UInt32(V4L2_CAP_TIMEPERFRAME)
             parameters.pointee.parm.capture.timeperframe = v4l2_fract(numerator: 1, denominator: 15)
+            if request == CV4L2_VIDIOC_S_PARM { state.frameRateSet = true }
         case CV4L2_VIDIOC_S_CTRL:
             let control = argument.assumingMemoryBound(to: v4l2_control.self)
             guard

@@ -50,7 +50,8 @@ struct VividCameraTests {
         """.write(to: work.appendingPathComponent("capture.env"), atomically: true, encoding: .utf8)
 
         let script = TestResources.packageRoot.appendingPathComponent("Tests/RollcallCLITests/vivid/camera-faults.sh")
-        let guest = try run(vividRunner.path, [script.path], environment: ["VP_RUN_OUT": work.path])
+        let guest = try run(
+            vividRunner.path, [script.path], environment: ["VP_RUN_OUT": work.path, "VP_TIMEOUT": "300"])
         let file = { (name: String) in
             (try? String(contentsOf: work.appendingPathComponent(name), encoding: .utf8)) ?? ""
         }
@@ -113,7 +114,8 @@ struct VividCameraTests {
             to: work.appendingPathComponent("udev.env"), atomically: true, encoding: .utf8)
 
         let script = TestResources.packageRoot.appendingPathComponent("Tests/RollcallCLITests/vivid/udev-rule.sh")
-        let guest = try run(vividRunner.path, [script.path], environment: ["VP_RUN_OUT": work.path])
+        let guest = try run(
+            vividRunner.path, [script.path], environment: ["VP_RUN_OUT": work.path, "VP_TIMEOUT": "300"])
         let file = { (name: String) in
             ((try? String(contentsOf: work.appendingPathComponent(name), encoding: .utf8)) ?? "")
                 .trimmingCharacters(in: .whitespacesAndNewlines)
