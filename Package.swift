@@ -90,10 +90,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Signed QR badges: format, issuing, verification. Pure: no I/O, the time is a parameter.
+        .target(
+            name: "Badges",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         // The technician CLI's commands live in a library so that tests can drive them.
         .target(
             name: "RollcallCLI",
             dependencies: [
+                "Badges",
                 "Capture",
                 "Vision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -116,6 +123,11 @@ let package = Package(
         .testTarget(
             name: "VisionTests",
             dependencies: ["Vision", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BadgesTests",
+            dependencies: ["Badges"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -157,7 +157,7 @@ struct CameraStats: AsyncParsableCommand {
 
     @OptionGroup var camera: CameraOptions
 
-    @Option(help: "How long to stream.")
+    @Option(help: "How long to stream (Ctrl-C or SIGTERM stops earlier, with the report).")
     var seconds = 10
 
     @Flag(help: "Print the report as one JSON object.")
@@ -187,6 +187,15 @@ struct CameraStats: AsyncParsableCommand {
             try? await Task.sleep(for: .seconds(seconds))
             await source.shutdown()
         }
+        // Ctrl-C or SIGTERM ends the measurement early, with the report.
+        let interrupts = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let interrupt = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            interrupt.setEventHandler { stopper.cancel() }
+            interrupt.resume()
+            return interrupt
+        }
+        defer { for interrupt in interrupts { interrupt.cancel() } }
         var frames = 0
         var ages: [Double] = []
         var formats: Set<String> = []

@@ -42,10 +42,13 @@ struct VividCameraTests {
         let rollcall = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("rollcall").path
         try """
-        CAPTURE_CMD='\(rollcall) camera stats --device /dev/video0 --seconds 30 --json --scan-qr --events events.jsonl'
-        WARMUP_SECONDS=8
+        CAPTURE_CMD='\(rollcall) camera stats --device /dev/video0 --seconds 200 --json --scan-qr --events events.jsonl'
+        READY_FILE=events.jsonl
+        READY_PATTERN='"state":"streaming"'
+        WARMUP_SECONDS=1
         REINJECT_SECONDS=2
-        CAPTURE_TIMEOUT=55
+        STOP_WHEN_DONE=1
+        CAPTURE_TIMEOUT=150
 
         """.write(to: work.appendingPathComponent("capture.env"), atomically: true, encoding: .utf8)
 
@@ -55,16 +58,16 @@ struct VividCameraTests {
         let file = { (name: String) in
             (try? String(contentsOf: work.appendingPathComponent(name), encoding: .utf8)) ?? ""
         }
-        let context =
-            "guest exit \(guest)\n--- faults.log\n\(file("faults.log"))\n--- capture.err\n\(file("capture.err"))"
-        try #require(guest == 0, "\(context)")
+        let context = ["faults.log", "capture.err", "capture.out", "events.log", "events.jsonl"]
+            .map { "--- \($0)\n\(file($0))" }.joined(separator: "\n")
+        try #require(guest == 0, "guest exit \(guest)\n\(context)")
         #expect(file("capture.rc").trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(context)")
 
         let report = try JSONDecoder().decode(Report.self, from: Data(file("capture.out").utf8))
-        #expect(report.frames > 100)
+        #expect(report.frames > 100, "\(context)")
         #expect(report.formats_delivered == ["YUYV"])
         #expect(report.qr == [payload], "the injected QR code is read from the capture stream")
-        #expect(report.reconnects >= 2)
+        #expect(report.reconnects >= 2, "\(context)")
 
         // Guest events ("name seconds") and the program's events share the guest's clock.
         var guestEvents: [String: Double] = [:]

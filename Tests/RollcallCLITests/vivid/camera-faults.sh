@@ -57,6 +57,8 @@
 #                 that far from the action. Events, in order:
 #                   setup_done          loopback configured, program not started yet
 #                   capture_start       program started
+#                   ready               (READY_PATTERN set) the program reported streaming;
+#                                       the timeline below counts from here
 #                   inject_start        output starts streaming inject.yuyv
 #                   inject_stop         output stopped (fd closed; the capture
 #                                       then shows vivid's no-signal noise)
@@ -74,7 +76,8 @@
 #                   rebind_setup_done   loopback configured again, program resumed
 #                   rebind_setup_failed (instead of done; the script then exits 3)
 #                   reinject_start/_stop only with REINJECT_SECONDS > 0
-#                   capture_exit        the program exited by itself (status in capture.rc)
+#                   capture_term        (STOP_WHEN_DONE=1) SIGTERM sent to the program
+#                   capture_exit        the program exited (status in capture.rc)
 #                   capture_killed      it was still running at CAPTURE_TIMEOUT
 #                   setup_failed        only when the script exits 2
 #                   end                 script done
@@ -129,6 +132,11 @@ REINJECT_SECONDS=0        # >0: stream inject.yuyv again, 1 s after the rebind
                           #    setup (events reinject_start / reinject_stop)
 UDEV=0                    # 1: run systemd-udevd (gives /dev/v4l/by-path links
                           #    and uevents, as on a real machine)
+READY_PATTERN=            # non-empty: start the timeline when READY_FILE has a line matching it
+READY_FILE=capture.out
+READY_TIMEOUT=60
+STOP_WHEN_DONE=0          # 1: SETTLE_SECONDS after the last step, SIGTERM the program and
+SETTLE_SECONDS=3          #    wait for it to exit by itself (its status goes to capture.rc)
 INJECT_FILE=inject.yuyv
 WIDTH=640                 # frame size: needs DV timings of that size (CEA/DMT)
 HEIGHT=480
@@ -292,6 +300,20 @@ CAP_PID=$!
 ev capture_start
 T0=$(now_ns)
 S=1000000000
+# With READY_PATTERN set, the timeline starts when the program says it streams (a line matching
+# the pattern in READY_FILE), not at a fixed time: under emulation a large binary can take many
+# seconds to start, and a fault injected before it streams would test nothing.
+if [ -n "$READY_PATTERN" ]; then
+  while ! grep -q "$READY_PATTERN" "$READY_FILE" 2>/dev/null; do
+    if [ "$(now_ns)" -ge $((T0 + READY_TIMEOUT * S)) ] || ! alive; then
+      log "note: the program did not report streaming within ${READY_TIMEOUT}s"
+      break
+    fi
+    sleep 0.2
+  done
+  ev ready
+  T0=$(now_ns)
+fi
 
 # --- 3. inject the frame --------------------------------------------------------
 sleep_until $((T0 + WARMUP_SECONDS * S))
@@ -362,6 +384,16 @@ fi
 
 # --- 6. wait for the program (bounded) -------------------------------------------
 deadline=$((T0 + CAPTURE_TIMEOUT * S))
+if [ "$STOP_WHEN_DONE" = 1 ]; then
+  # The program stops on SIGTERM by itself (and reports); give it SETTLE_SECONDS to show it streams.
+  sleep "$SETTLE_SECONDS"
+  if alive; then
+    ev capture_term
+    kill -TERM -"$CAP_PID" 2>/dev/null
+    i=0
+    while alive && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  fi
+fi
 while alive && [ "$(now_ns)" -lt $deadline ]; do sleep 0.2; done
 if alive; then
   ev capture_killed
