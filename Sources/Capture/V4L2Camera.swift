@@ -52,7 +52,7 @@ public struct CameraStatus: Sendable, Codable, Equatable {
     /// The driver and card of the open device.
     public var card: String?
     public var format: NegotiatedFormat?
-    /// Frames delivered to the consumer.
+    /// Frames delivered to the consumer (or waiting for it to take them).
     public var frames = 0
     /// Frames captured but not delivered (a newer one was ready, or the consumer was busy), plus
     /// gaps in the driver's sequence.
@@ -86,10 +86,12 @@ public final class V4L2Camera: FrameSource {
     private let channel = FrameChannel()
     private let shared: Mutex<CameraStatus>
     private let thread = SourceThread()
+    private let announced = Mutex<Set<String>>([])
     private let onEvent: (@Sendable (CameraEvent) -> Void)?
 
     /// Makes a camera; nothing is opened before `start()`.
-    /// - Parameter onEvent: called on the capture thread at every change of state.
+    /// - Parameter onEvent: called on the capture thread at every change of state; while the camera
+    ///   stays lost, each state is told once per kind of error, not at every retry.
     public init(
         configuration: CameraConfiguration, system: any V4L2Syscalls = LinuxV4L2Syscalls(),
         onEvent: (@Sendable (CameraEvent) -> Void)? = nil
@@ -118,12 +120,21 @@ public final class V4L2Camera: FrameSource {
 
     private var isStopping: Bool { thread.isStopping }
 
+    /// Changes the status; with `announce`, tells `onEvent` about it unless the same state with the
+    /// same error was already told since the camera last streamed (a camera missing for hours
+    /// retries every 2 s, and the journal should say so once).
     private func update(announce: Bool = false, _ change: (inout CameraStatus) -> Void) {
         let snapshot = shared.withLock { status in
             change(&status)
             return status
         }
-        if announce { onEvent?(CameraEvent(status: snapshot, at: Date())) }
+        guard announce else { return }
+        let key = "\(snapshot.state.rawValue) \(snapshot.lastErrorCode ?? "")"
+        let fresh = announced.withLock { told in
+            if snapshot.state == .streaming || snapshot.state == .stopped { told.removeAll() }
+            return told.insert(key).inserted
+        }
+        if fresh { onEvent?(CameraEvent(status: snapshot, at: Date())) }
     }
 
     // MARK: The capture thread
@@ -233,7 +244,11 @@ public final class V4L2Camera: FrameSource {
                 }
                 update { status in
                     status.frames += 1
-                    if replaced { status.drops += 1 }
+                    if replaced {
+                        // The frame it replaced was counted when sent, but never reached the consumer.
+                        status.frames -= 1
+                        status.drops += 1
+                    }
                     status.lastFrameTimestamp = frame.timestamp
                 }
             }

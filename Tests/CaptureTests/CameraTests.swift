@@ -6,12 +6,13 @@ import Testing
 @testable import Capture
 
 /// Polls `condition` until it holds or `seconds` pass (conditions, not timings, are asserted; the
-/// bound is generous because a loaded CI machine can starve a test thread for seconds).
-func eventually(_ seconds: Double = 30, _ condition: () -> Bool) -> Bool {
+/// bound is generous because a loaded CI machine can starve a test for seconds). It sleeps with
+/// `Task.sleep`, so a waiting test does not hold one of the few cooperative threads.
+func eventually(_ seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }
-        Thread.sleep(forTimeInterval: 0.01)
+        try? await Task.sleep(for: .milliseconds(10))
     }
     return condition()
 }
@@ -83,7 +84,7 @@ struct CameraTests {
         let refused = V4L2Camera(configuration: quickConfiguration(), system: unusable)
         refused.start()
         defer { refused.stop() }
-        #expect(eventually { refused.status.lastErrorCode == "unsupported_format" })
+        #expect(await eventually { refused.status.lastErrorCode == "unsupported_format" })
         #expect(refused.status.state != .streaming)
         #expect(refused.status.lastError?.contains("YUYV") == true)
     }
@@ -109,15 +110,15 @@ struct CameraTests {
         let camera = V4L2Camera(configuration: quickConfiguration(), system: device)
         camera.start()
         defer { camera.stop() }
-        #expect(eventually { device.with { $0.streaming } })
+        #expect(await eventually { device.with { $0.streaming } })
         device.produce(2)  // skipped while exposure settles
-        #expect(eventually { device.with { $0.filled.isEmpty && $0.queued.count == 4 } })
+        #expect(await eventually { device.with { $0.filled.isEmpty && $0.queued.count == 4 } })
         device.produce(3)  // three ready at once: only the last is delivered
         let frame = try #require(
             await nextFrame(camera), "\(camera.status) \(device.with { "\($0.filled) \($0.queued)" })")
         #expect(frame.sequence == 4)
         #expect(camera.status.drops == 2)
-        #expect(eventually { device.with { $0.queued.count == 4 } }, "every buffer goes back to the driver")
+        #expect(await eventually { device.with { $0.queued.count == 4 } }, "every buffer goes back to the driver")
         // Six frames with no free buffer: the driver's sequence jumps, which counts too.
         device.with { $0.queued.removeAll() }
         device.produce(6)
@@ -136,10 +137,13 @@ struct CameraTests {
         camera.start()
         defer { camera.stop() }
         _ = try #require(await nextFrame(camera))
-        #expect(eventually { camera.status.frames > 20 })
+        // Not taking frames: each new one replaces the one waiting. (Frames may have been replaced
+        // before the first one was taken too: count from here.)
+        let before = camera.status.drops
+        #expect(await eventually { camera.status.drops > before + 20 })
+        #expect(camera.status.frames == 2, "the first frame, and the one waiting now")
         let frame = try #require(await nextFrame(camera))
-        #expect(frame.droppedBefore > 0)
-        #expect(camera.status.drops > 0)
+        #expect(frame.droppedBefore > 20, "\(camera.status)")
     }
 
     @Test("a spurious wake-up (POLLIN, then EAGAIN) and a damaged buffer are survived")
@@ -149,14 +153,14 @@ struct CameraTests {
         let camera = V4L2Camera(configuration: quickConfiguration(), system: device)
         camera.start()
         defer { camera.stop() }
-        #expect(eventually { device.with { $0.streaming } })
+        #expect(await eventually { device.with { $0.streaming } })
         device.produce(2)
-        #expect(eventually { device.with { $0.filled.isEmpty && $0.queued.count == 4 } })
+        #expect(await eventually { device.with { $0.filled.isEmpty && $0.queued.count == 4 } })
         device.with { $0.spuriousWakeups = 3 }
-        #expect(eventually { device.with { $0.spuriousWakeups == 0 } })
+        #expect(await eventually { device.with { $0.spuriousWakeups == 0 } })
         device.with { $0.damageNext = true }
         device.produce(1)
-        #expect(eventually { camera.status.damaged == 1 })
+        #expect(await eventually { camera.status.damaged == 1 })
         device.produce(1)
         let frame = try #require(
             await nextFrame(camera), "\(camera.status) \(device.with { "\($0.filled) \($0.queued) \($0.sequence)" })")
@@ -179,17 +183,17 @@ struct CameraTests {
                 state.unplugged = true
                 state.links = [:]  // the node vanishes, as with a USB camera
             }
-            #expect(eventually { camera.status.state == .lost || camera.status.state == .reconnecting })
+            #expect(await eventually { camera.status.state == .lost || camera.status.state == .reconnecting })
             #expect(camera.status.lastErrorCode == "disconnected" || camera.status.lastErrorCode == "device_missing")
-            #expect(eventually { device.with { $0.openFDs.isEmpty && $0.mapped.isEmpty } }, "released while lost")
+            #expect(await eventually { device.with { $0.openFDs.isEmpty && $0.mapped.isEmpty } }, "released while lost")
             device.with { state in
                 state.unplugged = false
                 state.links = ["/dev/rollcall-camera": "/dev/video0", "/dev/video0": "/dev/video0"]
             }
-            #expect(eventually { camera.status.state == .streaming && camera.status.reconnects == round })
+            #expect(await eventually { camera.status.state == .streaming && camera.status.reconnects == round })
             _ = try #require(await nextFrame(camera))
         }
-        camera.stop()
+        await camera.shutdown()
         #expect(camera.status.state == .stopped)
         device.with { state in
             #expect(state.openFDs.isEmpty)
@@ -205,12 +209,16 @@ struct CameraTests {
     func missingAtStart() async throws {
         let device = SimulatedCamera()
         device.with { $0.links = [:] }
-        let camera = V4L2Camera(configuration: quickConfiguration(), system: device)
+        let events = Mutex<[CameraState]>([])
+        let camera = V4L2Camera(configuration: quickConfiguration(), system: device) { event in
+            events.withLock { $0.append(event.status.state) }
+        }
         camera.start()
         defer { camera.stop() }
-        #expect(eventually { camera.status.lastErrorCode == "device_missing" })
+        #expect(await eventually { camera.status.lastErrorCode == "device_missing" })
         #expect(camera.status.lastError?.contains("udev") == true)
-        #expect(eventually { camera.status.failedAttempts >= 3 }, "it keeps trying")
+        #expect(await eventually { camera.status.failedAttempts >= 5 }, "it keeps trying")
+        #expect(events.withLock { $0 } == [.lost], "told once, not at every retry")
         device.with { $0.links = ["/dev/rollcall-camera": "/dev/video3", "/dev/video3": "/dev/video3"] }
         _ = try #require(await nextFrame(camera))
         #expect(camera.status.node == "/dev/video3")
@@ -224,7 +232,7 @@ struct CameraTests {
         let camera = V4L2Camera(configuration: quickConfiguration(), system: device)
         camera.start()
         defer { camera.stop() }
-        #expect(eventually { camera.status.lastErrorCode == "busy" })
+        #expect(await eventually { camera.status.lastErrorCode == "busy" })
         #expect(camera.status.lastError?.contains("another program") == true)
         device.with { $0.busy = false }
         _ = try #require(await nextFrame(camera))
@@ -240,9 +248,9 @@ struct CameraTests {
         defer { camera.stop() }
         _ = try #require(await nextFrame(camera))
         device.with { $0.framesPerPoll = 0 }
-        #expect(eventually { camera.status.lastErrorCode == "timeout" })
+        #expect(await eventually { camera.status.lastErrorCode == "timeout" })
         device.with { $0.framesPerPoll = 1 }
-        #expect(eventually { camera.status.state == .streaming && camera.status.reconnects == 1 })
+        #expect(await eventually { camera.status.state == .streaming && camera.status.reconnects == 1 })
     }
 
     @Test("stop ends the frame stream and releases the device")
@@ -257,7 +265,7 @@ struct CameraTests {
             return count
         }
         try await Task.sleep(for: .milliseconds(50))
-        camera.stop()
+        await camera.shutdown()
         let count = await consumer.value
         #expect(count >= 0)
         #expect(camera.status.state == .stopped)

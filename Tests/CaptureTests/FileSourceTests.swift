@@ -100,7 +100,7 @@ struct FileSourceTests {
         source.start()
         var frames = source.frames.makeAsyncIterator()
         _ = await frames.next()
-        source.stop()
+        await source.shutdown()
         #expect(await frames.next() == nil)
         #expect(source.status.frames < 5)
     }

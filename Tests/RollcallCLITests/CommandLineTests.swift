@@ -4,7 +4,19 @@ import Testing
 import Vision
 
 /// Runs the built `rollcall` executable, which sits beside the test bundle.
-func runRollcall(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+/// The blocking wait happens on a thread of its own, so a test waiting for the program holds none
+/// of the few cooperative threads.
+func runRollcall(_ arguments: [String], environment: [String: String] = [:]) async throws -> (
+    status: Int32, out: String, err: String
+) {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            continuation.resume(with: Result { try runRollcallBlocking(arguments, environment: environment) })
+        }.start()
+    }
+}
+
+private func runRollcallBlocking(_ arguments: [String], environment: [String: String]) throws -> (
     status: Int32, out: String, err: String
 ) {
     let process = Process()
@@ -35,7 +47,7 @@ func runRollcall(_ arguments: [String], environment: [String: String] = [:]) thr
         if: TestResources.fixturesEnabled && TestResources.modelsEnabled, "needs ../shared/fixtures and the models"))
 struct EncodeCommandTests {
     @Test("one JSON line per readable image in argument order; one error line per bad file; exit 1")
-    func mixedInputs() throws {
+    func mixedInputs() async throws {
         let folder = try TestResources.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let text = folder.appendingPathComponent("roster.txt")
@@ -43,7 +55,7 @@ struct EncodeCommandTests {
         let missing = folder.appendingPathComponent("gone.jpg").path
         let two = TestResources.faces.appendingPathComponent("two_people.jpg").path
         let obama = TestResources.faces.appendingPathComponent("obama.jpg").path
-        let result = try runRollcall(["encode", two, missing, text.path, obama])
+        let result = try await runRollcall(["encode", two, missing, text.path, obama])
         #expect(result.status == 1)
         let lines = result.out.split(separator: "\n")
         try #require(lines.count == 2)
@@ -67,7 +79,7 @@ struct EncodeCommandTests {
     }
 
     @Test("all images good: exit 0; upsample 0 misses a 45 px face that upsample 1 finds")
-    func upsampleOption() throws {
+    func upsampleOption() async throws {
         // The detector's window is 80 px; one pyramid-up step halves the smallest face it finds.
         let folder = try TestResources.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -76,25 +88,25 @@ struct EncodeCommandTests {
         let small = folder.appendingPathComponent("tiny.png").path
         try PNGWriter.png(width: 100, height: 75, bitDepth: 8, color: .rgb, samples: image.pixels).write(
             to: URL(fileURLWithPath: small))
-        let zero = try runRollcall(["encode", "--upsample", "0", small])
-        let one = try runRollcall(["encode", "--upsample", "1", small])
+        let zero = try await runRollcall(["encode", "--upsample", "0", small])
+        let one = try await runRollcall(["encode", "--upsample", "1", small])
         #expect(zero.status == 0 && one.status == 0)
         #expect(zero.out.contains(#""faces":[]"#))
         #expect(!one.out.contains(#""faces":[]"#))
     }
 
     @Test("a bad --upsample is a usage error")
-    func badUpsample() throws {
-        let result = try runRollcall(["encode", "--upsample", "9", "x.jpg"])
+    func badUpsample() async throws {
+        let result = try await runRollcall(["encode", "--upsample", "9", "x.jpg"])
         #expect(result.status == 64)
         #expect(result.err.contains("--upsample"))
     }
 
     @Test("missing models: exit 69 and a message naming the files and the fix")
-    func missingModels() throws {
+    func missingModels() async throws {
         let empty = try TestResources.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: empty) }
-        let result = try runRollcall([
+        let result = try await runRollcall([
             "encode", "--models", empty.path, TestResources.faces.appendingPathComponent("obama.jpg").path,
         ])
         #expect(result.status == 69)
@@ -104,8 +116,8 @@ struct EncodeCommandTests {
     }
 
     @Test("bench vision --json prints the four figures")
-    func benchJSON() throws {
-        let result = try runRollcall(["bench", "vision", "--json", "--runs", "1"])
+    func benchJSON() async throws {
+        let result = try await runRollcall(["bench", "vision", "--json", "--runs", "1"])
         #expect(result.status == 0, "\(result.err)")
         let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any]
         for key in ["detect_ms", "landmarks_ms", "encode_ms", "batch8_per_face_ms"] {
