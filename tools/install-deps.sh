@@ -13,6 +13,7 @@ packages=(
     pkg-config
     libopenblas0-pthread # fast BLAS: a descriptor takes ~13 ms instead of ~140 ms with the reference BLAS
     python3-pip          # Models/fetch-models.sh downloads the models with pip
+    python3-venv         # make compare installs the reference implementation in a venv
 )
 
 if ! command -v swift >/dev/null 2>&1; then
