@@ -90,6 +90,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Gallery and matcher (and later tracking and consensus). Pure Swift, no C, no I/O.
+        .target(
+            name: "Recognition",
+            swiftSettings: swiftSettings
+        ),
         // Signed QR badges: format, issuing, verification. Pure: no I/O, the time is a parameter.
         .target(
             name: "Badges",
@@ -102,6 +107,7 @@ let package = Package(
             dependencies: [
                 "Badges",
                 "Capture",
+                "Recognition",
                 "Vision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -123,6 +129,11 @@ let package = Package(
         .testTarget(
             name: "VisionTests",
             dependencies: ["Vision", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RecognitionTests",
+            dependencies: ["Recognition"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

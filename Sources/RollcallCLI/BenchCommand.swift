@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Foundation
+import Recognition
 import Vision
 
 /// `rollcall bench`: measurements of the parts whose speed the door depends on.
@@ -8,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of rollcall's hot paths.",
-        subcommands: [VisionBench.self, CaptureBench.self]
+        subcommands: [VisionBench.self, CaptureBench.self, MatchBench.self]
     )
 }
 
@@ -197,6 +198,54 @@ struct CaptureBench: ParsableCommand {
             printLine("capture benchmark: a 640x480 YUYV frame, median of \(runs) runs")
             printLine(String(format: "YUYV -> grey %22.3f ms", grey))
             printLine(String(format: "YUYV -> RGB %23.3f ms", rgb))
+        }
+    }
+}
+
+/// `rollcall bench match`: one probe against a gallery of random unit templates.
+struct MatchBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "match",
+        abstract: "Median milliseconds of matching one face against N templates (one core).",
+        discussion: "Random unit templates, four per person; the whole gallery is searched (no roster)."
+    )
+
+    @Option(help: "Templates in the gallery.")
+    var templates = 100_000
+
+    @Option(help: "Timed searches (after 3 warm-up searches).")
+    var runs = 200
+
+    @Flag(help: "Print one JSON object with the key median_ms.")
+    var json = false
+
+    func validate() throws {
+        guard templates > 0, runs > 0 else { throw ValidationError("--templates and --runs must be at least 1") }
+    }
+
+    func run() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func unitTemplate() -> [Float] {
+            var values: [Float] = (0..<Gallery.dimensions).map { _ in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Float(Int64(bitPattern: state) >> 11) / Float(1 << 52)
+            }
+            let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            for index in values.indices { values[index] /= norm }
+            return values
+        }
+        var gallery = Gallery()
+        for person in 0..<((templates + 3) / 4) {
+            gallery.add(
+                person: "p\(person)", templates: (0..<min(4, templates - person * 4)).map { _ in unitTemplate() })
+        }
+        let probe = unitTemplate()
+        let milliseconds = try VisionBenchResult.median(runs) { _ = Matcher.match(probe, in: gallery) }
+        if json {
+            printLine(#"{"median_ms":\#(milliseconds),"runs":\#(runs),"templates":\#(gallery.count)}"#)
+        } else {
+            printLine("match benchmark: one probe against \(gallery.count) templates, median of \(runs) runs")
+            printLine(String(format: "%.4f ms (%.1f µs)", milliseconds, milliseconds * 1000))
         }
     }
 }

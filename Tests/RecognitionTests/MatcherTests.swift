@@ -1,0 +1,86 @@
+import Recognition
+import Testing
+
+/// Random vectors of unit length, reproducibly.
+struct Templates {
+    var state: UInt64
+    mutating func next() -> [Float] {
+        var values: [Float] = (0..<128).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: state) >> 11) / Float(1 << 52)
+        }
+        let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        for index in values.indices { values[index] /= norm }
+        return values
+    }
+}
+
+func distance(_ a: [Float], _ b: [Float]) -> Float {
+    zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+}
+
+struct MatcherTests {
+    @Test("the nearest two distinct people equal a plain per-person search", arguments: [1, 7, 42])
+    func agreesWithPlainSearch(seed: UInt64) {
+        var random = Templates(state: seed)
+        var gallery = Gallery()
+        var byPerson: [String: [[Float]]] = [:]
+        for person in 0..<60 {
+            let templates = (0..<(1 + person % 4)).map { _ in random.next() }
+            gallery.add(person: "p\(person)", templates: templates)
+            byPerson["p\(person)"] = templates
+        }
+        for _ in 0..<25 {
+            let probe = random.next()
+            let nearest = byPerson.mapValues { $0.map { distance($0, probe) }.min()! }.sorted { $0.value < $1.value }
+            let result = Matcher.match(probe, in: gallery)
+            #expect(result?.person == nearest[0].key)
+            #expect(result?.runnerUp == nearest[1].key)
+            #expect(abs((result?.distance ?? 0) - nearest[0].value) < 1e-5)
+            #expect(abs((result?.margin ?? 0) - (nearest[1].value - nearest[0].value)) < 1e-5)
+        }
+    }
+
+    @Test("a person's own templates never count as the runner-up")
+    func runnerUpIsAnotherPerson() {
+        var random = Templates(state: 9)
+        let face = random.next()
+        let nearlySame = face.map { $0 * 0.999 }
+        var gallery = Gallery()
+        gallery.add(person: "ada", templates: [face, nearlySame])
+        gallery.add(person: "ben", templates: [random.next()])
+        let result = Matcher.match(face, in: gallery)
+        #expect(result?.person == "ada" && result?.runnerUp == "ben")
+        #expect(result!.margin > 0.5)
+    }
+
+    @Test("candidates restrict the search (the roster of the session running now)")
+    func candidates() throws {
+        var random = Templates(state: 3)
+        let probe = random.next()
+        var gallery = Gallery()
+        gallery.add(person: "near", templates: [probe])
+        gallery.add(person: "far", templates: [random.next()])
+        gallery.add(person: "farther", templates: [random.next()])
+        let roster: Set<Int32> = [try #require(gallery.index(of: "far"))]
+        let result = Matcher.match(probe, in: gallery, candidates: roster)
+        #expect(result?.person == "far" && result?.runnerUp == nil && result?.margin == .infinity)
+        #expect(Matcher.match(probe, in: Gallery()) == nil)
+        #expect(Matcher.match(probe, in: gallery, candidates: []) == nil)
+    }
+
+    @Test("removing a person removes every template of theirs and keeps the others")
+    func remove() {
+        var random = Templates(state: 5)
+        let (a, b, c) = (random.next(), random.next(), random.next())
+        var gallery = Gallery()
+        gallery.add(person: "a", templates: [a, a])
+        gallery.add(person: "b", templates: [b])
+        gallery.add(person: "c", templates: [c])
+        gallery.remove(person: "b")
+        #expect(gallery.count == 3 && gallery.personIDs == ["a", "c"])
+        #expect(Matcher.match(b, in: gallery)?.person != "b")
+        #expect(Matcher.match(c, in: gallery)?.person == "c")
+        #expect(Matcher.match(c, in: gallery)?.distance == 0)
+    }
+}
