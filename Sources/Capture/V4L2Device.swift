@@ -228,10 +228,7 @@ final class V4L2Device {
             throw CaptureError(.io, "the driver gave \(buffers.count) buffers; at least 2 are needed", path: path)
         }
         for index in 0..<Int(buffers.count) {
-            var buffer = v4l2_buffer()
-            buffer.index = UInt32(index)
-            buffer.type = Self.captureType
-            buffer.memory = V4L2_MEMORY_MMAP.rawValue
+            var buffer = Self.mmapBuffer(index)
             try request("VIDIOC_QUERYBUF", CV4L2_VIDIOC_QUERYBUF, &buffer)
             do {
                 let address = try system.mmap(fd, length: Int(buffer.length), offset: Int64(buffer.m.offset))
@@ -248,9 +245,7 @@ final class V4L2Device {
 
     /// The next filled buffer, or nil when none is ready (`EAGAIN`).
     func dequeue() throws(CaptureError) -> DequeuedBuffer? {
-        var buffer = v4l2_buffer()
-        buffer.type = Self.captureType
-        buffer.memory = V4L2_MEMORY_MMAP.rawValue
+        var buffer = Self.mmapBuffer(0)
         do {
             try request("VIDIOC_DQBUF", CV4L2_VIDIOC_DQBUF, &buffer)
         } catch  where error.errno == .resourceTemporarilyUnavailable {
@@ -265,11 +260,17 @@ final class V4L2Device {
 
     /// Gives a buffer back to the driver.
     func requeue(_ index: Int) throws(CaptureError) {
+        var buffer = Self.mmapBuffer(index)
+        try request("VIDIOC_QBUF", CV4L2_VIDIOC_QBUF, &buffer)
+    }
+
+    /// The request structure for capture buffer `index` in mmap memory.
+    private static func mmapBuffer(_ index: Int) -> v4l2_buffer {
         var buffer = v4l2_buffer()
         buffer.index = UInt32(index)
-        buffer.type = Self.captureType
+        buffer.type = captureType
         buffer.memory = V4L2_MEMORY_MMAP.rawValue
-        try request("VIDIOC_QBUF", CV4L2_VIDIOC_QBUF, &buffer)
+        return buffer
     }
 
     /// The bytes of a mapped buffer.
