@@ -34,7 +34,7 @@ public final class FileFrameSource: FrameSource {
 
     private let input: Input
     private let pacing: Pacing
-    private let channel = FrameChannel()
+    private let channel: FrameChannel
     private let shared = Mutex(FileSourceStatus())
     private let thread = SourceThread()
 
@@ -45,6 +45,7 @@ public final class FileFrameSource: FrameSource {
     public init(video path: String, pacing: Pacing = .realtime()) {
         input = .video(path)
         self.pacing = pacing
+        channel = FrameChannel(signallingTaken: pacing == .asFastAsPossible)
     }
 
     /// A source reading the images of a folder in name order, `fps` frames a second when paced.
@@ -52,6 +53,7 @@ public final class FileFrameSource: FrameSource {
         precondition(fps > 0, "a frame rate above 0")
         input = .folder(path, fps: fps)
         self.pacing = pacing
+        channel = FrameChannel(signallingTaken: pacing == .asFastAsPossible)
     }
 
     /// The frames. One consumer.
@@ -156,8 +158,8 @@ public final class FileFrameSource: FrameSource {
                 status.frames += 1
                 if replaced { status.drops += 1 }
             }
-            if pacing == .asFastAsPossible {
-                while channel.taken.wait(timeout: .now() + 0.05) == .timedOut {
+            if let taken = channel.taken {
+                while taken.wait(timeout: .now() + 0.05) == .timedOut {
                     if isStopping { return }
                 }
             }

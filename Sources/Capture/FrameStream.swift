@@ -5,8 +5,13 @@ import Synchronization
 /// frame: a new frame replaces one not yet taken, and carries the count of frames so dropped, so
 /// the consumer always gets the newest frame and knows how many it missed.
 final class FrameChannel: Sendable {
-    /// Signalled each time the consumer takes a frame, for producers that wait instead of dropping.
-    let taken = DispatchSemaphore(value: 0)
+    /// Signalled each time the consumer takes a frame, for producers that wait instead of dropping;
+    /// nil for producers that never wait (the camera), so nothing counts up unseen.
+    let taken: DispatchSemaphore?
+
+    init(signallingTaken: Bool = false) {
+        taken = signallingTaken ? DispatchSemaphore(value: 0) : nil
+    }
 
     private struct State {
         var frame: Frame?
@@ -23,7 +28,7 @@ final class FrameChannel: Sendable {
             guard !state.finished else { return (nil, false) }
             if let waiter = state.waiter {
                 state.waiter = nil
-                taken.signal()
+                taken?.signal()
                 return (waiter, false)
             }
             var replaced = false
@@ -55,7 +60,7 @@ final class FrameChannel: Sendable {
                 let immediate = state.withLock { state -> Frame?? in
                     if let frame = state.frame {
                         state.frame = nil
-                        taken.signal()
+                        taken?.signal()
                         return .some(frame)
                     }
                     if state.finished || Task.isCancelled { return .some(nil) }

@@ -222,7 +222,6 @@ public final class V4L2Camera: FrameSource {
                 let dropped = lastSequence.map { max(Int(buffer.sequence &- $0) - 1, 0) } ?? 0
                 lastSequence = buffer.sequence
                 if buffer.sequence &- first < UInt32(configuration.skipFrames) { continue }
-                if dropped > 0 { update { $0.drops += dropped } }
                 let frame = Frame(
                     format: format.pixelFormat, width: format.width, height: format.height,
                     bytesPerLine: format.pixelFormat == .mjpeg ? 0 : format.bytesPerLine,
@@ -244,6 +243,7 @@ public final class V4L2Camera: FrameSource {
                 }
                 update { status in
                     status.frames += 1
+                    status.drops += dropped
                     if replaced {
                         // The frame it replaced was counted when sent, but never reached the consumer.
                         status.frames -= 1

@@ -115,7 +115,9 @@ struct CameraSnapshot: AsyncParsableCommand {
             throw ExitCode.failure
         }
         do {
-            let png = try frame.rgbImage().pngData()
+            // Conversion and PNG encoding are OpenCV calls: on a thread of their own, not the pool.
+            let encoder = try ThreadPool(name: "rollcall-snapshot", count: 1) { () }
+            let png = try await encoder.run { _ in try frame.rgbImage().pngData() }
             try png.write(to: URL(fileURLWithPath: out))
         } catch {
             printError("cannot write \(out): \(error)")
