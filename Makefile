@@ -9,10 +9,14 @@ export ROLLCALL_FIXTURES ?= $(FIXTURES)
 
 .PHONY: run test deps models build lint bench compare install clean
 
-## run: set up everything, then encode the fixture faces and summarise who is who
+## run: set up everything, encode the fixture faces and summarise who is who, then play the door:
+## the scenario video (generated from the fixtures) through the whole pipeline, decisions as they come
 run: models build
 	@echo "rollcall encode on $(FIXTURES)/faces:"
 	@$(BIN) encode $(FIXTURES)/faces/* | python3 tools/summarize-encodings.py
+	@echo
+	@echo "rollcall replay of the scenario video (tools/scenario.sh):"
+	@tools/scenario.sh
 
 ## test: set up everything, lint, then run the whole test suite. The camera tests against the real
 ## vivid driver run on their own afterwards: QEMU emulates a whole machine, and sharing the two
@@ -31,14 +35,18 @@ models: deps
 
 build: deps
 	$(SWIFT) build -c release --product rollcall
+	$(SWIFT) build -c release --product rollcall-scenario
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
-## bench: speed of the vision core and of frame conversion on this machine (see README, Performance)
+## bench: speed of the vision core, frame conversion, matching and the whole pipeline on this machine
+## (see README, Performance)
 bench: models build
 	$(BIN) bench vision --runs 100
 	$(BIN) bench capture
+	for n in 1000 10000 100000; do $(BIN) bench match --templates $$n; done
+	tools/scenario.sh .build/scenario --json | tail -n 1
 
 ## compare: our results against the reference implementation on the fixtures and on derived images
 compare: models build

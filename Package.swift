@@ -93,7 +93,7 @@ let package = Package(
         // Gallery and matcher (and later tracking and consensus). Pure Swift, no C, no I/O.
         .target(
             name: "Recognition",
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings + [.unsafeFlags(cpuFlags.flatMap { ["-Xcc", $0] })]
         ),
         // Signed QR badges: format, issuing, verification. Pure: no I/O, the time is a parameter.
         .target(
@@ -101,12 +101,38 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // Attendance rules: sessions, check-in windows, present/late, volunteer entry/exit.
+        // Pure Swift, no I/O, the clock is a parameter.
+        .target(
+            name: "Attendance",
+            swiftSettings: swiftSettings
+        ),
+        // The scenario video the tests and the replay benchmark run on, generated from the fixtures.
+        .target(
+            name: "Scenario",
+            dependencies: ["Vision", "Badges"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "rollcall-scenario",
+            dependencies: ["Scenario"],
+            swiftSettings: swiftSettings
+        ),
+        // Frames to decisions: QR badges and faces (detect, track, gate, encode, match, agree), then
+        // the attendance rules. Used by `rollcall replay` and by the daemon.
+        .target(
+            name: "Pipeline",
+            dependencies: ["Attendance", "Badges", "Capture", "Recognition", "Vision"],
+            swiftSettings: swiftSettings
+        ),
         // The technician CLI's commands live in a library so that tests can drive them.
         .target(
             name: "RollcallCLI",
             dependencies: [
+                "Attendance",
                 "Badges",
                 "Capture",
+                "Pipeline",
                 "Recognition",
                 "Vision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -137,6 +163,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AttendanceTests",
+            dependencies: ["Attendance"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ScenarioTests",
+            dependencies: ["Scenario", "Vision", "Badges", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "BadgesTests",
             dependencies: ["Badges"],
             swiftSettings: swiftSettings
@@ -149,7 +185,7 @@ let package = Package(
         // Runs the built `rollcall` executable as a technician would.
         .testTarget(
             name: "RollcallCLITests",
-            dependencies: ["rollcall", "Capture", "Vision", "TestSupport"],
+            dependencies: ["rollcall", "Capture", "Vision", "Scenario", "TestSupport"],
             exclude: ["vivid"],
             swiftSettings: swiftSettings
         ),

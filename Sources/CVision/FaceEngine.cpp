@@ -11,6 +11,8 @@
 #include <dlib/image_processing.h>
 #include <dlib/image_processing/frontal_face_detector.h>
 #include <dlib/image_transforms.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "CVision.h"
 #include "Guard.hpp"
@@ -183,6 +185,51 @@ extern "C" cvision_status cvision_encode(cvision_engine *engine, const cvision_i
                         CVISION_DESCRIPTOR_LENGTH * sizeof(float));
         }
     });
+}
+
+extern "C" cvision_status cvision_measure_faces(const cvision_image_view *image, const cvision_landmarks *faces,
+                                                size_t count, cvision_face_quality *out, cvision_error *error) {
+    return guarded(error, [&] {
+        require(count == 0 || (faces != nullptr && out != nullptr), "null argument");
+        if (count == 0) {
+            return;
+        }
+        const auto view = cvision::make_view(image);
+        for (size_t i = 0; i < count; ++i) {
+            std::vector<dlib::point> parts;
+            for (const auto &p : faces[i].points) {
+                parts.emplace_back(p.x, p.y);
+            }
+            const dlib::full_object_detection shape(to_dlib(faces[i].box), parts);
+            dlib::matrix<dlib::rgb_pixel> chip;
+            dlib::extract_image_chip(view,
+                                     dlib::get_face_chip_details(shape, cvision::resnet::chip_size, chip_padding),
+                                     chip);
+            // dlib's rgb_pixel matrix is packed RGB, row after row: OpenCV can read it in place.
+            const cv::Mat rgb(static_cast<int>(chip.nr()), static_cast<int>(chip.nc()), CV_8UC3, &chip(0, 0));
+            cv::Mat grey;
+            cv::cvtColor(rgb, grey, cv::COLOR_RGB2GRAY);
+            // The centre holds eyes, nose and mouth; the chip's edges hold hair and background.
+            const int inset = grey.cols / 5;
+            const cv::Mat centre = grey(cv::Rect(inset, inset, grey.cols - 2 * inset, grey.rows - 2 * inset));
+            cv::Scalar mean, deviation;
+            cv::meanStdDev(centre, mean, deviation);
+            cv::Mat laplacian;
+            cv::Laplacian(centre, laplacian, CV_32F);
+            cv::Scalar lapMean, lapDeviation;
+            cv::meanStdDev(laplacian, lapMean, lapDeviation);
+            out[i] = cvision_face_quality{mean[0], deviation[0], lapDeviation[0] * lapDeviation[0]};
+        }
+    });
+}
+
+extern "C" int cvision_set_blas_threads(int32_t threads) {
+    using set_function = void (*)(int);
+    if (auto set = reinterpret_cast<set_function>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+        set(threads < 1 ? 1 : threads);
+        return 1;
+    }
+    return 0;
 }
 
 extern "C" const char *cvision_blas_description(void) {

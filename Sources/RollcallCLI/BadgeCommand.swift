@@ -171,7 +171,7 @@ private func readFile(_ path: String) throws -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
-private func readKeyring(_ path: String) throws -> BadgeKeyring {
+func readKeyring(_ path: String) throws -> BadgeKeyring {
     do {
         return try JSONDecoder().decode(BadgeKeyring.self, from: Data(try readFile(path).utf8))
     } catch let error as ValidationError {

@@ -15,8 +15,7 @@ struct EncodeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Pyramid-up steps before detection (0-4): each finds faces half as small, at four times the cost.")
-    var upsample = 1
+    @OptionGroup var detection: UpsampleOption
 
     @OptionGroup var models: ModelOptions
 
@@ -24,16 +23,13 @@ struct EncodeCommand: AsyncParsableCommand {
     var images: [String]
 
     func validate() throws {
-        guard (0...FaceEngine.maximumUpsample).contains(upsample) else {
-            throw ValidationError("--upsample must be between 0 and \(FaceEngine.maximumUpsample)")
-        }
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
     }
 
     func run() async throws {
         let workers = try VisionWorkers(
             models: try models.load(), count: min(images.count, ProcessInfo.processInfo.activeProcessorCount))
-        let upsample = self.upsample
+        let upsample = detection.upsample
         // Every image is queued at once so both cores work; results are printed in argument order.
         let pending = images.map { path in
             Task { () -> Result<EncodedImage, VisionError> in

@@ -6,7 +6,11 @@ public struct RollcallCommand: AsyncParsableCommand {
         commandName: "rollcall",
         abstract:
             "Classroom door check-in: face recognition and volunteer badges, queued and synced to the school's server.",
-        subcommands: [EncodeCommand.self, CameraCommand.self, BadgeCommand.self, BenchCommand.self]
+        subcommands: [
+            EncodeCommand.self, EnrollCommand.self, IdentifyCommand.self, ReplayCommand.self, CameraCommand.self,
+            BadgeCommand.self,
+            BenchCommand.self,
+        ]
     )
 
     public init() {}

@@ -43,3 +43,15 @@ func jsonString(_ value: String) -> String {
     encoder.outputFormatting = [.withoutEscapingSlashes]
     return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
 }
+
+/// Pyramid-up steps before detection; shared by the commands that detect faces in photos.
+struct UpsampleOption: ParsableArguments {
+    @Option(help: "Pyramid-up steps before detection (0-4): each finds faces half as small, at four times the cost.")
+    var upsample = 1
+
+    func validate() throws {
+        guard (0...FaceEngine.maximumUpsample).contains(upsample) else {
+            throw ValidationError("--upsample must be between 0 and \(FaceEngine.maximumUpsample)")
+        }
+    }
+}

@@ -129,3 +129,21 @@ public struct FaceRecord: Sendable, Hashable, Codable {
         encoding = face.encoding.values
     }
 }
+
+/// What the quality gates look at in a face, measured on its aligned 150 px chip (the crop the
+/// descriptor sees), so the numbers do not depend on how large the face is in the frame.
+public struct FaceMeasurements: Sendable, Hashable, Codable {
+    /// Mean grey level of the face's centre, 0...255.
+    public var brightness: Double
+    /// Standard deviation of the grey level of the face's centre.
+    public var contrast: Double
+    /// Variance of the Laplacian of the face's centre: small when the face is blurred.
+    public var sharpness: Double
+
+    /// Measurements with the given values.
+    public init(brightness: Double, contrast: Double, sharpness: Double) {
+        self.brightness = brightness
+        self.contrast = contrast
+        self.sharpness = sharpness
+    }
+}

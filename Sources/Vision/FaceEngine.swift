@@ -64,6 +64,12 @@ public final class FaceEngine {
         }
     }
 
+    /// Measures brightness, contrast and sharpness of each face on its aligned chip, for the quality
+    /// gates. About a tenth of a millisecond a face; needs no model.
+    public func measure(in image: RGBImage, faces: [FaceLandmarks]) throws(VisionError) -> [FaceMeasurements] {
+        try FaceMeasurements.measure(in: image, faces: faces)
+    }
+
     /// Detects every face, then predicts its landmarks and encodes all faces in one batch.
     public func analyze(_ image: RGBImage, upsample: Int = 1) throws(VisionError) -> [AnalyzedFace] {
         let detections = try detect(in: image, upsample: upsample)
@@ -105,6 +111,21 @@ extension cvision_landmarks {
             for (index, point) in landmarks.points.prefix(slots.count).enumerated() {
                 slots[index] = cvision_point(x: Int64(point.x), y: Int64(point.y))
             }
+        }
+    }
+}
+
+extension FaceMeasurements {
+    /// Measures each face of `image` (see `FaceEngine.measure(in:faces:)`); any thread.
+    public static func measure(in image: RGBImage, faces: [FaceLandmarks]) throws(VisionError) -> [FaceMeasurements] {
+        guard !faces.isEmpty else { return [] }
+        let shapes = faces.map(cvision_landmarks.init)
+        var results = [cvision_face_quality](repeating: cvision_face_quality(), count: faces.count)
+        try image.withView { (view: UnsafePointer<cvision_image_view>) throws(VisionError) in
+            try check { cvision_measure_faces(view, shapes, shapes.count, &results, $0) }
+        }
+        return results.map {
+            FaceMeasurements(brightness: $0.brightness, contrast: $0.contrast, sharpness: $0.sharpness)
         }
     }
 }

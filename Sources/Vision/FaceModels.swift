@@ -57,6 +57,14 @@ public final class FaceModels: @unchecked Sendable {
         }
     }
 
+    /// Makes OpenBLAS use `threads` threads for each descriptor. A process that runs one descriptor per
+    /// core on several workers wants 1, or the workers' BLAS threads fight over the same cores. Returns
+    /// false when the BLAS in use is not OpenBLAS (nothing to set).
+    @discardableResult
+    public static func setBLASThreads(_ threads: Int) -> Bool {
+        cvision_set_blas_threads(Int32(clamping: threads)) == 1
+    }
+
     /// The BLAS library the descriptor network runs on: "OpenBLAS ..." or "reference". With the
     /// reference BLAS a descriptor takes about ten times longer.
     public static var blasDescription: String {

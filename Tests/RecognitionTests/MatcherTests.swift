@@ -69,6 +69,39 @@ struct MatcherTests {
         #expect(Matcher.match(probe, in: gallery, candidates: []) == nil)
     }
 
+    @Test("searching the roster first gives the answer of a search of everyone, and says if it is on the roster")
+    func rosterFirst() {
+        var random = Templates(state: 11)
+        var gallery = Gallery()
+        for person in 0..<40 { gallery.add(person: "p\(person)", templates: [random.next(), random.next()]) }
+        let roster = (0..<40).filter { $0 % 3 == 0 }.map { "p\($0)" }
+        for _ in 0..<30 {
+            let probe = random.next()
+            let everyone = Matcher.match(probe, in: gallery)
+            let first = Matcher.match(probe, in: gallery, rosterFirst: roster)
+            #expect(first?.person == everyone?.person && first?.runnerUp == everyone?.runnerUp)
+            #expect(first?.distance == everyone?.distance && first?.margin == everyone?.margin)
+            #expect(first?.onRoster == roster.contains(everyone?.person ?? ""))
+        }
+        // A lookalike from another class is the nearest person even when the roster is searched first.
+        let face = random.next()
+        gallery.add(person: "lookalike", templates: [face])
+        gallery.add(person: "rostered", templates: [face.map { $0 * 0.9 }])
+        let result = Matcher.match(face, in: gallery, rosterFirst: ["rostered"])
+        #expect(result?.person == "lookalike" && result?.runnerUp == "rostered" && result?.onRoster == false)
+    }
+
+    @Test("more templates than one block (256 rows) are all searched")
+    func severalBlocks() {
+        var random = Templates(state: 13)
+        var gallery = Gallery()
+        for person in 0..<700 { gallery.add(person: "p\(person)", templates: [random.next()]) }
+        let probe = random.next()
+        gallery.add(person: "last", templates: [probe])
+        #expect(Matcher.match(probe, in: gallery)?.person == "last")
+        #expect(Matcher.match(probe, in: gallery, rosterFirst: ["p3"])?.person == "last")
+    }
+
     @Test("removing a person removes every template of theirs and keeps the others")
     func remove() {
         var random = Templates(state: 5)

@@ -10,7 +10,10 @@ let vividRunner = TestResources.packageRoot.appendingPathComponent("../shared/vi
 /// `rollcall camera stats` against a real kernel driver: vivid's HDMI output looped into its capture
 /// node at 640x480 YUYV, a QR frame injected, then a simulated disconnect and a real unbind/rebind
 /// (see vivid/camera-faults.sh for the timeline). Takes about a minute under emulation.
+/// Serialized: on a fresh machine the first run of `run.sh` downloads and unpacks the kernel into a
+/// shared cache, and two guests would also starve each other of the two cores.
 @Suite(
+    .serialized,
     .enabled(
         if: TestResources.isCI || FileManager.default.fileExists(atPath: vividRunner.path), "needs ../shared/vivid"))
 struct VividCameraTests {
@@ -58,7 +61,7 @@ struct VividCameraTests {
         let file = { (name: String) in
             (try? String(contentsOf: work.appendingPathComponent(name), encoding: .utf8)) ?? ""
         }
-        let context = ["faults.log", "capture.err", "capture.out", "events.log", "events.jsonl"]
+        let context = ["runner.log", "faults.log", "capture.err", "capture.out", "events.log", "events.jsonl"]
             .map { "--- \($0)\n\(file($0))" }.joined(separator: "\n")
         try #require(guest == 0, "guest exit \(guest)\n\(context)")
         #expect(file("capture.rc").trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(context)")
@@ -127,7 +130,7 @@ struct VividCameraTests {
             ((try? String(contentsOf: work.appendingPathComponent(name), encoding: .utf8)) ?? "")
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        try #require(guest == 0, "guest exit \(guest)\n\(file("faults.log"))")
+        try #require(guest == 0, "guest exit \(guest)\n\(file("runner.log"))\n\(file("faults.log"))")
         #expect(file("link.txt") == "video0", "\(file("faults.log"))")
         #expect(file("perms.txt") == "video 660")
         #expect(file("output-link.txt").isEmpty, "only the capture node gets the name")
@@ -161,7 +164,12 @@ struct VividCameraTests {
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [executable] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = FileHandle(forWritingAtPath: "/dev/null")
+        // The runner's own log (set-up, boot, exit) lands next to the guest's files.
+        let logURL = URL(fileURLWithPath: environment["VP_RUN_OUT"] ?? NSTemporaryDirectory())
+            .appendingPathComponent("runner.log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let output = try FileHandle(forWritingTo: logURL)
+        defer { try? output.close() }
         process.standardOutput = output
         process.standardError = output
         try process.run()

@@ -180,12 +180,89 @@ cvision_status cvision_predict_landmarks(cvision_engine *engine, const cvision_i
 cvision_status cvision_encode(cvision_engine *engine, const cvision_image_view *image,
                               const cvision_landmarks *faces, size_t count, float *out, cvision_error *error);
 
+/// Measurements of one face for the quality gates, taken on its aligned 150 px chip (the crop the
+/// descriptor sees), so that they do not depend on the face's size in the frame.
+typedef struct cvision_face_quality {
+    /// Mean grey level of the chip's centre (0...255): low means a dark frame.
+    double brightness;
+    /// Standard deviation of the grey level of the chip's centre: low means a washed-out face.
+    double contrast;
+    /// Variance of the Laplacian of the chip's centre: low means a blurred face.
+    double sharpness;
+} cvision_face_quality;
+
+/// Measures brightness, contrast and sharpness of each face (`out` receives `count` results).
+cvision_status cvision_measure_faces(const cvision_image_view *image, const cvision_landmarks *faces, size_t count,
+                                     cvision_face_quality *out, cvision_error *error);
+
+/// Sets how many threads OpenBLAS uses for each descriptor (no effect with another BLAS). A process
+/// that runs one descriptor per core on several workers wants 1; returns 1 when OpenBLAS took it.
+int cvision_set_blas_threads(int32_t threads);
+
 /// The BLAS library the process uses for the descriptor network (e.g. "OpenBLAS 0.3.21 ..."), or
 /// "reference" when it is Netlib's reference BLAS, which makes descriptors about ten times slower.
 const char *cvision_blas_description(void);
 
 /// 1 when the core was compiled with AVX instructions, which the CPU must then support.
 int cvision_built_with_avx(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
+
+// ---------------------------------------------------------------------------------------------------
+// Compositing (Compositing.cpp): image operations for making synthetic door footage (the scenario
+// video) out of fixture photos. Each takes caller-owned views and returns a new image made by the core
+// (release with `cvision_image_free`); none changes its inputs.
+// ---------------------------------------------------------------------------------------------------
+#ifndef CVISION_COMPOSITING_H
+#define CVISION_COMPOSITING_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Blurs with a Gaussian of standard deviation `sigma` pixels (0 < sigma <= 100; the kernel spans
+/// about 3 sigma each side; borders are reflected).
+cvision_status cvision_image_gaussian_blur(const cvision_image_view *image, double sigma, cvision_image *out,
+                                           cvision_error *error);
+
+/// Draws `image` onto a copy of `canvas` through the perspective transform that takes its corner
+/// pixels' centres to `quad` (x, y pairs: top-left, top-right, bottom-right, bottom-left, in canvas
+/// pixel coordinates). Bilinear; only the inside of the quad is painted (its edge antialiased), and
+/// parts outside the canvas are clipped.
+cvision_status cvision_image_warp_onto(const cvision_image_view *canvas, const cvision_image_view *image,
+                                       const double quad[8], cvision_image *out, cvision_error *error);
+
+/// The shape of a pasted patch.
+typedef enum cvision_paste_shape {
+    /// The whole rectangle.
+    CVISION_PASTE_RECTANGLE = 0,
+    /// The ellipse inscribed in the patch, fading to nothing over `feather` pixels inside its edge.
+    CVISION_PASTE_ELLIPSE = 1,
+} cvision_paste_shape;
+
+/// Blends `patch` onto a copy of `canvas` with its top-left corner at (`x`, `y`), which may lie outside
+/// the canvas (the patch is clipped). `opacity` (0...1) scales the blend everywhere.
+cvision_status cvision_image_paste(const cvision_image_view *canvas, const cvision_image_view *patch, int32_t x,
+                                   int32_t y, cvision_paste_shape shape, double feather, double opacity,
+                                   cvision_image *out, cvision_error *error);
+
+/// out = saturate((in - 128) * contrast + 128 + brightness), on every channel, rounded.
+cvision_status cvision_image_adjust(const cvision_image_view *image, double brightness, double contrast,
+                                    cvision_image *out, cvision_error *error);
+
+/// Adds a white glare: `strength * 255 * (1 - (r / radius)^2)^2` on every channel within `radius` of
+/// (`center_x`, `center_y`), saturated.
+cvision_status cvision_image_add_glare(const cvision_image_view *image, double center_x, double center_y,
+                                       double radius, double strength, cvision_image *out, cvision_error *error);
+
+/// Adds Gaussian noise of standard deviation `sigma` to every sample, saturated, drawn from OpenCV's
+/// generator seeded with `seed`: the same seed gives the same noise on every run.
+cvision_status cvision_image_add_noise(const cvision_image_view *image, double sigma, uint64_t seed,
+                                       cvision_image *out, cvision_error *error);
 
 #ifdef __cplusplus
 }

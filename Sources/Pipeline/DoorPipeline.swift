@@ -1,0 +1,258 @@
+public import Attendance
+public import Badges
+public import Capture
+public import Foundation
+public import Recognition
+public import Vision
+
+/// How the door turns frames into decisions.
+public struct PipelineConfiguration: Sendable {
+    /// Pyramid-up steps for detection (0: faces from about 80 px).
+    public var upsample = 0
+    /// Frames wider than this are downscaled for detection.
+    public var detectionWidth = 640
+    /// Look for QR badges on every frame.
+    public var scanQR = true
+    /// Quality gates a face passes before it is encoded.
+    public var quality = QualityGate.door
+    /// When a face counts as a person.
+    public var match = MatchPolicy.door
+    /// Tracking and consensus.
+    public var tracker = FaceTracker.Configuration()
+    /// Frames analysed ahead, in parallel, while the decisions of earlier frames are made.
+    public var lookahead = 3
+
+    /// The door's defaults.
+    public init() {}
+}
+
+/// What a run of the pipeline measured.
+public struct PipelineSummary: Sendable {
+    public var frames = 0
+    /// Frames per second over the whole run (wall clock).
+    public var fps = 0.0
+    public var seconds = 0.0
+    /// Median milliseconds per stage, over the frames where the stage ran (encode: per batch).
+    public var stageMilliseconds: [Stage: Double] = [:]
+    public var facesSeen = 0
+    public var encodings = 0
+    /// Faces the gates kept from being encoded, by reason.
+    public var qualityRejections: [QualityRejection: Int] = [:]
+    /// Frames that could not be analysed (a corrupt frame), with the first error.
+    public var frameErrors = 0
+    public var firstFrameError: String?
+    public var decisions: [DoorDecision.Kind: Int] = [:]
+
+    /// One line of JSON: `{"kind": "summary", "frames": N, "fps": F, "stage_ms": {...}, ...}`.
+    public var jsonLine: String {
+        let stages = Stage.allCases.compactMap { stage in
+            stageMilliseconds[stage].map { "\"\(stage.rawValue)\":" + String(format: "%.3f", $0) }
+        }
+        let rejections = qualityRejections.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { "\"\($0.key.rawValue)\":\($0.value)" }
+        let kinds = decisions.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\"\($0.key.rawValue)\":\($0.value)" }
+        return #"{"kind":"summary","frames":\#(frames),"fps":\#(String(format: "%.1f", fps)),"#
+            + #""seconds":\#(String(format: "%.3f", seconds)),"stage_ms":{\#(stages.joined(separator: ","))},"#
+            + #""faces":\#(facesSeen),"encodings":\#(encodings),"#
+            + #""quality_rejections":{\#(rejections.joined(separator: ","))},"#
+            + #""decisions":{\#(kinds.joined(separator: ","))},"frame_errors":\#(frameErrors)}"#
+    }
+}
+
+/// Frames in, decisions out: QR badges are verified and debounced; faces are detected, tracked,
+/// gated, encoded only while their track needs it, matched (the running session's roster first) and
+/// agreed on over several frames; then the attendance rules decide.
+///
+/// Frames are analysed on the worker threads `lookahead` at a time, in parallel; decisions are made
+/// in frame order on the caller's task, which only waits for the workers (encodings run there too).
+public final class DoorPipeline {
+    public let configuration: PipelineConfiguration
+    private let workers: PipelineWorkers
+    private let gallery: Gallery
+    private let verifier: BadgeVerifier
+    private var book: AttendanceBook
+    private var tracker: FaceTracker
+    private var debouncer: ScanDebouncer
+    private var times: [Stage: [Double]] = [:]
+    private var summary = PipelineSummary()
+
+    /// A pipeline over a gallery, a room's schedule and the badge keys.
+    public init(
+        configuration: PipelineConfiguration = PipelineConfiguration(), workers: PipelineWorkers, gallery: Gallery,
+        book: AttendanceBook, verifier: BadgeVerifier
+    ) {
+        self.configuration = configuration
+        self.workers = workers
+        self.gallery = gallery
+        self.verifier = verifier
+        self.book = book
+        tracker = FaceTracker(configuration: configuration.tracker)
+        debouncer = ScanDebouncer(window: book.policy.qrRepeatWindow)
+    }
+
+    /// Runs every frame of `frames` through the door and hands each decision to `emit` as it is
+    /// made. `clock` gives, for a frame's index, its seconds from the start and its wall-clock time.
+    public func run(
+        frames: FrameStream, clock: (Int) -> (t: Double, at: Date), emit: (DoorDecision) -> Void
+    ) async throws -> PipelineSummary {
+        let started = Monotonic.nanoseconds()
+        var iterator = frames.makeAsyncIterator()
+        var pending: [Task<FrameAnalysis, any Error>] = []
+        var nextIndex = 0
+        let workers = self.workers
+        let settings = configuration
+        func fill() async {
+            while pending.count < max(1, settings.lookahead), let frame = await iterator.next() {
+                let index = nextIndex
+                nextIndex += 1
+                pending.append(
+                    Task {
+                        try await workers.run { worker in
+                            FrameAnalyzer.analyze(
+                                frame, index: index, worker: worker, upsample: settings.upsample,
+                                detectionWidth: settings.detectionWidth, scanQR: settings.scanQR)
+                        }
+                    })
+            }
+        }
+        await fill()
+        while !pending.isEmpty {
+            let analysis = try await pending.removeFirst().value
+            // Queue the next frame before deciding on this one, so the workers never idle.
+            await fill()
+            let (t, at) = clock(analysis.index)
+            for decision in try await decide(analysis, t: t, at: at) {
+                summary.decisions[decision.kind, default: 0] += 1
+                emit(decision)
+            }
+        }
+        summary.seconds = Double(Monotonic.nanoseconds() - started) / 1e9
+        summary.fps = summary.seconds > 0 ? Double(summary.frames) / summary.seconds : 0
+        for (stage, values) in times where !values.isEmpty {
+            summary.stageMilliseconds[stage] = values.sorted()[values.count / 2]
+        }
+        return summary
+    }
+
+    /// The decisions of one frame, in frame order (badges first, then faces).
+    private func decide(_ analysis: FrameAnalysis, t: Double, at: Date) async throws -> [DoorDecision] {
+        summary.frames += 1
+        for (stage, value) in analysis.milliseconds { times[stage, default: []].append(value) }
+        if let error = analysis.error {
+            summary.frameErrors += 1
+            if summary.firstFrameError == nil { summary.firstFrameError = error }
+        }
+        var decisions: [DoorDecision] = []
+        var clock = StageClock()
+        for payload in analysis.payloads {
+            if let decision = badge(payload, frame: analysis.index, t: t, at: at) { decisions.append(decision) }
+        }
+
+        let faces = analysis.faces
+        summary.facesSeen += faces.count
+        let ids = tracker.update(
+            frame: analysis.index, boxes: faces.map { TrackBox($0.landmarks.box) })
+        var wanted: [(face: FaceObservation, track: Int)] = []
+        for (face, track) in zip(faces, ids) where tracker.wantsEncoding(track: track, frame: analysis.index) {
+            if let rejection = configuration.quality.check(face.sample) {
+                summary.qualityRejections[rejection, default: 0] += 1
+            } else {
+                wanted.append((face, track))
+            }
+        }
+        var rulesMilliseconds = clock.lap()
+        guard !wanted.isEmpty, let image = analysis.image else {
+            times[.rules, default: []].append(rulesMilliseconds)
+            return decisions
+        }
+        let landmarks = wanted.map(\.face.landmarks)
+        let encodings = try await workers.run { worker in try worker.engine.encode(in: image, faces: landmarks) }
+        times[.encode, default: []].append(clock.lap())
+        summary.encodings += encodings.count
+        let roster = book.rosterFirst(at: at)
+        var matchMilliseconds = 0.0
+        for ((_, track), encoding) in zip(wanted, encodings) {
+            let identification = configuration.match.identify(
+                Matcher.match(encoding.values, in: gallery, rosterFirst: roster))
+            matchMilliseconds += clock.lap()
+            if let outcome = tracker.record(identification, track: track, frame: analysis.index),
+                let decision = face(outcome, identification, track: track, frame: analysis.index, t: t, at: at)
+            {
+                decisions.append(decision)
+            }
+            rulesMilliseconds += clock.lap()
+        }
+        times[.match, default: []].append(matchMilliseconds)
+        times[.rules, default: []].append(rulesMilliseconds)
+        return decisions
+    }
+
+    /// What a track's new consensus means at the door.
+    private func face(
+        _ outcome: FaceTracker.Outcome, _ identification: Identification, track: Int, frame: Int, t: Double, at: Date
+    ) -> DoorDecision? {
+        let match = identification.match
+        let firstFrame = tracker.track(track)?.firstFrame
+        func decision(_ kind: DoorDecision.Kind, _ person: String?) -> DoorDecision {
+            var decision = DoorDecision(kind: kind, person: person, frame: frame, t: t, at: at)
+            decision.method = .face
+            decision.distance = match?.distance
+            decision.margin = match?.margin
+            decision.track = track
+            decision.trackFirstFrame = firstFrame
+            return decision
+        }
+        switch outcome {
+        case .unknown:
+            return decision(.unknownFace, nil)
+        case .identified(let person):
+            return attendance(book.faceRecognized(person: person, at: at), template: decision(.checkin, person))
+        }
+    }
+
+    /// A QR payload: debounced, verified, then the rules for the badge's role.
+    private func badge(_ payload: Data, frame: Int, t: Double, at: Date) -> DoorDecision? {
+        // The same code on consecutive frames is one scan.
+        guard debouncer.admit(payload.base64EncodedString(), at: at) else { return nil }
+        var decision = DoorDecision(kind: .rejectedBadge, person: nil, frame: frame, t: t, at: at)
+        decision.method = .qr
+        switch verifier.verify(payload, now: at) {
+        case .failure(let rejection):
+            decision.reason = rejection.rawValue
+            return decision
+        case .success(let badge):
+            decision.person = badge.claims.sub
+            switch badge.claims.role {
+            case .student:
+                decision.kind = .checkin
+                return attendance(book.faceRecognized(person: badge.claims.sub, at: at), template: decision)
+            case .volunteer, .staff:
+                return attendance(book.volunteerScanned(person: badge.claims.sub, at: at), template: decision)
+            }
+        }
+    }
+
+    /// Fills a decision from the rules' verdict; nil for no-ops (repeats).
+    private func attendance(_ verdict: AttendanceDecision, template: DoorDecision) -> DoorDecision? {
+        var decision = template
+        decision.event = verdict.event
+        switch verdict {
+        case .checkin(let session, _, _, let status, let minutesLate):
+            decision.kind = .checkin
+            decision.session = session
+            decision.status = status
+            decision.minutesLate = minutesLate
+        case .noCheckin(_, let reason):
+            decision.kind = .noCheckin
+            decision.reason = reason.message
+        case .entry:
+            decision.kind = .entry
+        case .exit(_, _, _, let duration):
+            decision.kind = .exit
+            decision.duration = duration
+        case .alreadyCheckedIn, .ignoredRepeat:
+            return nil
+        }
+        return decision
+    }
+}

@@ -1,0 +1,26 @@
+public import Recognition
+public import Vision
+
+extension FacePose {
+    /// The pose of a face from the vision core's landmarks.
+    public init?(_ landmarks: FaceLandmarks) {
+        self.init(landmarks: landmarks.points.map { LandmarkPoint(x: Double($0.x), y: Double($0.y)) })
+    }
+}
+
+extension FaceSample {
+    /// What the quality gates need of a detected face.
+    public init(_ landmarks: FaceLandmarks, _ measurements: FaceMeasurements) {
+        self.init(
+            width: landmarks.box.width, brightness: measurements.brightness, contrast: measurements.contrast,
+            sharpness: measurements.sharpness, pose: FacePose(landmarks))
+    }
+}
+
+extension TrackBox {
+    /// A detector box as a tracker box.
+    public init(_ box: FaceBox) {
+        self.init(
+            left: Double(box.left), top: Double(box.top), right: Double(box.right + 1), bottom: Double(box.bottom + 1))
+    }
+}

@@ -1,0 +1,194 @@
+import ArgumentParser
+import Attendance
+import Badges
+import Capture
+import Foundation
+import Pipeline
+import Recognition
+import Vision
+
+/// `rollcall replay`: runs a recording through the whole door pipeline, as fast as it can.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Run a video file or an image folder through the door's pipeline and print its decisions.",
+        discussion: """
+            Every frame goes through the pipeline as fast as both cores allow (none is dropped): QR badges \
+            are verified, faces are detected, tracked, gated, encoded while their track needs it, matched \
+            and agreed on over several frames, and the attendance rules decide. Frame N is taken to happen \
+            N/fps seconds after --start. With --json each decision is one line, e.g. {"kind": "checkin", \
+            "person": ID, "frame": N, "t": SECONDS, "distance": D, "margin": M, "status": "present", ...}; \
+            kinds are checkin, no_checkin, entry, exit, rejected_badge and unknown_face (repeats are \
+            no-ops and print nothing). The last line is {"kind": "summary", "frames": N, "fps": F, \
+            "stage_ms": {...}} with the median milliseconds of each stage. Without --sessions the whole \
+            gallery is the roster of one session open for the whole recording, and everyone is present.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A video file (anything OpenCV reads) or a folder of images.", valueName: "source"))
+    var source: String
+
+    @Option(help: ArgumentHelp("The gallery file (see rollcall enroll).", valueName: "file"))
+    var gallery: String
+
+    @Option(help: ArgumentHelp("The room's sessions and policy (JSON; see the README).", valueName: "file"))
+    var sessions: String?
+
+    @Option(
+        name: .customLong("badge-keys"),
+        help: ArgumentHelp(
+            "Badge public keys and revoked badges (a keyring, see rollcall badge keygen).", valueName: "file"))
+    var badgeKeys: String?
+
+    @Option(help: ArgumentHelp("Wall-clock time of the first frame, ISO 8601 (default: now).", valueName: "time"))
+    var start: String?
+
+    @Option(help: "Frame rate of an image folder (a video's own rate is used for videos).")
+    var fps: Double = 30
+
+    @Flag(help: "Accept unsigned legacy badges (RC0).")
+    var allowUnsigned = false
+
+    @Option(help: "Worker threads (default: one per core).")
+    var workers: Int?
+
+    @Flag(help: "One JSON object per decision, then the summary.")
+    var json = false
+
+    @OptionGroup var thresholds: MatchPolicyOptions
+
+    @OptionGroup var models: ModelOptions
+
+    func validate() throws {
+        guard fps > 0 else { throw ValidationError("--fps must be above 0") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let start, parseTime(start) == nil {
+            throw ValidationError("--start \(start) is not an ISO 8601 time such as 2026-11-23T08:02:00Z")
+        }
+    }
+
+    func run() async throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isFolder) else {
+            printError("\(source) does not exist")
+            throw ExitCode.failure
+        }
+        let document = try GalleryFile.load(gallery)
+        let startTime = start.flatMap(parseTime) ?? Date()
+        let schedule: SessionSchedule
+        if let sessions {
+            do {
+                schedule = try SessionSchedule.decode(from: try Data(contentsOf: URL(fileURLWithPath: sessions)))
+            } catch let error as ScheduleError {
+                printError("sessions \(sessions): \(error)")
+                throw ExitCode(EX_CONFIG)
+            } catch {
+                printError("cannot read sessions \(sessions): \(error.localizedDescription)")
+                throw ExitCode(EX_CONFIG)
+            }
+        } else {
+            var policy = AttendancePolicy()
+            policy.grace = 24 * 3600
+            schedule = .wholeDay(
+                roster: document.people.map(\.id), start: startTime, end: startTime + 24 * 3600, policy: policy)
+        }
+        let verifier: BadgeVerifier
+        do {
+            verifier = try BadgeVerifier(
+                keyring: try badgeKeys.map(readKeyring) ?? BadgeKeyring(), allowUnsigned: allowUnsigned)
+        } catch let error as ValidationError {
+            printError(error.message)
+            throw ExitCode(EX_CONFIG)
+        } catch {
+            printError("badge keys \(badgeKeys ?? ""): \(error)")
+            throw ExitCode(EX_CONFIG)
+        }
+
+        let faceModels = try models.load()
+        let threads = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        // One descriptor per worker thread: OpenBLAS's own threads would only fight the workers.
+        if threads > 1 { FaceModels.setBLASThreads(1) }
+        let pool = try PipelineWorkers(pipelineModels: faceModels, count: threads)
+        var configuration = PipelineConfiguration()
+        configuration.match = thresholds.policy
+        configuration.lookahead = threads + 1
+        let pipeline = DoorPipeline(
+            configuration: configuration, workers: pool, gallery: document.gallery,
+            book: AttendanceBook(schedule: schedule), verifier: verifier)
+
+        let frameSource: FileFrameSource
+        var rate = fps
+        if isFolder.boolValue {
+            frameSource = FileFrameSource(imageFolder: source, fps: fps, pacing: .asFastAsPossible)
+        } else {
+            do {
+                rate = try VideoReader(path: source).fps ?? fps
+            } catch {
+                printError(error.description)
+                throw ExitCode.failure
+            }
+            frameSource = FileFrameSource(video: source, pacing: .asFastAsPossible)
+        }
+        frameSource.start()
+        let json = self.json
+        let names = Dictionary(uniqueKeysWithValues: document.people.map { ($0.id, $0.name) })
+        let summary = try await pipeline.run(
+            frames: frameSource.frames,
+            clock: { index in
+                let t = Double(index) / rate
+                return (t, startTime + t)
+            },
+            emit: { decision in printLine(json ? decision.jsonLine : Self.describe(decision, names: names)) })
+        await frameSource.shutdown()
+        if let error = frameSource.status.lastError {
+            printError(error)
+        }
+        if json {
+            printLine(summary.jsonLine)
+        } else {
+            printLine(
+                String(
+                    format: "%d frames in %.2f s: %.1f fps; %d faces seen, %d encoded", summary.frames,
+                    summary.seconds, summary.fps, summary.facesSeen, summary.encodings))
+            for stage in Stage.allCases {
+                if let value = summary.stageMilliseconds[stage] {
+                    printLine(
+                        "  " + stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                            + String(format: " %8.2f ms median", value))
+                }
+            }
+        }
+        if summary.frames == 0 {
+            printError("no frame could be read from \(source)")
+            throw ExitCode.failure
+        }
+    }
+
+    static func describe(_ decision: DoorDecision, names: [String: String]) -> String {
+        let time = String(format: "%7.2fs frame %5d", decision.t, decision.frame)
+        let who = decision.person.map { person in names[person].map { "\(person) (\($0))" } ?? person } ?? "someone"
+        let detail: String
+        switch decision.kind {
+        case .checkin:
+            let status = decision.status == .late ? "late by \(decision.minutesLate ?? 0) min" : "present"
+            detail = "checked in \(who) to \(decision.session ?? "?"): \(status)"
+        case .noCheckin: detail = "did not check in \(who): \(decision.reason ?? "")"
+        case .entry: detail = "\(who) signed in"
+        case .exit: detail = "\(who) signed out after " + String(format: "%.0f s", decision.duration ?? 0)
+        case .rejectedBadge: detail = "refused a badge: \(decision.reason ?? "")"
+        case .unknownFace: detail = "an unknown face"
+        }
+        return "\(time)  \(detail)"
+    }
+}
+
+/// Exit status for a configuration file that cannot be used (sysexits' EX_CONFIG).
+let EX_CONFIG: Int32 = 78
+
+/// An ISO 8601 time with a zone, with or without fractional seconds.
+func parseTime(_ text: String) -> Date? {
+    let formatter = ISO8601DateFormatter()
+    if let date = formatter.date(from: text) { return date }
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.date(from: text)
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Scenario
+import TestSupport
+import Testing
+import Vision
+
+/// `rollcall replay` on the scenario video the tests generate from the fixtures: faces moving over a
+/// background, two at once, an unknown face, badges with perspective, blur, low contrast and glare, a
+/// forged badge and a blurred face.
+@Suite(
+    .enabled(
+        if: TestResources.fixturesEnabled && TestResources.modelsEnabled, "needs ../shared/fixtures and the models"))
+struct ReplayCommandTests {
+    struct Line: Decodable {
+        var kind: String
+        var person: String?
+        var frame: Int?
+        var t: Double?
+        var distance: Double?
+        var status: String?
+        var reason: String?
+        var duration: Double?
+        var session: String?
+        var track_first_frame: Int?
+        var frames: Int?
+        var fps: Double?
+        var stage_ms: [String: Double]?
+    }
+
+    /// Generates the scenario and enrolls its gallery plan from the fixture photos.
+    func scenario(in folder: URL) async throws -> (files: ScenarioFiles, gallery: String) {
+        let files = try ScenarioVideo.generate(fixtures: TestResources.faces, into: folder)
+        let gallery = folder.appendingPathComponent("gallery.json").path
+        for person in files.manifest.gallery {
+            let result = try await runRollcall(
+                [
+                    "enroll", "--gallery", gallery, "--person", person.person, "--name", person.name, "--role",
+                    person.role,
+                ] + person.images.map { TestResources.faces.appendingPathComponent($0).path })
+            try #require(result.status == 0, "\(result.out)\(result.err)")
+        }
+        return (files, gallery)
+    }
+
+    func lines(_ output: String) throws -> [Line] {
+        try output.split(separator: "\n").map { try JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
+    }
+
+    @Test("the scenario gives exactly the expected decisions, the first check-in within 5 frames, no false check-in")
+    func scenarioDecisions() async throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (files, gallery) = try await scenario(in: folder)
+        let start = ISO8601DateFormatter().string(from: files.manifest.start)
+        let result = try await runRollcall([
+            "replay", files.video.path, "--gallery", gallery, "--sessions", files.sessions.path, "--badge-keys",
+            files.badgeKeys.path, "--start", start, "--json",
+        ])
+        #expect(result.status == 0, "\(result.err)")
+        let output = try lines(result.out)
+        let summary = try #require(output.last)
+        #expect(summary.kind == "summary" && summary.frames == files.manifest.frames)
+        let stages = Set((summary.stage_ms ?? [:]).keys)
+        #expect(stages.isSuperset(of: ["detect", "qr", "encode", "match", "rules"]), "\(stages)")
+        let decisions = output.dropLast()
+        let context = result.out
+
+        // Exactly the expected decisions: each once, in its frame window; nothing else.
+        #expect(decisions.count == files.manifest.expected.count, "\(context)")
+        for expected in files.manifest.expected {
+            let found = decisions.filter {
+                $0.kind == expected.kind.rawValue && $0.person == expected.person
+                    && (expected.firstFrame...expected.lastFrame).contains($0.frame ?? -1)
+            }
+            #expect(found.count == 1, "expected \(expected)\n\(context)")
+            if let status = expected.status { #expect(found.first?.status == status) }
+            if let reason = expected.reason { #expect(found.first?.reason == reason) }
+        }
+        // The only check-in is the enrolled student's, within 5 frames of the track's first frame.
+        let checkins = decisions.filter { $0.kind == "checkin" }
+        #expect(checkins.map(\.person) == ["p-obama"])
+        for checkin in checkins {
+            let first = try #require(checkin.track_first_frame)
+            #expect(
+                (checkin.frame ?? .max) - first <= 5, "check-in at frame \(checkin.frame ?? -1), face from \(first)")
+            #expect(checkin.session == "s-math-7b")
+        }
+        // The volunteer's visit lasts from the entry scan to the exit scan.
+        let entry = try #require(decisions.first { $0.kind == "entry" })
+        let exit = try #require(decisions.first { $0.kind == "exit" })
+        #expect(abs((exit.duration ?? 0) - ((exit.t ?? 0) - (entry.t ?? 0))) < 0.01)
+    }
+
+    @Test("without --sessions the whole gallery is the roster of one session and everyone is present")
+    func wholeGallery() async throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (files, gallery) = try await scenario(in: folder)
+        let result = try await runRollcall(["replay", files.video.path, "--gallery", gallery, "--json"])
+        #expect(result.status == 0, "\(result.err)")
+        let decisions = try lines(result.out).dropLast()
+        let checkins = decisions.filter { $0.kind == "checkin" }
+        #expect(checkins.count == 1 && checkins.first?.person == "p-obama" && checkins.first?.status == "present")
+        #expect(checkins.first?.session == "whole-day")
+        // No keys given: every badge is refused, and each only once.
+        #expect(decisions.filter { $0.kind == "rejected_badge" }.count >= 1)
+        #expect(decisions.allSatisfy { $0.kind != "entry" && $0.kind != "exit" })
+    }
+
+    @Test("bad inputs are clear errors: a missing source, a corrupt video, a broken sessions file")
+    func badInputs() async throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let gallery = folder.appendingPathComponent("gallery.json").path
+        let enrolled = try await runRollcall([
+            "enroll", "--gallery", gallery, "--person", "p-obama", "--name", "Barack Obama", "--role", "student",
+            TestResources.faces.appendingPathComponent("obama.jpg").path,
+        ])
+        try #require(enrolled.status == 0)
+
+        let missing = try await runRollcall([
+            "replay", folder.appendingPathComponent("none.avi").path, "--gallery", gallery,
+        ])
+        #expect(missing.status == 1 && missing.err.contains("does not exist"))
+
+        let corrupt = folder.appendingPathComponent("corrupt.avi")
+        try Data((0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }).write(to: corrupt)
+        let unreadable = try await runRollcall(["replay", corrupt.path, "--gallery", gallery, "--json"])
+        #expect(unreadable.status == 1)
+        #expect(unreadable.err.contains("corrupt.avi"), "\(unreadable.err)")
+
+        let sessions = folder.appendingPathComponent("sessions.json")
+        try Data(
+            #"{"room": "B12", "sessions": [{"id": "s", "group": "7B", "start": "8 o'clock", "end": "2026-11-23T09:00:00Z", "roster": []}]}"#
+                .utf8
+        ).write(to: sessions)
+        let images = folder.appendingPathComponent("frames")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        let broken = try await runRollcall([
+            "replay", images.path, "--gallery", gallery, "--sessions", sessions.path,
+        ])
+        #expect(broken.status == 78)
+        #expect(broken.err.contains("sessions[0].start"), "\(broken.err)")
+    }
+}
