@@ -31,8 +31,8 @@ public struct TrackBox: Sendable, Equatable, Codable {
 /// encodings of each face who it is.
 ///
 /// A track is encoded while it is new or not yet identified (each frame whose face passes the quality
-/// gates); once k of its last n encodings agree on a person it is identified and only re-checked every
-/// `reverifyEvery` frames, in case two people crossed and the track jumped between them. A face that
+/// gates); once k of its last n encodings agree on a person, and none of them names someone else, it is
+/// identified and only re-checked every `reverifyEvery` frames, in case two people crossed and the track jumped between them. A face that
 /// stays unknown for `unknownAfter` encodings in a row is reported once, then retried less often.
 /// Pure: frames are numbers, nothing is read from a clock.
 public struct FaceTracker: Sendable {
@@ -44,7 +44,7 @@ public struct FaceTracker: Sendable {
         public var maximumMissedFrames = 15
         /// Agreeing encodings needed ...
         public var consensusK = 2
-        /// ... among the last this many.
+        /// ... among the last this many, none of which may name another person.
         public var consensusN = 3
         /// Consecutive unknown encodings before the face is reported unknown.
         public var unknownAfter = 3
@@ -97,6 +97,9 @@ public struct FaceTracker: Sendable {
     /// Matches this frame's boxes to tracks (greedily, largest overlap first), starts tracks for the
     /// others and forgets tracks not seen for too long. Returns the track id of each box, in order.
     public mutating func update(frame: Int, boxes: [TrackBox]) -> [Int] {
+        // Frames without an update count as missed too: a stale track must not pass its identity on to
+        // a new face in the same place.
+        tracks.removeAll { frame - 1 - $0.lastSeenFrame > configuration.maximumMissedFrames }
         var pairs: [(iou: Double, box: Int, track: Int)] = []
         for (boxIndex, box) in boxes.enumerated() {
             for (trackIndex, track) in tracks.enumerated() {
@@ -157,10 +160,11 @@ public struct FaceTracker: Sendable {
         if track.votes.count > window { track.votes.removeFirst(track.votes.count - window) }
 
         let recent = track.votes.suffix(configuration.consensusN)
-        var counts: [String: Int] = [:]
-        for case let person? in recent where person != Self.unknownVote { counts[person, default: 0] += 1 }
-        if let (person, count) = counts.max(by: { $0.value < $1.value }), count >= configuration.consensusK,
-            person != track.identity
+        // Votes agree only when no other vote among them names someone else: encodings alternating
+        // between two people (two faces crossing, lookalikes) must not check both of them in.
+        let named = Set(recent.compactMap { $0 }.filter { $0 != Self.unknownVote })
+        if named.count == 1, let person = named.first,
+            recent.filter({ $0 == person }).count >= configuration.consensusK, person != track.identity
         {
             track.identity = person
             return .identified(person: person)

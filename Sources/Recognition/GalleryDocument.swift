@@ -106,7 +106,9 @@ public struct GalleryDocument: Sendable, Codable, Equatable {
             for (number, template) in entry.templates.enumerated() {
                 guard template.encoding.count == Gallery.dimensions, template.encoding.allSatisfy(\.isFinite) else {
                     throw GalleryError(
-                        "person \(entry.id), template \(number): an encoding has \(Gallery.dimensions) finite values")
+                        "person \(entry.id), template \(number): an encoding has \(Gallery.dimensions) finite values, "
+                            + "this one has \(template.encoding.count)"
+                            + (template.encoding.allSatisfy(\.isFinite) ? "" : " and some are not finite"))
                 }
             }
         }
@@ -114,11 +116,22 @@ public struct GalleryDocument: Sendable, Codable, Equatable {
     }
 
     /// The file's bytes: pretty-printed, keys sorted, one line per person's field.
-    public func encoded() -> Data {
+    /// - Throws: `GalleryError` when a template holds a value JSON cannot carry (NaN, infinity), so
+    ///   that a damaged template is never saved as an empty or unreadable file.
+    public func encoded() throws(GalleryError) -> Data {
+        for entry in people {
+            for (number, template) in entry.templates.enumerated() where !template.encoding.allSatisfy(\.isFinite) {
+                throw GalleryError(
+                    "person \(entry.id), template \(number): an encoding holds a value that is not finite")
+            }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        // Encoding plain strings, numbers and arrays cannot fail.
-        return (try? encoder.encode(self)) ?? Data()
+        do {
+            return try encoder.encode(self)
+        } catch {
+            throw GalleryError("the gallery cannot be written as JSON: \(error)")
+        }
     }
 
     /// Adds templates to a person, creating them or updating their name, role and groups.

@@ -11,6 +11,15 @@ public struct MatchResult: Sendable, Equatable {
     public var margin: Float
     /// Whether the nearest person is on the roster searched first (`match(_:in:rosterFirst:)`).
     public var onRoster: Bool = false
+
+    /// A result with the given values.
+    public init(person: String, distance: Float, runnerUp: String?, margin: Float, onRoster: Bool = false) {
+        self.person = person
+        self.distance = distance
+        self.runnerUp = runnerUp
+        self.margin = margin
+        self.onRoster = onRoster
+    }
 }
 
 /// Finds the two nearest distinct people to a face by brute force over the gallery's matrix, with

@@ -15,8 +15,9 @@ public struct LandmarkPoint: Sendable, Equatable {
 /// How a face is turned, estimated from dlib's 5 landmarks (two corners of each eye, then the base
 /// of the nose).
 public struct FacePose: Sendable, Equatable {
-    /// Nearer nose-to-inner-eye-corner distance over the farther one: 1 when the face looks straight
-    /// at the camera, falling towards 0 as it turns aside.
+    /// How centred the nose is between the eyes, along the line through them: 1 when it sits midway
+    /// (the face looks at the camera), falling to 0 as the face turns until the nose reaches an inner
+    /// eye corner. Measured along the eye line, so the nose's height does not hide a turned head.
     public var symmetry: Double
     /// Angle of the line between the eyes, in degrees (0 when the head is upright).
     public var roll: Double
@@ -34,8 +35,19 @@ public struct FacePose: Sendable, Equatable {
         }
         let (eyeA, eyeB) = (mid(points[0], points[1]), mid(points[2], points[3]))
         let nose = points[4]
-        let (toA, toB) = (distance(nose, points[1]), distance(nose, points[3]))
-        symmetry = max(toA, toB) > 0 ? min(toA, toB) / max(toA, toB) : 0
+        // Positions along the eye line, measured from the midpoint of the inner eye corners.
+        let (axisX, axisY) = (eyeB.x - eyeA.x, eyeB.y - eyeA.y)
+        let length = (axisX * axisX + axisY * axisY).squareRoot()
+        if length > 0 {
+            let centre = mid(points[1], points[3])
+            func along(_ point: LandmarkPoint) -> Double {
+                ((point.x - centre.x) * axisX + (point.y - centre.y) * axisY) / length
+            }
+            let halfGap = abs(along(points[3]) - along(points[1])) / 2
+            symmetry = halfGap > 0 ? max(0, 1 - abs(along(nose)) / halfGap) : 0
+        } else {
+            symmetry = 0
+        }
         var angle = atan2(eyeB.y - eyeA.y, eyeB.x - eyeA.x) * 180 / Double.pi
         // The eyes come in either order: the line's angle is what matters.
         if angle > 90 { angle -= 180 } else if angle < -90 { angle += 180 }
@@ -103,7 +115,7 @@ public struct QualityGate: Sendable, Codable, Equatable {
     public var maximumBrightness: Double
     /// Least grey-level standard deviation.
     public var minimumContrast: Double
-    /// Least pose symmetry (1 is frontal; about 0.5 is a face a third of the way to profile).
+    /// Least pose symmetry (1 is frontal; 0.5 is a nose halfway from the centre to an inner eye corner).
     public var minimumSymmetry: Double
     /// Largest head tilt, in degrees.
     public var maximumRoll: Double
@@ -111,12 +123,12 @@ public struct QualityGate: Sendable, Codable, Equatable {
     /// The door's gates, for faces in camera frames.
     public static let door = QualityGate(
         minimumWidth: 80, minimumSharpness: 40, minimumBrightness: 40, maximumBrightness: 220, minimumContrast: 12,
-        minimumSymmetry: 0.55, maximumRoll: 25)
+        minimumSymmetry: 0.45, maximumRoll: 25)
 
     /// Enrollment photos must be at least as good as what the door sees, and larger.
     public static let enrollment = QualityGate(
         minimumWidth: 100, minimumSharpness: 40, minimumBrightness: 40, maximumBrightness: 220, minimumContrast: 12,
-        minimumSymmetry: 0.55, maximumRoll: 25)
+        minimumSymmetry: 0.5, maximumRoll: 25)
 
     /// Gates with the given thresholds.
     public init(

@@ -27,6 +27,9 @@ enum GalleryFile {
     static func save(_ document: GalleryDocument, to path: String) throws {
         do {
             try document.encoded().write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch let error as GalleryError {
+            printError("gallery \(path) not written: \(error.message)")
+            throw ExitCode.failure
         } catch {
             printError("cannot write gallery \(path): \(error.localizedDescription)")
             throw ExitCode.failure
@@ -36,10 +39,10 @@ enum GalleryFile {
 
 /// The match thresholds, overridable on the command line.
 struct MatchPolicyOptions: ParsableArguments {
-    @Option(help: "Largest distance to a person's nearest template that can be that person (default 0.5).")
+    @Option(help: "Largest distance to a person's nearest template that can be that person.")
     var acceptDistance: Float = MatchPolicy.door.acceptDistance
 
-    @Option(help: "Least margin: the runner-up person's distance minus the best distance (default 0.1).")
+    @Option(help: "Least margin: the runner-up person's distance minus the best distance.")
     var minMargin: Float = MatchPolicy.door.minimumMargin
 
     var policy: MatchPolicy { MatchPolicy(acceptDistance: acceptDistance, minimumMargin: minMargin) }
