@@ -71,6 +71,23 @@ public enum Matcher {
     private static func scan(
         _ probe: [Float], _ gallery: Gallery, where include: ((Int32) -> Bool)?, into nearest: inout NearestTwo
     ) {
+        if gallery.count >= quantizedFrom, gallery.quantizationScale > 0 {
+            scanQuantized(probe, gallery, where: include, into: &nearest)
+        } else {
+            scanExact(probe, gallery, where: include, into: &nearest)
+        }
+    }
+
+    /// Galleries from this many templates are searched through their 8-bit copy first. Below, the
+    /// Float32 matrix (up to 32 MB) is mostly served from cache and the exact search is faster (on
+    /// the development machine: 50,000 templates 0.73 ms exact, 0.82 ms through the 8-bit copy;
+    /// 100,000 templates 1.6–2.2 ms exact, 1.49 ms through the copy).
+    public static let quantizedFrom = 65_536
+
+    /// The exact search: every distance in Float32.
+    private static func scanExact(
+        _ probe: [Float], _ gallery: Gallery, where include: ((Int32) -> Bool)?, into nearest: inout NearestTwo
+    ) {
         let rows = gallery.count
         guard rows > 0 else { return }
         var distances = [Float](repeating: 0, count: blockRows)
@@ -94,6 +111,85 @@ public enum Matcher {
                     }
                 }
             }
+        }
+    }
+
+    /// The search of a large gallery: approximate distances from the 8-bit copy (a quarter of the
+    /// bytes to stream), then exact Float32 distances for every template that could still be one of
+    /// the nearest two people. The answer is the exact search's.
+    ///
+    /// Why nothing is missed: a quantized value is off by at most half a unit (templates) or by its
+    /// known rounding error (the probe), so the quantized difference vector is within
+    /// `bound = sqrt(sum((0.5 + probe error)^2))` units of the true one, and by the triangle inequality
+    /// every approximate distance is within `bound` of the true distance. The two people nearest by
+    /// the approximate distances are both truly within `second + bound`, so a template farther than
+    /// `second + 2 * bound` approximately is truly farther than the true runner-up and cannot matter.
+    private static func scanQuantized(
+        _ probe: [Float], _ gallery: Gallery, where include: ((Int32) -> Bool)?, into nearest: inout NearestTwo
+    ) {
+        let rows = gallery.count
+        let scale = gallery.quantizationScale
+        var query = [Int8](repeating: 0, count: Gallery.dimensions)
+        var squaredBound: Float = 0
+        for (index, value) in probe.enumerated() {
+            query[index] = gallery.quantize(value)
+            let error = 0.5 + abs(value * scale - Float(query[index]))
+            squaredBound += error * error
+        }
+        // Approximate squared distances a block at a time, offered to a rough search as they come.
+        var rough = NearestTwo()
+        let approximate = [Int32](unsafeUninitializedCapacity: rows) { out, initialized in
+            gallery.quantized.withUnsafeBufferPointer { matrix in
+                gallery.owners.withUnsafeBufferPointer { owners in
+                    query.withUnsafeBufferPointer { query in
+                        var first = 0
+                        while first < rows {
+                            let count = min(blockRows, rows - first)
+                            quantizedDistances(
+                                query.baseAddress!, matrix.baseAddress! + first * Gallery.dimensions, count,
+                                out.baseAddress! + first)
+                            for row in first..<(first + count) {
+                                if let include, !include(owners[row]) { continue }
+                                rough.offer(owners[row], Float(out[row]))
+                            }
+                            first += count
+                        }
+                    }
+                }
+            }
+            initialized = rows
+        }
+        // In quantized units, with a little slack for Float32 rounding of the bound itself.
+        let reach = rough.second.squared.squareRoot() + 2 * squaredBound.squareRoot() * 1.001 + 1
+        let limit = reach.isFinite ? reach * reach : .infinity
+        gallery.matrix.withUnsafeBytes { matrix in
+            gallery.owners.withUnsafeBufferPointer { owners in
+                probe.withUnsafeBytes { query in
+                    var exact: Float = 0
+                    for row in 0..<rows where Float(approximate[row]) <= limit {
+                        if let include, !include(owners[row]) { continue }
+                        squaredDistances(
+                            query.baseAddress!, matrix.baseAddress! + row * Gallery.dimensions * 4, 1, &exact)
+                        nearest.offer(owners[row], exact)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Squared distances in quantized units from an 8-bit probe to `count` 8-bit templates. A plain
+    /// loop: the compiler turns it into widening SIMD multiply-adds.
+    private static func quantizedDistances(
+        _ query: UnsafePointer<Int8>, _ rows: UnsafePointer<Int8>, _ count: Int, _ out: UnsafeMutablePointer<Int32>
+    ) {
+        for row in 0..<count {
+            let template = rows + row * Gallery.dimensions
+            var sum: Int32 = 0
+            for index in 0..<Gallery.dimensions {
+                let delta = Int32(template[index]) &- Int32(query[index])
+                sum &+= delta &* delta
+            }
+            out[row] = sum
         }
     }
 

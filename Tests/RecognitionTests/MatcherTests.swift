@@ -117,3 +117,59 @@ struct MatcherTests {
         #expect(Matcher.match(c, in: gallery)?.distance == 0)
     }
 }
+
+/// Searches of galleries large enough to go through their 8-bit copy.
+struct QuantizedMatcherTests {
+    /// The nearest two people by a plain exact search over the gallery's Float32 matrix.
+    func plainNearestTwo(_ probe: [Float], _ gallery: Gallery) -> (String, Float, String, Float) {
+        var best: [Int32: Float] = [:]
+        for row in 0..<gallery.count {
+            var sum: Float = 0
+            for index in 0..<128 {
+                let delta = gallery.matrix[row * 128 + index] - probe[index]
+                sum += delta * delta
+            }
+            let owner = gallery.owners[row]
+            best[owner] = min(best[owner] ?? .infinity, sum)
+        }
+        let sorted = best.sorted { $0.value < $1.value }
+        return (
+            gallery.personIDs[Int(sorted[0].key)], sorted[0].value.squareRoot(),
+            gallery.personIDs[Int(sorted[1].key)], sorted[1].value.squareRoot()
+        )
+    }
+
+    @Test("through the 8-bit copy, the nearest two people and their distances equal an exact search")
+    func equalsExactSearch() {
+        var random = Templates(state: 21)
+        var gallery = Gallery()
+        let people = Matcher.quantizedFrom / 2 + 100
+        for person in 0..<people { gallery.add(person: "p\(person)", templates: [random.next(), random.next()]) }
+        #expect(gallery.count >= Matcher.quantizedFrom)
+        // Faces near a template, a second person nearly as near (within the 8-bit error), and a probe
+        // with a value larger than any in the gallery (clamped when quantized).
+        var probes: [[Float]] = []
+        for target in [17, 4_000, people - 1] {
+            let template = Array(gallery.matrix[(target * 2 * 128)..<(target * 2 * 128 + 128)])
+            probes.append(template.map { $0 + 0.01 * random.next()[0] })
+        }
+        let shared = random.next()
+        gallery.add(person: "twin-a", templates: [shared.map { $0 * 1.001 }])
+        gallery.add(person: "twin-b", templates: [shared.map { $0 * 0.999 }])
+        probes.append(shared)
+        var outlier = random.next()
+        outlier[3] = 1.5
+        probes.append(outlier)
+        for probe in probes {
+            let (person, distance, runnerUp, runnerUpDistance) = plainNearestTwo(probe, gallery)
+            let result = Matcher.match(probe, in: gallery)
+            #expect(result?.person == person && result?.runnerUp == runnerUp)
+            #expect(abs((result?.distance ?? -1) - distance) < 1e-5)
+            #expect(abs((result?.margin ?? -1) - (runnerUpDistance - distance)) < 1e-5)
+        }
+        // The 8-bit copy follows removals.
+        gallery.remove(person: "twin-a")
+        #expect(gallery.quantized.count == gallery.matrix.count)
+        #expect(Matcher.match(shared, in: gallery)?.person == "twin-b")
+    }
+}
