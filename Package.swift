@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C++ (dlib, OpenCV) behind a plain C header. dlib's detector and network are header
@@ -125,6 +127,17 @@ let package = Package(
             dependencies: ["Attendance", "Badges", "Capture", "Recognition", "Vision"],
             swiftSettings: swiftSettings
         ),
+        // The device's durable store (SQLite through GRDB): the events queue, rejected scans for
+        // audit, and cached device state. Every event is committed before the screen shows it.
+        .target(
+            name: "Outbox",
+            dependencies: [
+                "Attendance",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The technician CLI's commands live in a library so that tests can drive them.
         .target(
             name: "RollcallCLI",
@@ -132,6 +145,7 @@ let package = Package(
                 "Attendance",
                 "Badges",
                 "Capture",
+                "Outbox",
                 "Pipeline",
                 "Recognition",
                 "Vision",
@@ -168,6 +182,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "OutboxTests",
+            dependencies: [
+                "Outbox", "Attendance", "TestSupport",
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ScenarioTests",
             dependencies: ["Scenario", "Vision", "Badges", "TestSupport"],
             swiftSettings: swiftSettings
@@ -185,7 +207,7 @@ let package = Package(
         // Runs the built `rollcall` executable as a technician would.
         .testTarget(
             name: "RollcallCLITests",
-            dependencies: ["rollcall", "Capture", "Vision", "Scenario", "TestSupport"],
+            dependencies: ["rollcall", "Capture", "Outbox", "Vision", "Scenario", "TestSupport"],
             exclude: ["vivid"],
             swiftSettings: swiftSettings
         ),

@@ -50,6 +50,8 @@ public struct DoorDecision: Sendable, Equatable {
     public var trackFirstFrame: Int?
     /// The event to commit to the outbox, when the decision is one.
     public var event: AttendanceEvent?
+    /// Refused badges: the payload as scanned, for the audit record (not printed).
+    public var badgePayload: String?
 
     /// A decision of `kind` at a frame.
     public init(kind: Kind, person: String?, frame: Int, t: Double, at: Date) {

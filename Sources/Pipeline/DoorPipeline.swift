@@ -93,7 +93,7 @@ public final class DoorPipeline {
     /// Runs every frame of `frames` through the door and hands each decision to `emit` as it is
     /// made. `clock` gives, for a frame's index, its seconds from the start and its wall-clock time.
     public func run(
-        frames: FrameStream, clock: (Int) -> (t: Double, at: Date), emit: (DoorDecision) -> Void
+        frames: FrameStream, clock: (Int) -> (t: Double, at: Date), emit: (DoorDecision) async throws -> Void
     ) async throws -> PipelineSummary {
         let started = Monotonic.nanoseconds()
         var iterator = frames.makeAsyncIterator()
@@ -123,7 +123,7 @@ public final class DoorPipeline {
             let (t, at) = clock(analysis.index)
             for decision in try await decide(analysis, t: t, at: at) {
                 summary.decisions[decision.kind, default: 0] += 1
-                emit(decision)
+                try await emit(decision)
             }
         }
         summary.seconds = Double(Monotonic.nanoseconds() - started) / 1e9
@@ -219,6 +219,7 @@ public final class DoorPipeline {
         switch verifier.verify(payload, now: at) {
         case .failure(let rejection):
             decision.reason = rejection.rawValue
+            decision.badgePayload = String(decoding: payload, as: UTF8.self)
             return decision
         case .success(let badge):
             decision.person = badge.claims.sub

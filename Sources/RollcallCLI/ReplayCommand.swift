@@ -3,6 +3,7 @@ import Attendance
 import Badges
 import Capture
 import Foundation
+import Outbox
 import Pipeline
 import Recognition
 import Vision
@@ -45,6 +46,12 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @Option(help: "Frame rate of an image folder (a video's own rate is used for videos).")
     var fps: Double = 30
+
+    @Option(
+        help: ArgumentHelp(
+            "Commit every decision to this outbox (SQLite; created when missing) before printing it.",
+            valueName: "file"))
+    var outbox: String?
 
     @Flag(help: "Accept unsigned legacy badges (RC0).")
     var allowUnsigned = false
@@ -129,6 +136,13 @@ struct ReplayCommand: AsyncParsableCommand {
             }
             frameSource = FileFrameSource(video: source, pacing: .asFastAsPossible)
         }
+        let store: Outbox?
+        do {
+            store = try outbox.map { try Outbox(path: $0, deviceID: "replay") }
+        } catch {
+            printError("\(error)")
+            throw ExitCode(EX_CONFIG_UNAVAILABLE)
+        }
         frameSource.start()
         let json = self.json
         let names = Dictionary(uniqueKeysWithValues: document.people.map { ($0.id, $0.name) })
@@ -138,7 +152,11 @@ struct ReplayCommand: AsyncParsableCommand {
                 let t = Double(index) / rate
                 return (t, startTime + t)
             },
-            emit: { decision in printLine(json ? decision.jsonLine : Self.describe(decision, names: names)) })
+            emit: { decision in
+                // Committed first: a decision is shown only once it would survive a power cut.
+                if let store { try await Self.commit(decision, to: store) }
+                printLine(json ? decision.jsonLine : Self.describe(decision, names: names))
+            })
         await frameSource.shutdown()
         if let error = frameSource.status.lastError {
             printError(error)
@@ -161,6 +179,24 @@ struct ReplayCommand: AsyncParsableCommand {
         if summary.frames == 0 {
             printError("no frame could be read from \(source)")
             throw ExitCode.failure
+        }
+    }
+
+    /// Puts a decision into the outbox: its event, or the audit record of a refused badge.
+    static func commit(_ decision: DoorDecision, to store: Outbox) async throws {
+        if let event = decision.event {
+            try await store.enqueue(
+                event,
+                evidence: EventEvidence(
+                    method: decision.method?.rawValue ?? "face", distance: decision.distance,
+                    margin: decision.margin.flatMap { $0.isFinite ? $0 : nil },
+                    model: decision.method == .face ? FaceEncoding.modelID : nil),
+                now: decision.at)
+        } else if decision.kind == .rejectedBadge {
+            try await store.recordRejectedScan(
+                RejectedScan(
+                    at: decision.at, reason: decision.reason ?? "rejected", claimedSubject: nil,
+                    payload: decision.badgePayload ?? ""))
         }
     }
 

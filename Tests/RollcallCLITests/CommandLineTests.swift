@@ -125,4 +125,22 @@ struct EncodeCommandTests {
             #expect(value > 0)
         }
     }
+
+    @Test("bench match and bench outbox --json print their figures, and the outbox bench cleans up")
+    func otherBenches() async throws {
+        let match = try await runRollcall(["bench", "match", "--templates", "2000", "--runs", "5", "--json"])
+        #expect(match.status == 0, "\(match.err)")
+        let matchFigures = try JSONSerialization.jsonObject(with: Data(match.out.utf8)) as? [String: Any]
+        #expect((matchFigures?["median_ms"] as? Double ?? 0) > 0 && matchFigures?["templates"] as? Int == 2000)
+
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outbox = try await runRollcall(["bench", "outbox", "--events", "50", "--json", "--dir", folder.path])
+        #expect(outbox.status == 0, "\(outbox.err)")
+        let figures = try JSONSerialization.jsonObject(with: Data(outbox.out.utf8)) as? [String: Any]
+        let median = try #require(figures?["median_ms"] as? Double)
+        let p99 = try #require(figures?["p99_ms"] as? Double)
+        #expect(median > 0 && p99 >= median && figures?["events"] as? Int == 50)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
 }

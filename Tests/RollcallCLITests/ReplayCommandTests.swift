@@ -1,4 +1,5 @@
 import Foundation
+import Outbox
 import Scenario
 import TestSupport
 import Testing
@@ -52,9 +53,10 @@ struct ReplayCommandTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let (files, gallery) = try await scenario(in: folder)
         let start = ISO8601DateFormatter().string(from: files.manifest.start)
+        let outboxPath = folder.appendingPathComponent("outbox.sqlite").path
         let result = try await runRollcall([
             "replay", files.video.path, "--gallery", gallery, "--sessions", files.sessions.path, "--badge-keys",
-            files.badgeKeys.path, "--start", start, "--json",
+            files.badgeKeys.path, "--start", start, "--json", "--outbox", outboxPath,
         ])
         #expect(result.status == 0, "\(result.err)")
         let output = try lines(result.out)
@@ -89,6 +91,17 @@ struct ReplayCommandTests {
         let entry = try #require(decisions.first { $0.kind == "entry" })
         let exit = try #require(decisions.first { $0.kind == "exit" })
         #expect(abs((exit.duration ?? 0) - ((exit.t ?? 0) - (entry.t ?? 0))) < 0.01)
+
+        // Every check-in, entry and exit was committed to the outbox, and the refused badge kept for audit.
+        let outbox = try Outbox(path: outboxPath, deviceID: "test")
+        let events = try await outbox.allEvents()
+        #expect(events.map(\.kind) == ["checkin", "entry", "exit"])
+        #expect(events.map(\.person) == ["p-obama", "v-ada", "v-ada"])
+        #expect(events.allSatisfy { $0.state == .pending && $0.source == "signage:replay" })
+        #expect(events[0].method == "face" && events[0].session == "s-math-7b" && events[1].method == "qr")
+        let scans = try await outbox.rejectedScans()
+        #expect(scans.map(\.reason) == ["bad_signature"])
+        #expect(scans.first?.payloadPrefix.hasPrefix("RC1.") == true)
     }
 
     @Test("without --sessions the whole gallery is the roster of one session and everyone is present")

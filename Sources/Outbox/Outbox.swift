@@ -1,0 +1,342 @@
+public import Attendance
+public import Foundation
+import GRDB
+public import Logging
+
+/// The device's durable store: the queue of events waiting for the server, the badges refused for
+/// audit, and cached device state (manifest, gallery, badge keys, sync cursors).
+///
+/// SQLite in WAL mode with `synchronous=FULL`: when `enqueue` returns, the event is on disk and
+/// survives a power cut, so the screen may show it. Opening checks the file's integrity; a corrupt
+/// file is moved aside (loudly), a new one is made, and every event that can still be read from the
+/// old one is copied over. All work runs on GRDB's own threads, never on Swift's cooperative pool.
+public final class Outbox: Sendable {
+    /// The file.
+    public let path: String
+    /// `signage:<device id>`, written into every event.
+    public let source: String
+    private let pool: DatabasePool
+    private let logger: Logger
+
+    /// Opens (or creates) the outbox at `path` for device `deviceID`.
+    /// - Throws: `OutboxError` when no usable database can be made at that place (a missing folder,
+    ///   no permission, a full disk).
+    public init(path: String, deviceID: String, logger: Logger = Logger(label: "rollcall.outbox")) throws(OutboxError) {
+        self.path = path
+        self.source = "signage:\(deviceID)"
+        self.logger = logger
+        var pool: DatabasePool
+        do {
+            pool = try Self.openChecked(path)
+        } catch let problem {
+            if !FileManager.default.fileExists(atPath: path) {
+                throw OutboxError("cannot create the outbox \(path): \(problem)")
+            }
+            pool = try Self.recover(path, problem: problem, logger: logger)
+        }
+        self.pool = pool
+    }
+
+    // MARK: Opening and recovery
+
+    /// Opens, checks integrity and migrates; throws when the file is not a healthy outbox.
+    private static func openChecked(_ path: String) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // WAL (DatabasePool's default) and a full fsync at every commit: a committed event
+            // survives a power cut.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        let verdict = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+        guard verdict == ["ok"] else {
+            throw OutboxError("integrity check failed: \(verdict.prefix(3).joined(separator: "; "))")
+        }
+        try migrator.migrate(pool)
+        return pool
+    }
+
+    /// The schema, one named step at a time. A step is never edited once released: a change is a new step.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 events, rejected scans, device state") { db in
+            try db.create(table: "event") { table in
+                table.autoIncrementedPrimaryKey("seq")
+                table.column("id", .text).notNull().unique()
+                table.column("kind", .text).notNull()
+                table.column("person", .text).notNull()
+                table.column("session", .text)
+                table.column("at", .integer).notNull()
+                table.column("status", .text)
+                table.column("minutesLate", .integer)
+                table.column("durationMs", .integer)
+                table.column("entryAt", .integer)
+                table.column("unclosedEntryAt", .integer)
+                table.column("method", .text).notNull()
+                table.column("source", .text).notNull()
+                table.column("confidence", .double)
+                table.column("distance", .double)
+                table.column("margin", .double)
+                table.column("model", .text)
+                table.column("state", .text).notNull().defaults(to: DeliveryState.pending.rawValue)
+                table.column("rejectReason", .text)
+                table.column("attempts", .integer).notNull().defaults(to: 0)
+                table.column("enqueuedAt", .integer).notNull()
+                table.column("syncedAt", .integer)
+            }
+            try db.create(index: "event_state_seq", on: "event", columns: ["state", "seq"])
+            try db.create(table: "rejectedScan") { table in
+                table.autoIncrementedPrimaryKey("seq")
+                table.column("at", .integer).notNull()
+                table.column("reason", .text).notNull()
+                table.column("claimedSubject", .text)
+                table.column("payloadPrefix", .text).notNull()
+                table.column("state", .text).notNull().defaults(to: DeliveryState.pending.rawValue)
+            }
+            try db.create(table: "deviceState") { table in
+                table.primaryKey("key", .text)
+                table.column("value", .blob).notNull()
+                table.column("updatedAt", .integer).notNull()
+            }
+        }
+        return migrator
+    }
+
+    /// Moves a corrupt file aside, makes a new outbox, and copies every readable event into it.
+    private static func recover(_ path: String, problem: any Error, logger: Logger) throws(OutboxError)
+        -> DatabasePool
+    {
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let aside = "\(path).corrupt-\(stamp)"
+        let files = FileManager.default
+        do {
+            try files.moveItem(atPath: path, toPath: aside)
+            for suffix in ["-wal", "-shm"] where files.fileExists(atPath: path + suffix) {
+                try files.moveItem(atPath: path + suffix, toPath: aside + suffix)
+            }
+        } catch {
+            throw OutboxError("the outbox \(path) is corrupt (\(problem)) and cannot be moved aside: \(error)")
+        }
+        logger.critical(
+            "outbox database is corrupt: moved aside, making a new one and recovering its events",
+            metadata: ["path": "\(path)", "moved_to": "\(aside)", "problem": "\(problem)"])
+        let pool: DatabasePool
+        do {
+            pool = try openChecked(path)
+        } catch {
+            throw OutboxError("cannot create a new outbox at \(path) after moving the corrupt one aside: \(error)")
+        }
+        let (recovered, unreadable) = salvageEvents(from: aside, into: pool)
+        logger.critical(
+            "outbox recovery finished",
+            metadata: [
+                "moved_to": "\(aside)", "events_recovered": "\(recovered)",
+                "rows_unreadable": "\(unreadable.map(String.init) ?? "unknown: the event table could not be read")",
+            ])
+        return pool
+    }
+
+    /// Copies the events that can still be read from a damaged file; returns how many, and how many
+    /// rows could not be read (nil when even the table's bounds were unreadable).
+    private static func salvageEvents(from damaged: String, into pool: DatabasePool) -> (Int, Int?) {
+        var configuration = Configuration()
+        configuration.readonly = true
+        guard let old = try? DatabaseQueue(path: damaged, configuration: configuration),
+            let bounds = try? old.read({ db in
+                try Row.fetchOne(db, sql: "SELECT MIN(seq) AS low, MAX(seq) AS high FROM event")
+            }),
+            let low = bounds["low"] as Int64?, let high = bounds["high"] as Int64?
+        else { return (0, nil) }
+        var events: [QueuedEvent] = []
+        var unreadable = 0
+        // Row by row: a damaged page costs the rows on it, not the rest.
+        for seq in low...high {
+            do {
+                if let event = try old.read({ db in
+                    try QueuedEvent.fetchOne(db, sql: "SELECT * FROM event WHERE seq = ?", arguments: [seq])
+                }) {
+                    events.append(event)
+                }
+            } catch {
+                unreadable += 1
+            }
+        }
+        let saved = try? pool.write { db -> Int in
+            var count = 0
+            for var event in events {
+                event.seq = nil
+                try event.insert(db, onConflict: .ignore)
+                count += 1
+            }
+            return count
+        }
+        return (saved ?? 0, unreadable)
+    }
+
+    // MARK: Events
+
+    /// Commits an event and returns it as queued. When this returns, the event is on disk.
+    @discardableResult
+    public func enqueue(_ event: AttendanceEvent, evidence: EventEvidence, id: String? = nil, now: Date = Date())
+        async throws(OutboxError) -> QueuedEvent
+    {
+        var record = QueuedEvent(
+            seq: nil, id: id ?? EventID.make(at: now), kind: event.kind.rawValue, person: event.person,
+            session: event.session, at: event.at.milliseconds, status: event.status?.rawValue,
+            minutesLate: event.minutesLate, durationMs: event.duration.map { Int64(($0 * 1000).rounded()) },
+            entryAt: event.entryAt?.milliseconds, unclosedEntryAt: event.unclosedEntryAt?.milliseconds,
+            method: evidence.method, source: source, confidence: evidence.confidence,
+            distance: evidence.distance.map(Double.init), margin: evidence.margin.map(Double.init),
+            model: evidence.model, state: .pending, rejectReason: nil, attempts: 0, enqueuedAt: now.milliseconds,
+            syncedAt: nil)
+        let inserted = record
+        record = try await write("commit an event") { db in
+            var row = inserted
+            try row.insert(db)
+            return row
+        }
+        return record
+    }
+
+    /// Keeps a refused badge for audit.
+    public func recordRejectedScan(_ scan: RejectedScan) async throws(OutboxError) {
+        try await write("record a refused badge") { db in
+            var row = scan
+            try row.insert(db)
+        }
+    }
+
+    /// The oldest pending events, at most `limit`, in the order they were committed.
+    public func pending(limit: Int = 500) async throws(OutboxError) -> [QueuedEvent] {
+        try await read("read pending events") { db in
+            try QueuedEvent.filter(Column("state") == DeliveryState.pending.rawValue).order(Column("seq"))
+                .limit(limit).fetchAll(db)
+        }
+    }
+
+    /// Marks events the server acknowledged (accepted, or already had) as synced.
+    public func markSynced(_ ids: [String], at time: Date = Date()) async throws(OutboxError) {
+        guard !ids.isEmpty else { return }
+        try await write("mark events synced") { db in
+            try QueuedEvent.filter(ids.contains(Column("id")))
+                .updateAll(
+                    db, Column("state").set(to: DeliveryState.synced.rawValue),
+                    Column("syncedAt").set(to: time.milliseconds))
+        }
+    }
+
+    /// Marks an event the server refused, with its reason: surfaced, never sent again.
+    public func markRejected(_ id: String, reason: String) async throws(OutboxError) {
+        try await write("mark an event rejected") { db in
+            try QueuedEvent.filter(Column("id") == id)
+                .updateAll(
+                    db, Column("state").set(to: DeliveryState.rejected.rawValue), Column("rejectReason").set(to: reason)
+                )
+        }
+    }
+
+    /// Counts a failed delivery attempt of these events.
+    public func countAttempt(_ ids: [String]) async throws(OutboxError) {
+        guard !ids.isEmpty else { return }
+        try await write("count a delivery attempt") { db in
+            let attempts = Column("attempts")
+            try QueuedEvent.filter(ids.contains(Column("id"))).updateAll(db, attempts.set(to: attempts + 1))
+        }
+    }
+
+    /// Deletes synced events acknowledged before `cutoff`; returns how many. Pending and rejected
+    /// events are never pruned.
+    @discardableResult
+    public func prune(syncedBefore cutoff: Date) async throws(OutboxError) -> Int {
+        try await write("prune synced events") { db in
+            try QueuedEvent.filter(
+                Column("state") == DeliveryState.synced.rawValue && Column("syncedAt") < cutoff.milliseconds
+            ).deleteAll(db)
+        }
+    }
+
+    /// Every event still in the outbox, oldest first: what the attendance rules are rebuilt from
+    /// after a restart.
+    public func history(since start: Date? = nil) async throws(OutboxError) -> [AttendanceEvent] {
+        try await read("read the event history") { db in
+            var request = QueuedEvent.order(Column("seq"))
+            if let start { request = request.filter(Column("at") >= start.milliseconds) }
+            return try request.fetchAll(db).map(\.attendanceEvent)
+        }
+    }
+
+    /// How many events are in each state.
+    public func counts() async throws(OutboxError) -> [DeliveryState: Int] {
+        try await read("count events") { db in
+            var counts: [DeliveryState: Int] = [:]
+            for state in DeliveryState.allCases {
+                counts[state] = try QueuedEvent.filter(Column("state") == state.rawValue).fetchCount(db)
+            }
+            return counts
+        }
+    }
+
+    /// Every queued event, for checks and diagnostics.
+    public func allEvents() async throws(OutboxError) -> [QueuedEvent] {
+        try await read("read events") { db in try QueuedEvent.order(Column("seq")).fetchAll(db) }
+    }
+
+    /// Every refused badge kept for audit.
+    public func rejectedScans() async throws(OutboxError) -> [RejectedScan] {
+        try await read("read refused badges") { db in try RejectedScan.order(Column("seq")).fetchAll(db) }
+    }
+
+    // MARK: Device state
+
+    /// Stores a value (a cached manifest, gallery, keyring, a sync cursor) under `key`.
+    public func setState(_ key: String, _ value: Data, at time: Date = Date()) async throws(OutboxError) {
+        try await write("store device state \(key)") { db in
+            try db.execute(
+                sql: "INSERT INTO deviceState (key, value, updatedAt) VALUES (?, ?, ?) "
+                    + "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt",
+                arguments: [key, value, time.milliseconds])
+        }
+    }
+
+    /// The value stored under `key`.
+    public func state(_ key: String) async throws(OutboxError) -> Data? {
+        try await read("read device state \(key)") { db in
+            try Data.fetchOne(db, sql: "SELECT value FROM deviceState WHERE key = ?", arguments: [key])
+        }
+    }
+
+    /// The journal mode and synchronous level in force (`wal`, 2 = FULL), for `rollcall doctor`.
+    public func durability() async throws(OutboxError) -> (journalMode: String, synchronous: Int) {
+        try await read("read the durability settings") { db in
+            (
+                try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?",
+                try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            )
+        }
+    }
+
+    // MARK: Plumbing
+
+    @discardableResult
+    private func write<T: Sendable>(_ what: String, _ work: @escaping @Sendable (Database) throws -> T)
+        async throws(OutboxError) -> T
+    {
+        do {
+            return try await pool.write(work)
+        } catch {
+            let failure = OutboxError.from(error, while: what, path: path)
+            logger.error("outbox: \(failure.message)")
+            throw failure
+        }
+    }
+
+    private func read<T: Sendable>(_ what: String, _ work: @escaping @Sendable (Database) throws -> T)
+        async throws(OutboxError) -> T
+    {
+        do {
+            return try await pool.read(work)
+        } catch {
+            throw OutboxError.from(error, while: what, path: path)
+        }
+    }
+}

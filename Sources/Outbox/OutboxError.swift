@@ -1,0 +1,33 @@
+import GRDB
+
+/// The outbox could not do something; the message says what and, where there is one, the fix.
+public struct OutboxError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, for a technician.
+    public var message: String
+    /// The disk is full: nothing more can be committed until space is freed.
+    public var isDiskFull = false
+
+    /// An error with a message.
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+
+    /// An error from SQLite, in words.
+    static func from(_ error: any Error, while what: String, path: String) -> OutboxError {
+        guard let database = error as? DatabaseError else { return OutboxError("cannot \(what) in \(path): \(error)") }
+        switch database.resultCode {
+        case .SQLITE_FULL:
+            var failure = OutboxError(
+                "cannot \(what): the disk holding \(path) is full; free space (old logs, journal) and the device carries on"
+            )
+            failure.isDiskFull = true
+            return failure
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN:
+            return OutboxError(
+                "cannot \(what): \(path) cannot be written (\(database.message ?? "permission")); check its owner and mode"
+            )
+        default:
+            return OutboxError("cannot \(what) in \(path): \(database.message ?? "\(database.resultCode)")")
+        }
+    }
+}
