@@ -138,6 +138,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The device API's wire types, shared by the device's sync client and the hub
+        // (openapi/device-api.json describes the same). Pure Codable values.
+        .target(
+            name: "SyncProtocol",
+            dependencies: ["Attendance", "Badges", "Recognition"],
+            swiftSettings: swiftSettings
+        ),
         // The technician CLI's commands live in a library so that tests can drive them.
         .target(
             name: "RollcallCLI",
@@ -187,6 +194,11 @@ let package = Package(
                 "Outbox", "Attendance", "TestSupport",
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SyncProtocolTests",
+            dependencies: ["SyncProtocol", "Attendance", "Badges", "Recognition", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

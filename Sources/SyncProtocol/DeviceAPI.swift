@@ -1,0 +1,223 @@
+public import Attendance
+public import Badges
+public import Foundation
+public import Recognition
+
+/// The device API (`openapi/device-api.json`): paths, and the JSON coding both sides use.
+public enum DeviceAPI {
+    /// `GET`: the room's manifest (`DeviceManifest`), with an `ETag`.
+    public static let manifestPath = "/api/v1/device/manifest"
+    /// `GET ?since=V`: the gallery's changes since version V (`GalleryDelta`).
+    public static let galleryPath = "/api/v1/device/gallery"
+    /// `GET`: badge public keys and revoked badges (`BadgeKeys`).
+    public static let badgeKeysPath = "/api/v1/device/badge-keys"
+    /// `POST` an `EventBatch`, answered with an `EventBatchResult`.
+    public static let eventsPath = "/api/v1/device/events"
+    /// The most events in one batch.
+    public static let maximumBatch = 500
+
+    /// The encoder for request and response bodies (the types carry their own key names and times).
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// The decoder for request and response bodies.
+    public static func decoder() -> JSONDecoder { JSONDecoder() }
+}
+
+/// What a device needs to know about its room: the sessions file's content (room, timezone, policy,
+/// sessions) plus the versions of the gallery and the badge keys, so it knows when to fetch them.
+public struct DeviceManifest: Sendable, Equatable, Codable {
+    public var schedule: SessionSchedule
+    public var galleryVersion: Int64
+    public var badgeKeysVersion: Int64
+
+    /// A manifest.
+    public init(schedule: SessionSchedule, galleryVersion: Int64, badgeKeysVersion: Int64) {
+        self.schedule = schedule
+        self.galleryVersion = galleryVersion
+        self.badgeKeysVersion = badgeKeysVersion
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case galleryVersion = "gallery_version"
+        case badgeKeysVersion = "badge_keys_version"
+    }
+
+    /// The schedule's keys and the versions side by side in one object.
+    public init(from decoder: any Decoder) throws {
+        schedule = try SessionSchedule(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        galleryVersion = try container.decode(Int64.self, forKey: .galleryVersion)
+        badgeKeysVersion = try container.decode(Int64.self, forKey: .badgeKeysVersion)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try schedule.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(galleryVersion, forKey: .galleryVersion)
+        try container.encode(badgeKeysVersion, forKey: .badgeKeysVersion)
+    }
+}
+
+/// The gallery's changes since a version: people added or changed (with all their templates), and
+/// people removed.
+public struct GalleryDelta: Sendable, Equatable, Codable {
+    /// The version the device had.
+    public var since: Int64
+    /// The version after these changes.
+    public var version: Int64
+    /// People to add or replace, templates included.
+    public var upserts: [GalleryDocument.Entry]
+    /// Ids of people to remove.
+    public var deletes: [String]
+
+    /// A delta.
+    public init(since: Int64, version: Int64, upserts: [GalleryDocument.Entry], deletes: [String]) {
+        self.since = since
+        self.version = version
+        self.upserts = upserts
+        self.deletes = deletes
+    }
+}
+
+/// Badge public keys by key id and revoked badge ids, with their version.
+public struct BadgeKeys: Sendable, Equatable, Codable {
+    public var keyring: BadgeKeyring
+    public var version: Int64
+
+    /// Keys at a version.
+    public init(keyring: BadgeKeyring, version: Int64) {
+        self.keyring = keyring
+        self.version = version
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case version
+    }
+
+    /// `{"keys": {...}, "revoked": [...], "version": V}`.
+    public init(from decoder: any Decoder) throws {
+        keyring = try BadgeKeyring(from: decoder)
+        version = try decoder.container(keyedBy: CodingKeys.self).decode(Int64.self, forKey: .version)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try keyring.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(version, forKey: .version)
+    }
+}
+
+/// One event as the device sends it: the attendance facts plus its id, how the person was
+/// identified and by which device.
+public struct DeviceEvent: Sendable, Equatable, Codable {
+    /// UUIDv7 made on the device: the idempotency key.
+    public var id: String
+    public var event: AttendanceEvent
+    /// `face` or `qr`.
+    public var method: String
+    /// `signage:<device id>`.
+    public var source: String
+    public var confidence: Double?
+    public var distance: Double?
+    public var margin: Double?
+    public var model: String?
+
+    /// An event to send.
+    public init(
+        id: String, event: AttendanceEvent, method: String, source: String, confidence: Double? = nil,
+        distance: Double? = nil, margin: Double? = nil, model: String? = nil
+    ) {
+        self.id = id
+        self.event = event
+        self.method = method
+        self.source = source
+        self.confidence = confidence
+        self.distance = distance
+        self.margin = margin
+        self.model = model
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, method, source, confidence, distance, margin, model
+    }
+
+    /// The attendance event's keys and the device's side by side in one object.
+    public init(from decoder: any Decoder) throws {
+        event = try AttendanceEvent(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        method = try container.decode(String.self, forKey: .method)
+        source = try container.decode(String.self, forKey: .source)
+        confidence = try container.decodeIfPresent(Double.self, forKey: .confidence)
+        distance = try container.decodeIfPresent(Double.self, forKey: .distance)
+        margin = try container.decodeIfPresent(Double.self, forKey: .margin)
+        model = try container.decodeIfPresent(String.self, forKey: .model)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try event.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(method, forKey: .method)
+        try container.encode(source, forKey: .source)
+        try container.encodeIfPresent(confidence, forKey: .confidence)
+        try container.encodeIfPresent(distance, forKey: .distance)
+        try container.encodeIfPresent(margin, forKey: .margin)
+        try container.encodeIfPresent(model, forKey: .model)
+    }
+}
+
+/// A batch of events (at most `DeviceAPI.maximumBatch`), oldest first.
+public struct EventBatch: Sendable, Equatable, Codable {
+    public var events: [DeviceEvent]
+
+    /// A batch.
+    public init(events: [DeviceEvent]) { self.events = events }
+}
+
+/// The server's answer to a batch: every event id in exactly one list.
+public struct EventBatchResult: Sendable, Equatable, Codable {
+    /// An event the server will not take, and why (for a technician: an unknown session, a person not
+    /// on the roster...). The device marks it rejected and does not send it again.
+    public struct Rejection: Sendable, Equatable, Codable {
+        public var id: String
+        public var reason: String
+
+        /// A rejection.
+        public init(id: String, reason: String) {
+            self.id = id
+            self.reason = reason
+        }
+    }
+
+    /// Stored now.
+    public var accepted: [String]
+    /// Already stored before (a resend after a lost answer): as good as accepted.
+    public var duplicate: [String]
+    public var rejected: [Rejection]
+
+    /// A result.
+    public init(accepted: [String] = [], duplicate: [String] = [], rejected: [Rejection] = []) {
+        self.accepted = accepted
+        self.duplicate = duplicate
+        self.rejected = rejected
+    }
+}
+
+/// The body of every 4xx and 5xx answer.
+public struct APIProblem: Sendable, Equatable, Codable, Error {
+    /// A stable code: `unauthorized`, `bad_request`, `too_large`, `not_found`, ...
+    public var error: String
+    /// What went wrong, for a human.
+    public var message: String
+
+    /// A problem.
+    public init(error: String, message: String) {
+        self.error = error
+        self.message = message
+    }
+}
