@@ -145,6 +145,17 @@ let package = Package(
             dependencies: ["Attendance", "Badges", "Recognition"],
             swiftSettings: swiftSettings
         ),
+        // The reference central server's core: storage (one protocol; SQLite through GRDB first),
+        // device tokens, the gallery's versions, and idempotent event ingestion.
+        .target(
+            name: "Hub",
+            dependencies: [
+                "Attendance", "Badges", "Recognition", "SyncProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The technician CLI's commands live in a library so that tests can drive them.
         .target(
             name: "RollcallCLI",
@@ -199,6 +210,11 @@ let package = Package(
         .testTarget(
             name: "SyncProtocolTests",
             dependencies: ["SyncProtocol", "Attendance", "Badges", "Recognition", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HubTests",
+            dependencies: ["Hub", "SyncProtocol", "Attendance", "Recognition", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,102 @@
+public import Attendance
+public import Foundation
+public import Recognition
+public import SyncProtocol
+
+/// A device known to the hub: its id and the room it serves.
+public struct DeviceRecord: Sendable, Equatable {
+    public var id: String
+    public var room: String
+
+    /// A device.
+    public init(id: String, room: String) {
+        self.id = id
+        self.room = room
+    }
+}
+
+/// The school's record of one student in one session: one per (session, person), the earliest
+/// check-in kept.
+public struct CheckinRecord: Sendable, Equatable {
+    public var session: String
+    public var person: String
+    /// `present` or `late`.
+    public var status: String
+    /// The exact check-in time.
+    public var checkinTime: Date
+    public var minutesLate: Int?
+    /// `face` or `qr`.
+    public var method: String
+    /// `signage:<device id>`.
+    public var source: String
+    public var confidence: Double?
+    /// The event that made this record.
+    public var eventID: String
+}
+
+/// A volunteer's (or staff member's) visit: entry scan to exit scan.
+public struct Visit: Sendable, Equatable {
+    public var person: String
+    public var room: String
+    public var loginTime: Date
+    /// Nil while the visit is open.
+    public var logoutTime: Date?
+
+    /// A visit.
+    public init(person: String, room: String, loginTime: Date, logoutTime: Date?) {
+        self.person = person
+        self.room = room
+        self.loginTime = loginTime
+        self.logoutTime = logoutTime
+    }
+}
+
+/// Where the hub keeps everything. One protocol, so that a PostgreSQL store can follow the SQLite one.
+public protocol HubStorage: Sendable {
+    /// Adds a room.
+    func addRoom(_ room: String, timezone: String) async throws(HubError)
+    /// Adds a device in a room with its bearer token (only the token's hash is kept).
+    func addDevice(_ device: DeviceRecord, token: String) async throws(HubError)
+    /// The device a bearer token belongs to.
+    func device(forToken token: String) async throws(HubError) -> DeviceRecord?
+    /// Adds or replaces a person with their templates; returns the new gallery version.
+    @discardableResult
+    func upsertPerson(_ person: GalleryDocument.Entry) async throws(HubError) -> Int64
+    /// Removes a person from the gallery; returns the new gallery version.
+    @discardableResult
+    func removePerson(_ id: String) async throws(HubError) -> Int64
+    /// Adds or replaces a session (its room must exist).
+    func putSession(_ session: Session) async throws(HubError)
+    /// The manifest of a room at `now`: sessions from yesterday to the end of tomorrow.
+    func manifest(room: String, now: Date) async throws(HubError) -> DeviceManifest
+    /// The gallery's changes since a version.
+    func galleryDelta(since: Int64) async throws(HubError) -> GalleryDelta
+    /// Stores a batch from a device, idempotently; every id comes back in exactly one list.
+    func ingest(_ batch: EventBatch, from device: DeviceRecord, receivedAt: Date) async throws(HubError)
+        -> EventBatchResult
+    /// The check-in records of a session.
+    func checkinRecords(session: String) async throws(HubError) -> [CheckinRecord]
+    /// The visits of a person, oldest first.
+    func visits(person: String) async throws(HubError) -> [Visit]
+    /// How many events have been received in all.
+    func receivedEventCount() async throws(HubError) -> Int
+}
+
+/// Something the hub cannot do, with an HTTP status for the API to answer with.
+public struct HubError: Error, Sendable, CustomStringConvertible {
+    /// A stable code for `APIProblem.error`.
+    public var code: String
+    /// For a human.
+    public var message: String
+    /// 400 for bad input, 404 for something unknown, 409 for a conflict, 500 for storage failures.
+    public var status: Int
+
+    /// An error.
+    public init(_ code: String, _ message: String, status: Int) {
+        self.code = code
+        self.message = message
+        self.status = status
+    }
+
+    public var description: String { message }
+}

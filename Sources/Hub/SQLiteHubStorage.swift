@@ -1,0 +1,390 @@
+public import Attendance
+import Crypto
+public import Foundation
+import GRDB
+public import Recognition
+public import SyncProtocol
+
+/// The hub's storage in one SQLite file (WAL, synchronous=FULL), through GRDB.
+public final class SQLiteHubStorage: HubStorage {
+    private let pool: DatabasePool
+
+    /// Opens or creates the store at `path`.
+    public init(path: String) throws(HubError) {
+        do {
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw HubError("storage", "cannot open the hub's database \(path): \(error)", status: 500)
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 rooms, devices, gallery, sessions, events, records, visits") { db in
+            try db.create(table: "room") { table in
+                table.primaryKey("id", .text)
+                table.column("timezone", .text).notNull()
+            }
+            try db.create(table: "device") { table in
+                table.primaryKey("id", .text)
+                table.column("room", .text).notNull().references("room")
+                table.column("tokenHash", .text).notNull().unique()
+            }
+            try db.create(table: "meta") { table in
+                table.primaryKey("key", .text)
+                table.column("value", .integer).notNull()
+            }
+            try db.create(table: "person") { table in
+                table.primaryKey("id", .text)
+                table.column("entry", .blob).notNull()
+                table.column("version", .integer).notNull()
+            }
+            try db.create(table: "personTombstone") { table in
+                table.primaryKey("id", .text)
+                table.column("version", .integer).notNull()
+            }
+            try db.create(table: "session") { table in
+                table.primaryKey("id", .text)
+                table.column("room", .text).notNull().references("room")
+                table.column("groupName", .text).notNull()
+                table.column("start", .integer).notNull()
+                table.column("end", .integer).notNull()
+                table.column("roster", .blob).notNull()
+            }
+            try db.create(table: "receivedEvent") { table in
+                table.primaryKey("id", .text)
+                table.column("device", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("person", .text).notNull()
+                table.column("session", .text)
+                table.column("at", .integer).notNull()
+                table.column("receivedAt", .integer).notNull()
+                table.column("body", .blob).notNull()
+            }
+            try db.create(table: "checkinRecord") { table in
+                table.column("session", .text).notNull()
+                table.column("person", .text).notNull()
+                table.column("status", .text).notNull()
+                table.column("checkinTime", .integer).notNull()
+                table.column("minutesLate", .integer)
+                table.column("method", .text).notNull()
+                table.column("source", .text).notNull()
+                table.column("confidence", .double)
+                table.column("eventID", .text).notNull()
+                table.primaryKey(["session", "person"])
+            }
+            try db.create(table: "visit") { table in
+                table.autoIncrementedPrimaryKey("rowid")
+                table.column("person", .text).notNull()
+                table.column("room", .text).notNull()
+                table.column("loginTime", .integer).notNull()
+                table.column("logoutTime", .integer)
+                table.uniqueKey(["person", "loginTime"])
+            }
+        }
+        return migrator
+    }
+
+    // MARK: Administration
+
+    public func addRoom(_ room: String, timezone: String) async throws(HubError) {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO room (id, timezone) VALUES (?, ?)", arguments: [room, timezone])
+        }
+    }
+
+    public func addDevice(_ device: DeviceRecord, token: String) async throws(HubError) {
+        let hash = Self.hash(token)
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO device (id, room, tokenHash) VALUES (?, ?, ?)",
+                arguments: [device.id, device.room, hash])
+        }
+    }
+
+    public func device(forToken token: String) async throws(HubError) -> DeviceRecord? {
+        let hash = Self.hash(token)
+        return try await read { db in
+            try Row.fetchOne(db, sql: "SELECT id, room FROM device WHERE tokenHash = ?", arguments: [hash]).map {
+                DeviceRecord(id: $0["id"], room: $0["room"])
+            }
+        }
+    }
+
+    /// Tokens are kept as their SHA-256: a stolen database gives no usable token.
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    @discardableResult
+    public func upsertPerson(_ person: GalleryDocument.Entry) async throws(HubError) -> Int64 {
+        guard !person.id.isEmpty else { throw HubError("bad_request", "a person needs an id", status: 400) }
+        guard
+            person.templates.allSatisfy({
+                $0.encoding.count == Gallery.dimensions && $0.encoding.allSatisfy(\.isFinite)
+            })
+        else {
+            throw HubError("bad_request", "person \(person.id): every template has 128 finite values", status: 400)
+        }
+        let entry = try encode(person)
+        return try await write { db in
+            let version = try Self.nextGalleryVersion(db)
+            try db.execute(
+                sql: "INSERT INTO person (id, entry, version) VALUES (?, ?, ?) "
+                    + "ON CONFLICT(id) DO UPDATE SET entry = excluded.entry, version = excluded.version",
+                arguments: [person.id, entry, version])
+            try db.execute(sql: "DELETE FROM personTombstone WHERE id = ?", arguments: [person.id])
+            return version
+        }
+    }
+
+    @discardableResult
+    public func removePerson(_ id: String) async throws(HubError) -> Int64 {
+        try await write { db in
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM person WHERE id = ?", arguments: [id]) != nil else {
+                throw HubError("not_found", "no person \(id)", status: 404)
+            }
+            let version = try Self.nextGalleryVersion(db)
+            try db.execute(sql: "DELETE FROM person WHERE id = ?", arguments: [id])
+            try db.execute(
+                sql: "INSERT INTO personTombstone (id, version) VALUES (?, ?) "
+                    + "ON CONFLICT(id) DO UPDATE SET version = excluded.version",
+                arguments: [id, version])
+            return version
+        }
+    }
+
+    private static func nextGalleryVersion(_ db: Database) throws -> Int64 {
+        let next = (try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'gallery'") ?? 0) + 1
+        try db.execute(
+            sql: "INSERT INTO meta (key, value) VALUES ('gallery', ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+            arguments: [next, next])
+        return next
+    }
+
+    public func putSession(_ session: Session) async throws(HubError) {
+        guard session.end >= session.start else {
+            throw HubError("bad_request", "session \(session.id) ends before it starts", status: 400)
+        }
+        let roster = try encode(session.roster)
+        try await write { db in
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM room WHERE id = ?", arguments: [session.room]) != nil else {
+                throw HubError("not_found", "no room \(session.room): add it first", status: 404)
+            }
+            try db.execute(
+                sql: "INSERT INTO session (id, room, groupName, start, \"end\", roster) VALUES (?, ?, ?, ?, ?, ?) "
+                    + "ON CONFLICT(id) DO UPDATE SET room = excluded.room, groupName = excluded.groupName, "
+                    + "start = excluded.start, \"end\" = excluded.\"end\", roster = excluded.roster",
+                arguments: [
+                    session.id, session.room, session.group, Self.ms(session.start), Self.ms(session.end), roster,
+                ])
+        }
+    }
+
+    // MARK: Device API
+
+    public func manifest(room: String, now: Date) async throws(HubError) -> DeviceManifest {
+        let from = Self.ms(now - 86_400)
+        let until = Self.ms(now + 2 * 86_400)
+        return try await read { db in
+            guard
+                let timezone = try String.fetchOne(db, sql: "SELECT timezone FROM room WHERE id = ?", arguments: [room])
+            else { throw HubError("not_found", "no room \(room)", status: 404) }
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM session WHERE room = ? AND \"end\" >= ? AND start <= ? ORDER BY start, id",
+                arguments: [room, from, until])
+            let sessions = try rows.map { row in
+                Session(
+                    id: row["id"], room: row["room"], group: row["groupName"], start: Self.date(row["start"]),
+                    end: Self.date(row["end"]),
+                    roster: try JSONDecoder().decode([String].self, from: row["roster"] as Data))
+            }
+            let version = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'gallery'") ?? 0
+            return DeviceManifest(
+                schedule: SessionSchedule(room: room, timezone: timezone, sessions: sessions), galleryVersion: version,
+                badgeKeysVersion: 0)
+        }
+    }
+
+    public func galleryDelta(since: Int64) async throws(HubError) -> GalleryDelta {
+        try await read { db in
+            let version = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'gallery'") ?? 0
+            let upserts = try Data.fetchAll(
+                db, sql: "SELECT entry FROM person WHERE version > ? ORDER BY version", arguments: [since]
+            ).map { try JSONDecoder().decode(GalleryDocument.Entry.self, from: $0) }
+            let deletes = try String.fetchAll(
+                db, sql: "SELECT id FROM personTombstone WHERE version > ? ORDER BY version", arguments: [since])
+            return GalleryDelta(since: since, version: version, upserts: upserts, deletes: deletes)
+        }
+    }
+
+    public func ingest(_ batch: EventBatch, from device: DeviceRecord, receivedAt: Date) async throws(HubError)
+        -> EventBatchResult
+    {
+        guard batch.events.count <= DeviceAPI.maximumBatch else {
+            throw HubError(
+                "bad_request", "a batch holds at most \(DeviceAPI.maximumBatch) events, this one \(batch.events.count)",
+                status: 400)
+        }
+        var encoded: [Data] = []
+        for event in batch.events { encoded.append(try encode(event)) }
+        let bodies = encoded
+        return try await write { db in
+            var result = EventBatchResult()
+            for (event, body) in zip(batch.events, bodies) {
+                if try Int.fetchOne(db, sql: "SELECT 1 FROM receivedEvent WHERE id = ?", arguments: [event.id]) != nil {
+                    result.duplicate.append(event.id)
+                    continue
+                }
+                if let reason = try Self.refusal(of: event, from: device, db) {
+                    result.rejected.append(EventBatchResult.Rejection(id: event.id, reason: reason))
+                    continue
+                }
+                try Self.store(event, body: body, from: device, receivedAt: receivedAt, db)
+                result.accepted.append(event.id)
+            }
+            return result
+        }
+    }
+
+    /// Why an event cannot be stored, or nil when it can.
+    private static func refusal(of item: DeviceEvent, from device: DeviceRecord, _ db: Database) throws -> String? {
+        guard item.source == "signage:\(device.id)" else {
+            return "source \(item.source) is not this device (signage:\(device.id))"
+        }
+        guard !item.id.isEmpty else { return "an event needs an id" }
+        guard try Int.fetchOne(db, sql: "SELECT 1 FROM person WHERE id = ?", arguments: [item.event.person]) != nil
+        else { return "unknown person \(item.event.person)" }
+        switch item.event.kind {
+        case .checkin:
+            guard let session = item.event.session else { return "a check-in needs a session" }
+            guard let room = try String.fetchOne(db, sql: "SELECT room FROM session WHERE id = ?", arguments: [session])
+            else { return "unknown session \(session)" }
+            guard room == device.room else {
+                return "session \(session) is in room \(room), not in this device's room \(device.room)"
+            }
+            guard item.event.status != nil else { return "a check-in needs a status" }
+        case .exit:
+            guard item.event.entryAt != nil else { return "an exit needs the time of its entry" }
+        case .entry:
+            break
+        }
+        return nil
+    }
+
+    private static func store(
+        _ item: DeviceEvent, body: Data, from device: DeviceRecord, receivedAt: Date, _ db: Database
+    ) throws {
+        let event = item.event
+        try db.execute(
+            sql: "INSERT INTO receivedEvent (id, device, kind, person, session, at, receivedAt, body) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [
+                item.id, device.id, event.kind.rawValue, event.person, event.session, ms(event.at), ms(receivedAt),
+                body,
+            ])
+        switch event.kind {
+        case .checkin:
+            // One record per (session, person); a later check-in never replaces an earlier one.
+            try db.execute(
+                sql: """
+                    INSERT INTO checkinRecord
+                        (session, person, status, checkinTime, minutesLate, method, source, confidence, eventID)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(session, person) DO UPDATE SET
+                        status = excluded.status, checkinTime = excluded.checkinTime,
+                        minutesLate = excluded.minutesLate, method = excluded.method, source = excluded.source,
+                        confidence = excluded.confidence, eventID = excluded.eventID
+                    WHERE excluded.checkinTime < checkinRecord.checkinTime
+                    """,
+                arguments: [
+                    event.session, event.person, event.status?.rawValue, ms(event.at), event.minutesLate, item.method,
+                    item.source, item.confidence, item.id,
+                ])
+        case .entry:
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO visit (person, room, loginTime) VALUES (?, ?, ?)",
+                arguments: [event.person, device.room, ms(event.at)])
+        case .exit:
+            let entry = ms(event.entryAt ?? event.at)
+            // The exit may arrive before its entry (another batch, a lost answer): the visit is made
+            // from the exit, and the entry, when it comes, finds it there.
+            try db.execute(
+                sql: "INSERT INTO visit (person, room, loginTime, logoutTime) VALUES (?, ?, ?, ?) "
+                    + "ON CONFLICT(person, loginTime) DO UPDATE SET logoutTime = excluded.logoutTime",
+                arguments: [event.person, device.room, entry, ms(event.at)])
+        }
+    }
+
+    // MARK: Reports
+
+    public func checkinRecords(session: String) async throws(HubError) -> [CheckinRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM checkinRecord WHERE session = ? ORDER BY checkinTime", arguments: [session]
+            )
+            .map { row in
+                CheckinRecord(
+                    session: row["session"], person: row["person"], status: row["status"],
+                    checkinTime: Self.date(row["checkinTime"]), minutesLate: row["minutesLate"], method: row["method"],
+                    source: row["source"], confidence: row["confidence"], eventID: row["eventID"])
+            }
+        }
+    }
+
+    public func visits(person: String) async throws(HubError) -> [Visit] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM visit WHERE person = ? ORDER BY loginTime", arguments: [person])
+                .map {
+                    row in
+                    Visit(
+                        person: row["person"], room: row["room"], loginTime: Self.date(row["loginTime"]),
+                        logoutTime: (row["logoutTime"] as Int64?).map(Self.date))
+                }
+        }
+    }
+
+    public func receivedEventCount() async throws(HubError) -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM receivedEvent") ?? 0 }
+    }
+
+    // MARK: Plumbing
+
+    static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+
+    private func encode(_ value: some Encodable) throws(HubError) -> Data {
+        do {
+            return try DeviceAPI.encoder().encode(value)
+        } catch {
+            throw HubError("bad_request", "cannot encode: \(error)", status: 400)
+        }
+    }
+
+    private func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(HubError) -> T {
+        do {
+            return try await pool.write(work)
+        } catch let error as HubError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw HubError(
+                "conflict", "already exists or refers to something unknown: \(error.message ?? "")", status: 409)
+        } catch {
+            throw HubError("storage", "the hub's database failed: \(error)", status: 500)
+        }
+    }
+
+    private func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(HubError) -> T {
+        do {
+            return try await pool.read(work)
+        } catch let error as HubError {
+            throw error
+        } catch {
+            throw HubError("storage", "the hub's database failed: \(error)", status: 500)
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Attendance
+import Foundation
+import Hub
+import Recognition
+import SyncProtocol
+import TestSupport
+import Testing
+
+let t0 = Date(timeIntervalSince1970: 1_795_420_800)  // 2026-11-23T08:00:00Z
+let device = DeviceRecord(id: "door-b12", room: "B12")
+
+func person(_ id: String, _ value: Float = 0.01) -> GalleryDocument.Entry {
+    var document = GalleryDocument()
+    document.enroll(
+        Person(id: id, name: id.uppercased(), role: .student),
+        templates: [GalleryDocument.Template(source: nil, encoding: [Float](repeating: value, count: 128))])
+    return document.people[0]
+}
+
+func checkin(
+    _ id: String, _ who: String, session: String = "s-math", at seconds: Double, source: String = "signage:door-b12"
+)
+    -> DeviceEvent
+{
+    DeviceEvent(
+        id: id,
+        event: .checkin(
+            session: session, person: who, at: t0 + seconds, status: seconds <= 300 ? .present : .late,
+            minutesLate: seconds <= 300 ? 0 : Int(seconds / 60)),
+        method: "face", source: source, confidence: 0.9, distance: 0.3, margin: 0.5, model: "dlib_resnet_v1")
+}
+
+/// A store with room B12 (device door-b12), room C3, people p-1, p-2 and v-1, and a session in each room.
+func makeStore() async throws -> (SQLiteHubStorage, URL) {
+    let folder = try TestResources.temporaryDirectory()
+    let store = try SQLiteHubStorage(path: folder.appendingPathComponent("hub.sqlite").path)
+    try await store.addRoom("B12", timezone: "Europe/Berlin")
+    try await store.addRoom("C3", timezone: "Europe/Berlin")
+    try await store.addDevice(device, token: "secret-token-b12")
+    for id in ["p-1", "p-2", "v-1"] { try await store.upsertPerson(person(id)) }
+    try await store.putSession(
+        Session(id: "s-math", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: ["p-1", "p-2"]))
+    try await store.putSession(
+        Session(id: "s-art", room: "C3", group: "8A", start: t0, end: t0 + 2700, roster: ["p-1"]))
+    return (store, folder)
+}
+
+struct HubStorageTests {
+    @Test("a device is found by its token; only the token's hash is stored")
+    func tokens() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try await store.device(forToken: "secret-token-b12") == device)
+        #expect(try await store.device(forToken: "secret-token-b13") == nil)
+        let bytes =
+            try Data(contentsOf: folder.appendingPathComponent("hub.sqlite"))
+            + ((try? Data(contentsOf: folder.appendingPathComponent("hub.sqlite-wal"))) ?? Data())
+        #expect(bytes.range(of: Data("secret-token-b12".utf8)) == nil)
+    }
+
+    @Test("a check-in is stored once with its exact time; a resent batch is all duplicates")
+    func idempotentCheckin() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let batch = EventBatch(events: [checkin("e-1", "p-1", at: 61.25), checkin("e-2", "p-2", at: 400)])
+        let first = try await store.ingest(batch, from: device, receivedAt: t0 + 500)
+        #expect(first == EventBatchResult(accepted: ["e-1", "e-2"]))
+        let again = try await store.ingest(batch, from: device, receivedAt: t0 + 600)
+        #expect(again == EventBatchResult(duplicate: ["e-1", "e-2"]))
+        #expect(try await store.receivedEventCount() == 2)
+        let records = try await store.checkinRecords(session: "s-math")
+        #expect(records.count == 2)
+        #expect(records[0].person == "p-1" && records[0].status == "present" && records[0].checkinTime == t0 + 61.25)
+        #expect(records[0].method == "face" && records[0].source == "signage:door-b12" && records[0].confidence == 0.9)
+        #expect(records[1].status == "late" && records[1].minutesLate == 6)
+    }
+
+    @Test("one record per session and person: the earliest check-in is kept, whatever the arrival order")
+    func earliestKept() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try await store.ingest(EventBatch(events: [checkin("late", "p-1", at: 900)]), from: device, receivedAt: t0)
+        _ = try await store.ingest(EventBatch(events: [checkin("early", "p-1", at: 30)]), from: device, receivedAt: t0)
+        _ = try await store.ingest(
+            EventBatch(events: [checkin("later", "p-1", at: 1200)]), from: device, receivedAt: t0)
+        let records = try await store.checkinRecords(session: "s-math")
+        #expect(records.count == 1)
+        #expect(records.first?.eventID == "early" && records.first?.checkinTime == t0 + 30)
+        #expect(try await store.receivedEventCount() == 3, "every event is kept as received")
+    }
+
+    @Test("events the hub cannot take are rejected with the reason, and nothing of them is stored")
+    func rejections() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let batch = EventBatch(events: [
+            checkin("unknown-session", "p-1", session: "s-nope", at: 10),
+            checkin("other-room", "p-1", session: "s-art", at: 10),
+            checkin("unknown-person", "p-9", at: 10),
+            checkin("wrong-source", "p-1", at: 10, source: "signage:door-c3"),
+            checkin("fine", "p-2", at: 10),
+        ])
+        let result = try await store.ingest(batch, from: device, receivedAt: t0)
+        #expect(result.accepted == ["fine"])
+        let reasons = Dictionary(uniqueKeysWithValues: result.rejected.map { ($0.id, $0.reason) })
+        #expect(reasons["unknown-session"] == "unknown session s-nope")
+        #expect(reasons["other-room"]?.contains("is in room C3, not in this device's room B12") == true)
+        #expect(reasons["unknown-person"] == "unknown person p-9")
+        #expect(reasons["wrong-source"]?.contains("is not this device") == true)
+        #expect(try await store.receivedEventCount() == 1)
+        #expect(try await store.checkinRecords(session: "s-art").isEmpty)
+        #expect(try await store.checkinRecords(session: "s-math").map(\.person) == ["p-2"])
+        let tooMany = EventBatch(events: (0...500).map { checkin("x\($0)", "p-1", at: Double($0)) })
+        await #expect(throws: HubError.self) { _ = try await store.ingest(tooMany, from: device, receivedAt: t0) }
+        #expect(try await store.receivedEventCount() == 1)
+    }
+
+    @Test("visits pair entry and exit, in either arrival order, once")
+    func visits() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func scan(_ id: String, _ event: AttendanceEvent) -> DeviceEvent {
+            DeviceEvent(id: id, event: event, method: "qr", source: "signage:door-b12")
+        }
+        let entry = scan("in-1", .entry(person: "v-1", at: t0 + 60))
+        let exit = scan("out-1", .exit(person: "v-1", at: t0 + 3660, entryAt: t0 + 60))
+        _ = try await store.ingest(EventBatch(events: [entry]), from: device, receivedAt: t0)
+        _ = try await store.ingest(EventBatch(events: [exit, entry]), from: device, receivedAt: t0)
+        #expect(
+            try await store.visits(person: "v-1") == [
+                Visit(person: "v-1", room: "B12", loginTime: t0 + 60, logoutTime: t0 + 3660)
+            ])
+        // The next visit's exit arrives before its entry.
+        let laterExit = scan("out-2", .exit(person: "v-1", at: t0 + 9000, entryAt: t0 + 7200))
+        let laterEntry = scan("in-2", .entry(person: "v-1", at: t0 + 7200))
+        _ = try await store.ingest(EventBatch(events: [laterExit]), from: device, receivedAt: t0)
+        _ = try await store.ingest(EventBatch(events: [laterEntry]), from: device, receivedAt: t0)
+        let all = try await store.visits(person: "v-1")
+        #expect(all.count == 2 && all[1].loginTime == t0 + 7200 && all[1].logoutTime == t0 + 9000)
+    }
+
+    @Test("the gallery's versions: a delta holds the people changed since, and the people removed")
+    func galleryDeltas() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // p-1, p-2, v-1 are versions 1, 2, 3.
+        #expect(try await store.upsertPerson(person("p-1", 0.02)) == 4)
+        #expect(try await store.removePerson("p-2") == 5)
+        let all = try await store.galleryDelta(since: 0)
+        #expect(all.version == 5 && all.upserts.map(\.id) == ["v-1", "p-1"] && all.deletes == ["p-2"])
+        #expect(all.upserts.last?.templates.first?.encoding.first == 0.02)
+        let recent = try await store.galleryDelta(since: 4)
+        #expect(recent.upserts.isEmpty && recent.deletes == ["p-2"])
+        let none = try await store.galleryDelta(since: 5)
+        #expect(none.upserts.isEmpty && none.deletes.isEmpty)
+        var broken = person("p-3")
+        broken.templates[0].encoding.removeLast()
+        await #expect(throws: HubError.self) { try await store.upsertPerson(broken) }
+        await #expect(throws: HubError.self) { try await store.removePerson("p-nobody") }
+    }
+
+    @Test("a room's manifest holds its sessions from yesterday to tomorrow and the gallery version")
+    func manifest() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await store.putSession(
+            Session(
+                id: "s-next-week", room: "B12", group: "7B", start: t0 + 7 * 86_400, end: t0 + 7 * 86_400 + 60,
+                roster: []))
+        let manifest = try await store.manifest(room: "B12", now: t0 + 600)
+        #expect(manifest.schedule.room == "B12" && manifest.schedule.timezone == "Europe/Berlin")
+        #expect(manifest.schedule.sessions.map(\.id) == ["s-math"])
+        #expect(manifest.schedule.sessions.first?.roster == ["p-1", "p-2"])
+        #expect(manifest.galleryVersion == 3)
+        await #expect(throws: HubError.self) { _ = try await store.manifest(room: "Z9", now: t0) }
+    }
+}
