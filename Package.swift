@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // C++ (dlib, OpenCV) behind a plain C header. dlib's detector and network are header
@@ -156,6 +158,34 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The hub's HTTP side (Hummingbird): the device API over `HubStorage`.
+        .target(
+            name: "HubServer",
+            dependencies: [
+                "Hub", "SyncProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "rollcall-hub",
+            dependencies: [
+                "Hub", "HubServer", "SyncProtocol", "Attendance", "Recognition",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The device's side of sync (AsyncHTTPClient): pushes the outbox, pulls manifest, gallery, keys.
+        .target(
+            name: "Sync",
+            dependencies: [
+                "Outbox", "SyncProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The technician CLI's commands live in a library so that tests can drive them.
         .target(
             name: "RollcallCLI",
@@ -215,6 +245,16 @@ let package = Package(
         .testTarget(
             name: "HubTests",
             dependencies: ["Hub", "SyncProtocol", "Attendance", "Recognition", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SyncTests",
+            dependencies: [
+                "Sync", "Outbox", "Hub", "HubServer", "SyncProtocol", "Attendance", "Badges", "Recognition",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 public import Attendance
+import Badges
 public import Foundation
 public import Recognition
 public import SyncProtocol
@@ -80,6 +81,12 @@ public protocol HubStorage: Sendable {
     func visits(person: String) async throws(HubError) -> [Visit]
     /// How many events have been received in all.
     func receivedEventCount() async throws(HubError) -> Int
+    /// Adds or replaces a badge public key (base64url, 32 bytes raw Ed25519) under its key id.
+    func putBadgeKey(kid: String, publicKey: String) async throws(HubError)
+    /// Revokes a badge by its id.
+    func revokeBadge(_ id: String) async throws(HubError)
+    /// The keys and revocations, with their version.
+    func badgeKeys() async throws(HubError) -> BadgeKeys
 }
 
 /// Something the hub cannot do, with an HTTP status for the API to answer with.

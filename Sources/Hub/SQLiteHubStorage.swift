@@ -1,4 +1,5 @@
 public import Attendance
+import Badges
 import Crypto
 public import Foundation
 import GRDB
@@ -75,6 +76,13 @@ public final class SQLiteHubStorage: HubStorage {
                 table.column("confidence", .double)
                 table.column("eventID", .text).notNull()
                 table.primaryKey(["session", "person"])
+            }
+            try db.create(table: "badgeKey") { table in
+                table.primaryKey("kid", .text)
+                table.column("publicKey", .text).notNull()
+            }
+            try db.create(table: "revokedBadge") { table in
+                table.primaryKey("id", .text)
             }
             try db.create(table: "visit") { table in
                 table.autoIncrementedPrimaryKey("rowid")
@@ -204,9 +212,10 @@ public final class SQLiteHubStorage: HubStorage {
                     roster: try JSONDecoder().decode([String].self, from: row["roster"] as Data))
             }
             let version = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'gallery'") ?? 0
+            let keys = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'badgeKeys'") ?? 0
             return DeviceManifest(
                 schedule: SessionSchedule(room: room, timezone: timezone, sessions: sessions), galleryVersion: version,
-                badgeKeysVersion: 0)
+                badgeKeysVersion: keys)
         }
     }
 
@@ -350,6 +359,48 @@ public final class SQLiteHubStorage: HubStorage {
 
     public func receivedEventCount() async throws(HubError) -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM receivedEvent") ?? 0 }
+    }
+
+    // MARK: Badge keys
+
+    public func putBadgeKey(kid: String, publicKey: String) async throws(HubError) {
+        guard !kid.isEmpty, (try? BadgeVerifier(keyring: BadgeKeyring(keys: [kid: publicKey]))) != nil else {
+            throw HubError(
+                "bad_request", "a badge key is a key id and 32 bytes of Ed25519 public key in base64url", status: 400)
+        }
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO badgeKey (kid, publicKey) VALUES (?, ?) "
+                    + "ON CONFLICT(kid) DO UPDATE SET publicKey = excluded.publicKey",
+                arguments: [kid, publicKey])
+            try Self.bump("badgeKeys", db)
+        }
+    }
+
+    public func revokeBadge(_ id: String) async throws(HubError) {
+        guard !id.isEmpty else { throw HubError("bad_request", "a revocation needs a badge id", status: 400) }
+        try await write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO revokedBadge (id) VALUES (?)", arguments: [id])
+            try Self.bump("badgeKeys", db)
+        }
+    }
+
+    public func badgeKeys() async throws(HubError) -> BadgeKeys {
+        try await read { db in
+            let keys = Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT kid, publicKey FROM badgeKey").map {
+                    ($0["kid"] as String, $0["publicKey"] as String)
+                })
+            let revoked = try String.fetchAll(db, sql: "SELECT id FROM revokedBadge ORDER BY id")
+            let version = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'badgeKeys'") ?? 0
+            return BadgeKeys(keyring: BadgeKeyring(keys: keys, revoked: revoked), version: version)
+        }
+    }
+
+    private static func bump(_ key: String, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO meta (key, value) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET value = value + 1",
+            arguments: [key])
     }
 
     // MARK: Plumbing

@@ -1,0 +1,285 @@
+import Attendance
+import Crypto
+import Foundation
+public import Hub
+public import Hummingbird
+import Recognition
+import SyncProtocol
+
+/// How the hub serves.
+public struct HubServerConfiguration: Sendable {
+    /// The admin API's bearer token; nil turns the admin API off.
+    public var adminToken: String?
+    /// The largest request body accepted (a batch of 500 events is about 250 KB).
+    public var maximumBodyBytes = 2 << 20
+
+    /// A configuration.
+    public init(adminToken: String?) {
+        self.adminToken = adminToken
+    }
+}
+
+/// The hub's HTTP side: the device API (`openapi/device-api.json`) and a minimal admin API, over a
+/// `HubStorage`. Every refusal is a 4xx with an `APIProblem` body; nothing of a refused request is stored.
+public enum HubServer {
+    /// The routes.
+    public static func router(storage: any HubStorage, configuration: HubServerConfiguration)
+        -> Router<BasicRequestContext>
+    {
+        let router = Router()
+        let device = router.group(RouterPath("/api/v1/device"))
+        device.get("manifest") { request, _ in
+            await respond {
+                let device = try await authenticate(request, storage)
+                let manifest = try await storage.manifest(room: device.room, now: Date())
+                return try cached(manifest, request)
+            }
+        }
+        device.get("gallery") { request, _ in
+            await respond {
+                _ = try await authenticate(request, storage)
+                let text = request.uri.queryParameters.get("since") ?? "0"
+                guard let since = Int64(text), since >= 0 else {
+                    throw HubError(
+                        "bad_request", "since must be a gallery version (a whole number), not \(text)", status: 400)
+                }
+                return try cached(try await storage.galleryDelta(since: since), request)
+            }
+        }
+        device.get("badge-keys") { request, _ in
+            await respond {
+                _ = try await authenticate(request, storage)
+                return try json(try await storage.badgeKeys())
+            }
+        }
+        device.post("events") { request, _ in
+            await respond {
+                let device = try await authenticate(request, storage)
+                let batch: EventBatch = try await decodeBody(request, limit: configuration.maximumBodyBytes)
+                return try json(try await storage.ingest(batch, from: device, receivedAt: Date()))
+            }
+        }
+        addAdminRoutes(router, storage: storage, configuration: configuration)
+        return router
+    }
+
+    // MARK: Admin
+
+    struct NewRoom: Decodable {
+        var id: String
+        var timezone: String
+    }
+
+    struct NewDevice: Decodable {
+        var id: String
+        var room: String
+        var token: String
+    }
+
+    struct NewBadgeKey: Decodable {
+        var kid: String
+        var publicKey: String
+        enum CodingKeys: String, CodingKey {
+            case kid
+            case publicKey = "public_key"
+        }
+    }
+
+    struct Revocation: Decodable {
+        var id: String
+    }
+
+    struct Done: Encodable {
+        var ok = true
+    }
+
+    private static func addAdminRoutes(
+        _ router: Router<BasicRequestContext>, storage: any HubStorage, configuration: HubServerConfiguration
+    ) {
+        let admin = router.group(RouterPath("/api/v1/admin"))
+        let limit = configuration.maximumBodyBytes
+        @Sendable func guarded(_ request: Request) throws(HubError) {
+            guard let expected = configuration.adminToken else {
+                throw HubError("not_found", "the admin API is off (start the hub with --admin-token)", status: 404)
+            }
+            guard bearer(request) == expected else {
+                throw HubError("unauthorized", "the admin API needs the admin token as a bearer token", status: 401)
+            }
+        }
+        admin.post("rooms") { request, _ in
+            await respond {
+                try guarded(request)
+                let room: NewRoom = try await decodeBody(request, limit: limit)
+                try await storage.addRoom(room.id, timezone: room.timezone)
+                return try json(Done())
+            }
+        }
+        admin.post("devices") { request, _ in
+            await respond {
+                try guarded(request)
+                let device: NewDevice = try await decodeBody(request, limit: limit)
+                guard device.token.count >= 16 else {
+                    throw HubError("bad_request", "a device token has at least 16 characters", status: 400)
+                }
+                try await storage.addDevice(DeviceRecord(id: device.id, room: device.room), token: device.token)
+                return try json(Done())
+            }
+        }
+        admin.post("people") { request, _ in
+            await respond {
+                try guarded(request)
+                let person: GalleryPersonBody = try await decodeBody(request, limit: limit)
+                return try json(["gallery_version": try await storage.upsertPerson(person.entry)])
+            }
+        }
+        admin.delete("people/:id") { request, context in
+            await respond {
+                try guarded(request)
+                let id = context.parameters.get("id") ?? ""
+                return try json(["gallery_version": try await storage.removePerson(id)])
+            }
+        }
+        admin.post("sessions") { request, _ in
+            await respond {
+                try guarded(request)
+                let body = try await collect(request, limit: limit)
+                let schedule: SessionScheduleBody
+                do {
+                    schedule = SessionScheduleBody(try .decode(from: body))
+                } catch {
+                    throw HubError("bad_request", "\(error)", status: 400)
+                }
+                for session in schedule.schedule.sessions { try await storage.putSession(session) }
+                return try json(Done())
+            }
+        }
+        admin.post("badge-keys") { request, _ in
+            await respond {
+                try guarded(request)
+                let key: NewBadgeKey = try await decodeBody(request, limit: limit)
+                try await storage.putBadgeKey(kid: key.kid, publicKey: key.publicKey)
+                return try json(Done())
+            }
+        }
+        admin.post("revocations") { request, _ in
+            await respond {
+                try guarded(request)
+                let revocation: Revocation = try await decodeBody(request, limit: limit)
+                try await storage.revokeBadge(revocation.id)
+                return try json(Done())
+            }
+        }
+    }
+
+    // MARK: Plumbing
+
+    /// Runs a handler; a `HubError` becomes its status with an `APIProblem` body.
+    static func respond(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as HubError {
+            return problem(error)
+        } catch {
+            return problem(HubError("internal", "the hub failed: \(error)", status: 500))
+        }
+    }
+
+    static func problem(_ error: HubError) -> Response {
+        let data = (try? DeviceAPI.encoder().encode(APIProblem(error: error.code, message: error.message))) ?? Data()
+        return Response(
+            status: HTTPResponse.Status(code: error.status),
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func json(_ value: some Encodable, headers extra: HTTPFields = [:]) throws(HubError) -> Response {
+        let data: Data
+        do {
+            data = try DeviceAPI.encoder().encode(value)
+        } catch {
+            throw HubError("internal", "cannot encode the answer: \(error)", status: 500)
+        }
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers.append(contentsOf: extra)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A JSON answer with an `ETag`; `304 Not Modified` when the client already has it.
+    static func cached(_ value: some Encodable, _ request: Request) throws(HubError) -> Response {
+        let data: Data
+        do {
+            data = try DeviceAPI.encoder().encode(value)
+        } catch {
+            throw HubError("internal", "cannot encode the answer: \(error)", status: 500)
+        }
+        let tag = "\"" + SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+        if request.headers[.ifNoneMatch] == tag {
+            return Response(status: .notModified, headers: [.eTag: tag])
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .eTag: tag],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func bearer(_ request: Request) -> String? {
+        guard let value = request.headers[.authorization], value.hasPrefix("Bearer ") else { return nil }
+        return String(value.dropFirst("Bearer ".count))
+    }
+
+    static func authenticate(_ request: Request, _ storage: any HubStorage) async throws(HubError) -> DeviceRecord {
+        guard let token = bearer(request) else {
+            throw HubError("unauthorized", "send the device's token as `Authorization: Bearer <token>`", status: 401)
+        }
+        guard let device = try await storage.device(forToken: token) else {
+            throw HubError(
+                "unauthorized", "this token belongs to no device: check the device's configuration", status: 401)
+        }
+        return device
+    }
+
+    static func collect(_ request: Request, limit: Int) async throws(HubError) -> Data {
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch {
+            throw HubError("too_large", "the body is larger than \(limit) bytes; nothing was stored", status: 413)
+        }
+    }
+
+    static func decodeBody<T: Decodable>(_ request: Request, limit: Int) async throws(HubError) -> T {
+        let data = try await collect(request, limit: limit)
+        do {
+            return try DeviceAPI.decoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw HubError(
+                "bad_request", "the body is not a valid \(T.self): \(describe(error)); nothing was stored", status: 400)
+        } catch {
+            throw HubError("bad_request", "the body is not JSON: \(error); nothing was stored", status: 400)
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing \(key.stringValue) at \(path(context.codingPath))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "\(context.debugDescription) at \(path(context.codingPath))"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// A person as the admin API takes it: the gallery file's person entry.
+struct GalleryPersonBody: Decodable {
+    var entry: GalleryDocument.Entry
+    init(from decoder: any Decoder) throws { entry = try GalleryDocument.Entry(from: decoder) }
+}
+
+/// Sessions as the admin API takes them: a sessions file.
+struct SessionScheduleBody {
+    var schedule: SessionSchedule
+    init(_ schedule: SessionSchedule) { self.schedule = schedule }
+}

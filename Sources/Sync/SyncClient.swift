@@ -1,0 +1,267 @@
+public import AsyncHTTPClient
+public import Foundation
+public import Logging
+import NIOCore
+import NIOHTTP1
+public import Outbox
+public import SyncProtocol
+
+/// Where the device's hub is and how to talk to it.
+public struct SyncConfiguration: Sendable {
+    /// The hub's base URL, e.g. `https://hub.school.example` (plain `http` only to loopback).
+    public var baseURL: String
+    /// The device's bearer token.
+    public var token: String
+    /// Events per request (the API takes at most 500).
+    public var batchSize = DeviceAPI.maximumBatch
+    /// First retry delay after a failure; it doubles with each failure in a row ...
+    public var baseBackoff: TimeInterval = 1
+    /// ... up to this.
+    public var maximumBackoff: TimeInterval = 300
+    /// Seconds a request may take.
+    public var requestTimeout: TimeInterval = 15
+    /// Synced events are pruned this long after the hub acknowledged them.
+    public var retention: TimeInterval = 7 * 86_400
+
+    /// A configuration.
+    public init(baseURL: String, token: String) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.token = token
+    }
+}
+
+/// What one push did.
+public enum PushOutcome: Sendable, Equatable {
+    /// Nothing was pending.
+    case idle
+    /// The hub answered: so many events stored, already there, refused.
+    case delivered(accepted: Int, duplicate: Int, rejected: Int)
+    /// Nothing was delivered; try again after `retryAfter` seconds (the hub's `Retry-After`, when it sent one).
+    case failed(reason: String, retryAfter: TimeInterval?)
+}
+
+/// What the sync side reports for `rollcall status`.
+public struct SyncStatus: Sendable, Equatable {
+    public var lastSuccess: Date?
+    public var lastError: String?
+    public var failuresInARow = 0
+    /// The hub's clock minus ours, in seconds, from the `Date` of its last answer.
+    public var clockOffset: TimeInterval?
+}
+
+/// The device's side of sync: pushes the outbox's pending events in batches, oldest first, until the hub
+/// has acknowledged each one; pulls the manifest, gallery and badge keys.
+///
+/// Nothing is lost and nothing is sent twice to effect: an event leaves the pending state only when the
+/// hub listed it as accepted, duplicate or rejected; a lost answer means the batch is sent again and the
+/// hub, which deduplicates on the event id, answers `duplicate`. Network errors, 5xx, 429 and answers that
+/// make no sense are retried with full-jitter exponential backoff (capped), honouring `Retry-After`.
+public actor SyncClient {
+    public let configuration: SyncConfiguration
+    private let outbox: Outbox
+    private let client: HTTPClient
+    private let logger: Logger
+    private var batchSize: Int
+    public private(set) var status = SyncStatus()
+
+    /// A client pushing `outbox` to the hub, through `client` (by default the shared HTTP client).
+    public init(
+        configuration: SyncConfiguration, outbox: Outbox, client: HTTPClient = .shared,
+        logger: Logger = Logger(label: "rollcall.sync")
+    ) {
+        self.configuration = configuration
+        self.outbox = outbox
+        self.client = client
+        self.logger = logger
+        batchSize = max(1, min(configuration.batchSize, DeviceAPI.maximumBatch))
+    }
+
+    /// Sends one batch of pending events and records the hub's answer in the outbox.
+    public func pushOnce() async -> PushOutcome {
+        let events: [QueuedEvent]
+        do {
+            events = try await outbox.pending(limit: batchSize)
+        } catch {
+            return fail("cannot read the outbox: \(error)", retryAfter: nil)
+        }
+        guard !events.isEmpty else { return .idle }
+        let batch = EventBatch(events: events.map(\.deviceEvent))
+        let ids = Set(events.map(\.id))
+        let answer: (status: Int, body: Data, headers: HTTPHeaders)
+        do {
+            answer = try await send("POST", DeviceAPI.eventsPath, body: try DeviceAPI.encoder().encode(batch))
+        } catch {
+            try? await outbox.countAttempt(Array(ids))
+            return fail("the hub cannot be reached: \(error)", retryAfter: nil)
+        }
+        switch answer.status {
+        case 200:
+            guard let result = try? DeviceAPI.decoder().decode(EventBatchResult.self, from: answer.body) else {
+                try? await outbox.countAttempt(Array(ids))
+                return fail("the hub answered 200 with something that is not a batch result", retryAfter: nil)
+            }
+            do {
+                // Only ids of this batch count: an answer naming others is not trusted for them.
+                try await outbox.markSynced(
+                    result.accepted.filter(ids.contains) + result.duplicate.filter(ids.contains))
+                for rejection in result.rejected where ids.contains(rejection.id) {
+                    try await outbox.markRejected(rejection.id, reason: rejection.reason)
+                    logger.error(
+                        "the hub refused an event; it is kept, marked rejected",
+                        metadata: ["event": "\(rejection.id)", "reason": "\(rejection.reason)"])
+                }
+            } catch {
+                return fail("cannot record the hub's answer in the outbox: \(error)", retryAfter: nil)
+            }
+            status.lastSuccess = Date()
+            status.lastError = nil
+            status.failuresInARow = 0
+            return .delivered(
+                accepted: result.accepted.count, duplicate: result.duplicate.count, rejected: result.rejected.count)
+        case 413 where batchSize > 1:
+            batchSize = max(1, batchSize / 2)
+            return fail("the hub found the batch too large; sending \(batchSize) at a time", retryAfter: 0)
+        default:
+            try? await outbox.countAttempt(Array(ids))
+            let retryAfter = answer.headers.first(name: "Retry-After").flatMap(TimeInterval.init)
+            let problem = (try? DeviceAPI.decoder().decode(APIProblem.self, from: answer.body))?.message
+            return fail("the hub answered \(answer.status)\(problem.map { ": \($0)" } ?? "")", retryAfter: retryAfter)
+        }
+    }
+
+    /// Pushes until nothing is pending, waiting between failures with full-jitter exponential backoff,
+    /// and then waits `pollInterval` before looking again; returns when the task is cancelled.
+    public func run(pollInterval: TimeInterval = 2) async {
+        while !Task.isCancelled {
+            let outcome = await pushOnce()
+            let delay: TimeInterval
+            switch outcome {
+            case .delivered: delay = 0
+            case .idle:
+                delay = pollInterval
+                _ = try? await outbox.prune(syncedBefore: Date() - configuration.retention)
+            case .failed(_, let retryAfter):
+                delay = retryAfter.map { min($0, configuration.maximumBackoff) } ?? backoff()
+            }
+            if delay > 0 { try? await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+        }
+    }
+
+    /// Pushes until nothing is pending or `deadline` passes; true when the outbox has nothing pending.
+    public func drain(deadline: Date) async -> Bool {
+        while Date() < deadline {
+            switch await pushOnce() {
+            case .idle: return true
+            case .delivered: continue
+            case .failed(_, let retryAfter):
+                let delay = min(
+                    retryAfter.map { min($0, configuration.maximumBackoff) } ?? backoff(), deadline.timeIntervalSinceNow
+                )
+                if delay > 0 { try? await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+            }
+        }
+        return false
+    }
+
+    /// A random delay between 0 and the capped exponential bound ("full jitter"), so that many devices
+    /// coming back after an outage do not all knock at once.
+    func backoff() -> TimeInterval {
+        let exponent = min(status.failuresInARow, 30)
+        let bound = min(configuration.maximumBackoff, configuration.baseBackoff * pow(2, Double(exponent - 1)))
+        return Double.random(in: 0...max(0, bound))
+    }
+
+    // MARK: Pulling
+
+    /// The room's manifest, also stored in the outbox (`manifest`).
+    public func pullManifest() async throws(SyncError) -> DeviceManifest {
+        try await pull(DeviceAPI.manifestPath, as: DeviceManifest.self, storeAs: "manifest")
+    }
+
+    /// The gallery's changes since `version`.
+    public func pullGallery(since version: Int64) async throws(SyncError) -> GalleryDelta {
+        try await pull("\(DeviceAPI.galleryPath)?since=\(version)", as: GalleryDelta.self, storeAs: nil)
+    }
+
+    /// The badge keys, also stored in the outbox (`badge-keys`).
+    public func pullBadgeKeys() async throws(SyncError) -> BadgeKeys {
+        try await pull(DeviceAPI.badgeKeysPath, as: BadgeKeys.self, storeAs: "badge-keys")
+    }
+
+    private func pull<T: Decodable>(_ path: String, as type: T.Type, storeAs key: String?) async throws(SyncError) -> T
+    {
+        let answer: (status: Int, body: Data, headers: HTTPHeaders)
+        do {
+            answer = try await send("GET", path, body: nil)
+        } catch {
+            throw SyncError("the hub cannot be reached for \(path): \(error)")
+        }
+        guard answer.status == 200 else {
+            let problem = (try? DeviceAPI.decoder().decode(APIProblem.self, from: answer.body))?.message
+            throw SyncError("the hub answered \(answer.status) for \(path)\(problem.map { ": \($0)" } ?? "")")
+        }
+        guard let value = try? DeviceAPI.decoder().decode(T.self, from: answer.body) else {
+            throw SyncError("the hub's answer for \(path) is not a \(T.self)")
+        }
+        if let key { try? await outbox.setState(key, answer.body) }
+        return value
+    }
+
+    // MARK: Plumbing
+
+    private func fail(_ reason: String, retryAfter: TimeInterval?) -> PushOutcome {
+        status.lastError = reason
+        status.failuresInARow += 1
+        if status.failuresInARow == 1 || status.failuresInARow % 20 == 0 {
+            logger.warning("sync: \(reason)", metadata: ["failures_in_a_row": "\(status.failuresInARow)"])
+        }
+        return .failed(reason: reason, retryAfter: retryAfter)
+    }
+
+    private func send(_ method: String, _ path: String, body: Data?) async throws -> (
+        status: Int, body: Data, headers: HTTPHeaders
+    ) {
+        var request = HTTPClientRequest(url: configuration.baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        request.headers.add(name: "Authorization", value: "Bearer \(configuration.token)")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let sent = Date()
+        let response = try await client.execute(
+            request, timeout: .milliseconds(Int64(configuration.requestTimeout * 1000)))
+        let buffer = try await response.body.collect(upTo: 16 << 20)
+        let received = Date()
+        if let date = response.headers.first(name: "Date").flatMap(Self.httpDate) {
+            // The server stamped its answer somewhere between our send and our receipt.
+            status.clockOffset = date.timeIntervalSince(sent + received.timeIntervalSince(sent) / 2)
+        }
+        return (Int(response.status.code), Data(buffer.readableBytesView), response.headers)
+    }
+
+    /// An HTTP date (`Sun, 22 Nov 2026 08:00:00 GMT`).
+    static func httpDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text)
+    }
+}
+
+/// Pulling from the hub failed; the message says why.
+public struct SyncError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension QueuedEvent {
+    /// The event as the device API carries it.
+    public var deviceEvent: DeviceEvent {
+        DeviceEvent(
+            id: id, event: attendanceEvent, method: method, source: source, confidence: confidence, distance: distance,
+            margin: margin, model: model)
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Hub
+import HubServer
+import Hummingbird
+
+/// `rollcall-hub`: the reference central server.
+@main
+struct HubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollcall-hub",
+        abstract: "The central server rollcall devices sync with.",
+        subcommands: [Serve.self]
+    )
+}
+
+/// `rollcall-hub serve`: the device API (and the admin API with a token) over a SQLite store.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the device API over HTTP (plain HTTP only on loopback; put TLS in front otherwise).",
+        discussion: """
+            Prints one line `rollcall-hub listening on http://HOST:PORT` once it accepts connections (with \
+            --port 0 the system picks the port). Stops cleanly on SIGTERM or SIGINT.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The hub's database (SQLite; created when missing).", valueName: "file"))
+    var db = "rollcall-hub.sqlite"
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port).")
+    var port = 8080
+
+    @Option(
+        help: ArgumentHelp(
+            "Bearer token of the admin API (or $ROLLCALL_HUB_ADMIN_TOKEN); without it the admin API is off.",
+            valueName: "token"))
+    var adminToken: String?
+
+    func run() async throws {
+        let storage: SQLiteHubStorage
+        do {
+            storage = try SQLiteHubStorage(path: db)
+        } catch {
+            FileHandle.standardError.write(Data("rollcall-hub: \(error)\n".utf8))
+            throw ExitCode(69)
+        }
+        let token = adminToken ?? ProcessInfo.processInfo.environment["ROLLCALL_HUB_ADMIN_TOKEN"]
+        let router = HubServer.router(storage: storage, configuration: HubServerConfiguration(adminToken: token))
+        let host = self.host
+        let app = Application(
+            router: router, configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? 0
+                FileHandle.standardOutput.write(Data("rollcall-hub listening on http://\(host):\(bound)\n".utf8))
+            })
+        try await app.runService()
+    }
+}
