@@ -7,7 +7,7 @@ FIXTURES ?= $(CURDIR)/../shared/fixtures
 export ROLLCALL_MODELS ?= $(CURDIR)/Models
 export ROLLCALL_FIXTURES ?= $(FIXTURES)
 
-.PHONY: run test deps models build lint bench compare install clean
+.PHONY: run test deps models build lint bench chaos compare install clean
 
 ## run: set up everything, encode the fixture faces and summarise who is who, then play the door:
 ## the scenario video (generated from the fixtures) through the whole pipeline, decisions as they come
@@ -36,6 +36,7 @@ models: deps
 build: deps
 	$(SWIFT) build -c release --product rollcall
 	$(SWIFT) build -c release --product rollcall-scenario
+	$(SWIFT) build -c release --product rollcall-hub
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
@@ -47,6 +48,14 @@ bench: models build
 	$(BIN) bench capture
 	for n in 1000 10000 100000; do $(BIN) bench match --templates $$n; done
 	tools/scenario.sh .build/scenario --json | tail -n 1
+	$(BIN) bench outbox --events 2000 --dir .build
+	python3 tools/chaos.py bench --events 10000
+
+## chaos: SIGKILL the device's sync KILLS times at random moments against a real hub on loopback; the
+## last line must read committed=C delivered=C duplicates=0 lost=0 invented=0
+KILLS ?= 20
+chaos: build
+	python3 tools/chaos.py chaos --kills $(KILLS)
 
 ## compare: our results against the reference implementation on the fixtures and on derived images
 compare: models build

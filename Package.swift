@@ -195,6 +195,7 @@ let package = Package(
                 "Capture",
                 "Outbox",
                 "Pipeline",
+                "Sync",
                 "Recognition",
                 "Vision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -275,7 +276,7 @@ let package = Package(
         // Runs the built `rollcall` executable as a technician would.
         .testTarget(
             name: "RollcallCLITests",
-            dependencies: ["rollcall", "Capture", "Outbox", "Vision", "Scenario", "TestSupport"],
+            dependencies: ["rollcall", "rollcall-hub", "Capture", "Outbox", "Vision", "Scenario", "TestSupport"],
             exclude: ["vivid"],
             swiftSettings: swiftSettings
         ),

@@ -21,18 +21,22 @@ public final class Outbox: Sendable {
     /// Opens (or creates) the outbox at `path` for device `deviceID`.
     /// - Throws: `OutboxError` when no usable database can be made at that place (a missing folder,
     ///   no permission, a full disk).
-    public init(path: String, deviceID: String, logger: Logger = Logger(label: "rollcall.outbox")) throws(OutboxError) {
+    /// - Parameter maximumBytes: a cap on the file's size (rounded to whole pages), so that the outbox
+    ///   can never fill the disk; at the cap a commit fails as on a full disk.
+    public init(
+        path: String, deviceID: String, maximumBytes: Int? = nil, logger: Logger = Logger(label: "rollcall.outbox")
+    ) throws(OutboxError) {
         self.path = path
         self.source = "signage:\(deviceID)"
         self.logger = logger
         var pool: DatabasePool
         do {
-            pool = try Self.openChecked(path)
+            pool = try Self.openChecked(path, maximumBytes: maximumBytes)
         } catch let problem {
             if !FileManager.default.fileExists(atPath: path) {
                 throw OutboxError("cannot create the outbox \(path): \(problem)")
             }
-            pool = try Self.recover(path, problem: problem, logger: logger)
+            pool = try Self.recover(path, problem: problem, maximumBytes: maximumBytes, logger: logger)
         }
         self.pool = pool
     }
@@ -40,12 +44,16 @@ public final class Outbox: Sendable {
     // MARK: Opening and recovery
 
     /// Opens, checks integrity and migrates; throws when the file is not a healthy outbox.
-    private static func openChecked(_ path: String) throws -> DatabasePool {
+    private static func openChecked(_ path: String, maximumBytes: Int?) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             // WAL (DatabasePool's default) and a full fsync at every commit: a committed event
             // survives a power cut.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            if let maximumBytes {
+                let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                try db.execute(sql: "PRAGMA max_page_count = \(max(16, maximumBytes / pageSize))")
+            }
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         let verdict = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
@@ -103,8 +111,8 @@ public final class Outbox: Sendable {
     }
 
     /// Moves a corrupt file aside, makes a new outbox, and copies every readable event into it.
-    private static func recover(_ path: String, problem: any Error, logger: Logger) throws(OutboxError)
-        -> DatabasePool
+    private static func recover(_ path: String, problem: any Error, maximumBytes: Int?, logger: Logger)
+        throws(OutboxError) -> DatabasePool
     {
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let aside = "\(path).corrupt-\(stamp)"
@@ -122,7 +130,7 @@ public final class Outbox: Sendable {
             metadata: ["path": "\(path)", "moved_to": "\(aside)", "problem": "\(problem)"])
         let pool: DatabasePool
         do {
-            pool = try openChecked(path)
+            pool = try openChecked(path, maximumBytes: maximumBytes)
         } catch {
             throw OutboxError("cannot create a new outbox at \(path) after moving the corrupt one aside: \(error)")
         }

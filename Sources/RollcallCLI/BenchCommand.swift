@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of rollcall's hot paths.",
-        subcommands: [VisionBench.self, CaptureBench.self, MatchBench.self, OutboxBench.self]
+        subcommands: [VisionBench.self, CaptureBench.self, MatchBench.self, OutboxBench.self, SyncBench.self]
     )
 }
 

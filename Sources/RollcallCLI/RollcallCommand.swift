@@ -7,7 +7,8 @@ public struct RollcallCommand: AsyncParsableCommand {
         abstract:
             "Classroom door check-in: face recognition and volunteer badges, queued and synced to the school's server.",
         subcommands: [
-            EncodeCommand.self, EnrollCommand.self, IdentifyCommand.self, ReplayCommand.self, CameraCommand.self,
+            EncodeCommand.self, EnrollCommand.self, IdentifyCommand.self, ReplayCommand.self, SyncCommand.self,
+            CameraCommand.self,
             BadgeCommand.self,
             BenchCommand.self,
         ]

@@ -182,3 +182,32 @@ struct OutboxRecoveryTests {
         #expect(try await outbox.counts()[.pending] == recovered.count + 1)
     }
 }
+
+struct OutboxDiskFullTests {
+    @Test("a full disk (the outbox at its size cap) is an error that says so; the outbox keeps working once space is made")
+    func diskFull() async throws {
+        let (folder, path) = try temporaryOutboxPath()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outbox = try Outbox(path: path, deviceID: "d", maximumBytes: 128 * 1024)
+        var committed: [String] = []
+        // Some events the server has already acknowledged.
+        for index in 0..<200 { committed.append(try await outbox.enqueue(checkin("p-\(index)"), evidence: face).id) }
+        try await outbox.markSynced(committed, at: start)
+        var failure: OutboxError?
+        for index in 200..<5000 {
+            do {
+                committed.append(try await outbox.enqueue(checkin("p-\(index)"), evidence: face).id)
+            } catch {
+                failure = error
+                break
+            }
+        }
+        let error = try #require(failure, "the cap must be reached")
+        #expect(error.isDiskFull && error.message.contains("is full"), "\(error.message)")
+        // Every event committed before the disk filled is there; the failed one is not.
+        #expect(try await outbox.allEvents().map(\.id) == committed)
+        // Pruning what the server has acknowledged makes room, and commits succeed again.
+        #expect(try await outbox.prune(syncedBefore: start + 1) == 200)
+        #expect(try await outbox.enqueue(checkin("p-after"), evidence: face).person == "p-after")
+    }
+}
