@@ -180,7 +180,7 @@ let package = Package(
         .target(
             name: "Sync",
             dependencies: [
-                "Outbox", "SyncProtocol",
+                "Outbox", "Recognition", "SyncProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],

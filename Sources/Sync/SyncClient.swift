@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 public import Outbox
+import Recognition
 public import SyncProtocol
 
 /// Where the device's hub is and how to talk to it.
@@ -22,6 +23,8 @@ public struct SyncConfiguration: Sendable {
     public var requestTimeout: TimeInterval = 15
     /// Synced events are pruned this long after the hub acknowledged them.
     public var retention: TimeInterval = 7 * 86_400
+    /// Seconds between pulls of the manifest, the gallery and the badge keys.
+    public var refreshInterval: TimeInterval = 300
 
     /// A configuration.
     public init(baseURL: String, token: String) {
@@ -130,9 +133,20 @@ public actor SyncClient {
     }
 
     /// Pushes until nothing is pending, waiting between failures with full-jitter exponential backoff,
-    /// and then waits `pollInterval` before looking again; returns when the task is cancelled.
+    /// and then waits `pollInterval` before looking again; pulls the manifest, gallery and badge keys at
+    /// start and every `refreshInterval`. Returns when the task is cancelled.
     public func run(pollInterval: TimeInterval = 2) async {
+        var nextRefresh = Date()
         while !Task.isCancelled {
+            if Date() >= nextRefresh {
+                do {
+                    _ = try await refresh()
+                    nextRefresh = Date() + configuration.refreshInterval
+                } catch {
+                    logger.warning("sync: cannot refresh from the hub: \(error)")
+                    nextRefresh = Date() + min(configuration.refreshInterval, 30)
+                }
+            }
             let outcome = await pushOnce()
             let delay: TimeInterval
             switch outcome {
@@ -172,6 +186,87 @@ public actor SyncClient {
     }
 
     // MARK: Pulling
+
+    /// What a refresh changed.
+    public struct Refresh: Sendable, Equatable {
+        /// The manifest was new (not a `304`).
+        public var manifestChanged: Bool
+        /// The local gallery's version after applying the hub's changes.
+        public var galleryVersion: Int64
+        /// People added or changed, and removed, by this refresh.
+        public var peopleChanged: Int
+        public var peopleRemoved: Int
+
+        /// A refresh's result.
+        public init(manifestChanged: Bool, galleryVersion: Int64, peopleChanged: Int, peopleRemoved: Int) {
+            self.manifestChanged = manifestChanged
+            self.galleryVersion = galleryVersion
+            self.peopleChanged = peopleChanged
+            self.peopleRemoved = peopleRemoved
+        }
+    }
+
+    /// Pulls the manifest (only when its `ETag` changed), the gallery's changes since the local
+    /// version (applied to the gallery kept in the outbox, `gallery`), and the badge keys.
+    public func refresh() async throws(SyncError) -> Refresh {
+        let tag = (try? await outbox.state("manifest-etag")).map { String(decoding: $0, as: UTF8.self) }
+        let manifest = try await get(DeviceAPI.manifestPath, ifNoneMatch: tag)
+        if manifest.status == 200 {
+            guard (try? DeviceAPI.decoder().decode(DeviceManifest.self, from: manifest.body)) != nil else {
+                throw SyncError("the hub's manifest is not a manifest")
+            }
+            try await store("manifest", manifest.body)
+            if let newTag = manifest.headers.first(name: "ETag") { try await store("manifest-etag", Data(newTag.utf8)) }
+        }
+        var document = GalleryDocument()
+        if let saved = try? await outbox.state("gallery"), let decoded = try? GalleryDocument.decode(saved) {
+            document = decoded
+        }
+        let version =
+            (try? await outbox.state("gallery-version")).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
+        let delta: GalleryDelta = try await pull(
+            "\(DeviceAPI.galleryPath)?since=\(version)", as: GalleryDelta.self, storeAs: nil)
+        if delta.version != version || !delta.upserts.isEmpty || !delta.deletes.isEmpty {
+            let changed = Set(delta.upserts.map(\.id)).union(delta.deletes)
+            document.people.removeAll { changed.contains($0.id) }
+            document.people += delta.upserts
+            do {
+                try await store("gallery", try document.encoded())
+            } catch let error as GalleryError {
+                throw SyncError("the hub's gallery cannot be kept: \(error.message)")
+            } catch {
+                throw SyncError("\(error)")
+            }
+            try await store("gallery-version", Data("\(delta.version)".utf8))
+        }
+        _ = try await pullBadgeKeys()
+        return Refresh(
+            manifestChanged: manifest.status == 200, galleryVersion: delta.version, peopleChanged: delta.upserts.count,
+            peopleRemoved: delta.deletes.count)
+    }
+
+    private func store(_ key: String, _ value: Data) async throws(SyncError) {
+        do {
+            try await outbox.setState(key, value)
+        } catch {
+            throw SyncError("cannot keep \(key) in the outbox: \(error)")
+        }
+    }
+
+    private func get(_ path: String, ifNoneMatch tag: String?) async throws(SyncError) -> (
+        status: Int, body: Data, headers: HTTPHeaders
+    ) {
+        let answer: (status: Int, body: Data, headers: HTTPHeaders)
+        do {
+            answer = try await send("GET", path, body: nil, headers: tag.map { [("If-None-Match", $0)] } ?? [])
+        } catch {
+            throw SyncError("the hub cannot be reached for \(path): \(error)")
+        }
+        guard answer.status == 200 || answer.status == 304 else {
+            throw SyncError("the hub answered \(answer.status) for \(path)")
+        }
+        return answer
+    }
 
     /// The room's manifest, also stored in the outbox (`manifest`).
     public func pullManifest() async throws(SyncError) -> DeviceManifest {
@@ -218,12 +313,14 @@ public actor SyncClient {
         return .failed(reason: reason, retryAfter: retryAfter)
     }
 
-    private func send(_ method: String, _ path: String, body: Data?) async throws -> (
-        status: Int, body: Data, headers: HTTPHeaders
-    ) {
+    private func send(_ method: String, _ path: String, body: Data?, headers extra: [(String, String)] = [])
+        async throws
+        -> (status: Int, body: Data, headers: HTTPHeaders)
+    {
         var request = HTTPClientRequest(url: configuration.baseURL + path)
         request.method = HTTPMethod(rawValue: method)
         request.headers.add(name: "Authorization", value: "Bearer \(configuration.token)")
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))

@@ -184,7 +184,9 @@ struct OutboxRecoveryTests {
 }
 
 struct OutboxDiskFullTests {
-    @Test("a full disk (the outbox at its size cap) is an error that says so; the outbox keeps working once space is made")
+    @Test(
+        "a full disk (the outbox at its size cap) is an error that says so; the outbox keeps working once space is made"
+    )
     func diskFull() async throws {
         let (folder, path) = try temporaryOutboxPath()
         defer { try? FileManager.default.removeItem(at: folder) }

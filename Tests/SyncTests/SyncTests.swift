@@ -171,6 +171,41 @@ struct SyncTests {
         #expect(script.calls >= 6)
     }
 
+    @Test("refresh: the manifest only when its ETag changed, the gallery's changes applied locally, the badge keys")
+    func refresh() async throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await hubStore(in: folder)
+        let outbox = try Outbox(path: folder.appendingPathComponent("outbox.sqlite").path, deviceID: "door-b12")
+        let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: nil))
+        try await serving(router) { port in
+            let client = SyncClient(configuration: fastConfiguration(port: port), outbox: outbox)
+            let first = try await client.refresh()
+            #expect(
+                first
+                    == SyncClient.Refresh(
+                        manifestChanged: true, galleryVersion: 11, peopleChanged: 11, peopleRemoved: 0))
+            let second = try await client.refresh()
+            #expect(
+                second
+                    == SyncClient.Refresh(
+                        manifestChanged: false, galleryVersion: 11, peopleChanged: 0, peopleRemoved: 0))
+            try await store.removePerson("p-3")
+            var renamed = try #require(try await store.galleryDelta(since: 0).upserts.first { $0.id == "p-1" })
+            renamed.name = "Ada Lovelace"
+            try await store.upsertPerson(renamed)
+            let third = try await client.refresh()
+            #expect(
+                third
+                    == SyncClient.Refresh(manifestChanged: true, galleryVersion: 13, peopleChanged: 1, peopleRemoved: 1)
+            )
+            let local = try GalleryDocument.decode(try #require(try await outbox.state("gallery")))
+            #expect(
+                local.people.count == 10 && local.person("p-3") == nil && local.person("p-1")?.name == "Ada Lovelace")
+            #expect(try await outbox.state("badge-keys") != nil)
+        }
+    }
+
     @Test("an event the hub refuses is marked rejected with the reason and not sent again")
     func rejected() async throws {
         let folder = try TestResources.temporaryDirectory()
