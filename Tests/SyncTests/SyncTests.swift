@@ -206,6 +206,37 @@ struct SyncTests {
         }
     }
 
+    @Test("run(): the daemon's loop refreshes at start, sends events as they are committed, and stops when cancelled")
+    func runLoop() async throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await hubStore(in: folder)
+        let outbox = try Outbox(path: folder.appendingPathComponent("outbox.sqlite").path, deviceID: "door-b12")
+        let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: nil))
+        try await serving(router) { port in
+            let client = SyncClient(configuration: fastConfiguration(port: port), outbox: outbox)
+            let loop = Task { await client.run(pollInterval: 0.05) }
+            for index in 0..<20 {
+                try await outbox.enqueue(
+                    .checkin(
+                        session: "s-math", person: "p-\(index % 10)", at: t0 + Double(index), status: .present,
+                        minutesLate: 0),
+                    evidence: faceEvidence)
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let deadline = Date() + 20
+            while try await outbox.counts()[.synced] != 20, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            loop.cancel()
+            await loop.value
+            #expect(try await outbox.state("manifest") != nil)
+            #expect(try await outbox.state("gallery") != nil)
+        }
+        #expect(try await outbox.counts()[.synced] == 20)
+        #expect(try await store.receivedEventCount() == 20)
+    }
+
     @Test("an event the hub refuses is marked rejected with the reason and not sent again")
     func rejected() async throws {
         let folder = try TestResources.temporaryDirectory()
