@@ -105,3 +105,16 @@ public struct BadgeKeyError: Error, Sendable, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
 }
+
+extension BadgeFormat {
+    /// The subject a payload *claims*, read without checking anything else: for the audit record of a
+    /// refused badge ("someone showed a forged badge for v-mallory"). Never trust it for anything else.
+    public static func claimedSubject(of payload: String) -> String? {
+        guard payload.utf8.count <= maximumLength else { return nil }
+        let parts = payload.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 2, parts[0] == signedPrefix || parts[0] == unsignedPrefix,
+            let data = Base64URL.decode(parts[1]), let claims = BadgeVerifier.decodeClaims(data)
+        else { return nil }
+        return claims.sub
+    }
+}

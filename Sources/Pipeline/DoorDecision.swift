@@ -52,6 +52,8 @@ public struct DoorDecision: Sendable, Equatable {
     public var event: AttendanceEvent?
     /// Refused badges: the payload as scanned, for the audit record (not printed).
     public var badgePayload: String?
+    /// Refused badges: the subject the payload claims (untrusted), for the audit record.
+    public var claimedSubject: String?
 
     /// A decision of `kind` at a frame.
     public init(kind: Kind, person: String?, frame: Int, t: Double, at: Date) {
@@ -79,6 +81,7 @@ public struct DoorDecision: Sendable, Equatable {
         if let minutesLate, status == .late { fields.append(("minutes_late", "\(minutesLate)")) }
         if let duration { fields.append(("duration", String(format: "%.3f", duration))) }
         if let reason { fields.append(("reason", quoted(reason))) }
+        if let claimedSubject { fields.append(("claimed_subject", quoted(claimedSubject))) }
         if let track { fields.append(("track", "\(track)")) }
         if let trackFirstFrame { fields.append(("track_first_frame", "\(trackFirstFrame)")) }
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"

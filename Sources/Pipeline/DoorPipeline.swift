@@ -220,6 +220,7 @@ public final class DoorPipeline {
         case .failure(let rejection):
             decision.reason = rejection.rawValue
             decision.badgePayload = String(decoding: payload, as: UTF8.self)
+            decision.claimedSubject = decision.badgePayload.flatMap(BadgeFormat.claimedSubject(of:))
             return decision
         case .success(let badge):
             decision.person = badge.claims.sub

@@ -195,7 +195,7 @@ struct ReplayCommand: AsyncParsableCommand {
         } else if decision.kind == .rejectedBadge {
             try await store.recordRejectedScan(
                 RejectedScan(
-                    at: decision.at, reason: decision.reason ?? "rejected", claimedSubject: nil,
+                    at: decision.at, reason: decision.reason ?? "rejected", claimedSubject: decision.claimedSubject,
                     payload: decision.badgePayload ?? ""))
         }
     }

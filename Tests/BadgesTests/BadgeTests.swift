@@ -187,3 +187,17 @@ extension Data {
         self.init(base64Encoded: base64)
     }
 }
+
+@Test("the claimed subject of a payload is read for audit, forged or not; nonsense gives none")
+func claimedSubjectForAudit() throws {
+    let issuer = BadgeIssuer.generate(kid: "k1")
+    let forger = BadgeIssuer.generate(kid: "k1")
+    let now = Date(timeIntervalSince1970: 1_795_420_800)
+    let (forged, _) = try forger.issue(subject: "v-mallory", role: .volunteer, issued: now, expires: now + 3600)
+    let (valid, _) = try issuer.issue(subject: "v-ada", role: .volunteer, issued: now, expires: now + 3600)
+    #expect(BadgeFormat.claimedSubject(of: forged) == "v-mallory")
+    #expect(BadgeFormat.claimedSubject(of: valid) == "v-ada")
+    #expect(BadgeFormat.claimedSubject(of: "RC1.not-base64!.x") == nil)
+    #expect(BadgeFormat.claimedSubject(of: "hello") == nil)
+    #expect(BadgeFormat.claimedSubject(of: String(repeating: "A", count: 600)) == nil)
+}

@@ -23,6 +23,7 @@ struct ReplayCommandTests {
         var duration: Double?
         var session: String?
         var track_first_frame: Int?
+        var claimed_subject: String?
         var frames: Int?
         var fps: Double?
         var stage_ms: [String: Double]?
@@ -77,6 +78,7 @@ struct ReplayCommandTests {
             #expect(found.count == 1, "expected \(expected)\n\(context)")
             if let status = expected.status { #expect(found.first?.status == status) }
             if let reason = expected.reason { #expect(found.first?.reason == reason) }
+            if expected.kind.rawValue == "rejected_badge" { #expect(found.first?.claimed_subject == "v-mallory") }
         }
         // The only check-in is the enrolled student's, within 5 frames of the track's first frame.
         let checkins = decisions.filter { $0.kind == "checkin" }
@@ -102,6 +104,7 @@ struct ReplayCommandTests {
         let scans = try await outbox.rejectedScans()
         #expect(scans.map(\.reason) == ["bad_signature"])
         #expect(scans.first?.payloadPrefix.hasPrefix("RC1.") == true)
+        #expect(scans.first?.claimedSubject == "v-mallory", "the forged badge's claimed subject is kept for audit")
     }
 
     @Test("without --sessions the whole gallery is the roster of one session and everyone is present")
