@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C++ (dlib, OpenCV) behind a plain C header. dlib's detector and network are header
@@ -186,6 +187,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The daemon (issue 6, started): its configuration, read from TOML and validated key by key.
+        .target(
+            name: "Kiosk",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings
+        ),
         // The technician CLI's commands live in a library so that tests can drive them.
         .target(
             name: "RollcallCLI",
@@ -193,6 +200,7 @@ let package = Package(
                 "Attendance",
                 "Badges",
                 "Capture",
+                "Kiosk",
                 "Outbox",
                 "Pipeline",
                 "Sync",
@@ -256,6 +264,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KioskTests",
+            dependencies: ["Kiosk", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

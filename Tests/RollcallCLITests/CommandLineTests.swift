@@ -144,3 +144,17 @@ struct EncodeCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
 }
+
+@Test("rollcall config check: 0 and a summary for the example, 78 with the key for a broken file")
+func configCheck() async throws {
+    let example = TestResources.packageRoot.appendingPathComponent("systemd/rollcall.toml").path
+    let good = try await runRollcall(["config", "check", example])
+    #expect(good.status == 0 && good.out.contains("valid") && good.out.contains("door-b12"), "\(good.err)")
+    let folder = try TestResources.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let broken = folder.appendingPathComponent("rollcall.toml")
+    try Data("[device]\nid = \"d\"\n[camera]\nfps = 500\n".utf8).write(to: broken)
+    let bad = try await runRollcall(["config", "check", broken.path])
+    #expect(bad.status == 78)
+    #expect(bad.err.contains("camera.fps: 500 is out of range: use 1 to 120"), "\(bad.err)")
+}

@@ -1,0 +1,230 @@
+import Foundation
+import TOMLKit
+
+/// The daemon's configuration (`/etc/rollcall/rollcall.toml`; the commented example is
+/// `systemd/rollcall.toml`). Every key is checked when it is read: an unknown key, a wrong type or a
+/// bad value is a `ConfigurationError` naming the key and the fix, and the daemon exits with 78.
+public struct KioskConfiguration: Sendable, Equatable {
+    /// `[device]`
+    public var deviceID: String
+    public var dataDirectory: String = "/var/lib/rollcall"
+    /// `[camera]`
+    public var cameraDevice: String = "/dev/rollcall-camera"
+    public var width = 640
+    public var height = 480
+    public var fps = 30
+    /// Absolute exposure in 100 µs units; nil leaves the camera's automatic exposure on.
+    public var exposure: Int?
+    public var gain: Int?
+    /// `[recognition]`
+    public var acceptDistance = 0.5
+    public var minimumMargin = 0.1
+    /// Vision worker threads; 0 means one per core.
+    public var workers = 0
+    public var upsample = 0
+    /// `[badges]`
+    public var allowUnsignedBadges = false
+    /// `[hub]`
+    public var hubURL: String?
+    public var tokenFile: String = "/etc/rollcall/hub-token"
+    /// `[signage]`
+    public var signagePort = 8081
+    /// `[log]`
+    public var logLevel = "info"
+
+    /// The defaults, for a device with this id.
+    public init(deviceID: String) {
+        self.deviceID = deviceID
+    }
+
+    /// The log levels `log.level` takes.
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Reads and checks a configuration file.
+    public static func load(path: String) throws(ConfigurationError) -> KioskConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(
+                key: nil, "cannot read \(path): \(error.localizedDescription); copy systemd/rollcall.toml there")
+        }
+        return try parse(text)
+    }
+
+    /// Checks a configuration's text.
+    public static func parse(_ text: String) throws(ConfigurationError) -> KioskConfiguration {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(
+                key: nil,
+                "not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): "
+                    + error.description)
+        } catch {
+            throw ConfigurationError(key: nil, "not valid TOML: \(error)")
+        }
+        let reader = Reader(root: root)
+        try reader.onlyTables(["device", "camera", "recognition", "badges", "hub", "signage", "log"])
+
+        try reader.section("device", keys: ["id", "data_dir"])
+        guard let id = try reader.string("device", "id") else {
+            throw ConfigurationError(key: "device.id", "is required: the device's id, as the hub knows it")
+        }
+        guard !id.isEmpty, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw ConfigurationError(key: "device.id", "\"\(id)\" must be letters, digits, '-', '_' or '.'")
+        }
+        var configuration = KioskConfiguration(deviceID: id)
+        if let directory = try reader.string("device", "data_dir") {
+            guard directory.hasPrefix("/") else {
+                throw ConfigurationError(key: "device.data_dir", "\"\(directory)\" must be an absolute path")
+            }
+            configuration.dataDirectory = directory
+        }
+
+        try reader.section("camera", keys: ["device", "width", "height", "fps", "exposure", "gain"])
+        if let device = try reader.string("camera", "device") { configuration.cameraDevice = device }
+        configuration.width = try reader.int("camera", "width", in: 160...4096) ?? configuration.width
+        configuration.height = try reader.int("camera", "height", in: 120...4096) ?? configuration.height
+        configuration.fps = try reader.int("camera", "fps", in: 1...120) ?? configuration.fps
+        configuration.exposure = try reader.int("camera", "exposure", in: 1...100_000)
+        configuration.gain = try reader.int("camera", "gain", in: 0...1000)
+
+        try reader.section("recognition", keys: ["accept_distance", "min_margin", "workers", "upsample"])
+        configuration.acceptDistance =
+            try reader.double("recognition", "accept_distance", in: 0.05...1.2) ?? configuration.acceptDistance
+        configuration.minimumMargin =
+            try reader.double("recognition", "min_margin", in: 0...1) ?? configuration.minimumMargin
+        configuration.workers = try reader.int("recognition", "workers", in: 0...64) ?? configuration.workers
+        configuration.upsample = try reader.int("recognition", "upsample", in: 0...2) ?? configuration.upsample
+
+        try reader.section("badges", keys: ["allow_unsigned"])
+        configuration.allowUnsignedBadges = try reader.bool("badges", "allow_unsigned") ?? false
+
+        try reader.section("hub", keys: ["url", "token_file"])
+        if let url = try reader.string("hub", "url") {
+            try Self.checkHubURL(url)
+            configuration.hubURL = url
+        }
+        if let tokenFile = try reader.string("hub", "token_file") { configuration.tokenFile = tokenFile }
+
+        try reader.section("signage", keys: ["port"])
+        configuration.signagePort = try reader.int("signage", "port", in: 1...65535) ?? configuration.signagePort
+
+        try reader.section("log", keys: ["level"])
+        if let level = try reader.string("log", "level") {
+            guard logLevels.contains(level) else {
+                throw ConfigurationError(
+                    key: "log.level", "\"\(level)\" is not one of \(logLevels.joined(separator: ", "))")
+            }
+            configuration.logLevel = level
+        }
+        return configuration
+    }
+
+    /// HTTPS anywhere; plain HTTP only to this machine.
+    static func checkHubURL(_ text: String) throws(ConfigurationError) {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty
+        else {
+            throw ConfigurationError(key: "hub.url", "\"\(text)\" is not a URL such as https://hub.school.example")
+        }
+        switch scheme {
+        case "https": return
+        case "http" where ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host): return
+        case "http":
+            throw ConfigurationError(
+                key: "hub.url", "\"\(text)\": plain http only to this machine (127.0.0.1); use https for \(host)")
+        default:
+            throw ConfigurationError(key: "hub.url", "\"\(text)\" must start with https://")
+        }
+    }
+}
+
+/// A configuration that cannot be used: the key, what is wrong, and the fix.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// `table.key`, or nil for the file as a whole.
+    public var key: String?
+    public var problem: String
+
+    /// An error about `key`.
+    public init(key: String?, _ problem: String) {
+        self.key = key
+        self.problem = problem
+    }
+
+    public var description: String { key.map { "\($0): \(problem)" } ?? problem }
+}
+
+/// Typed, checked access to the parsed file, table by table.
+private struct Reader {
+    let root: TOMLTable
+
+    func onlyTables(_ known: [String]) throws(ConfigurationError) {
+        for key in root.keys.sorted() {
+            guard known.contains(key) else {
+                throw ConfigurationError(key: key, "unknown section; the sections are \(known.joined(separator: ", "))")
+            }
+            guard root[key]?.table != nil else {
+                throw ConfigurationError(key: key, "must be a section ([\(key)]), not a value")
+            }
+        }
+    }
+
+    func section(_ name: String, keys known: [String]) throws(ConfigurationError) {
+        guard let table = root[name]?.table else { return }
+        for key in table.keys.sorted() where !known.contains(key) {
+            throw ConfigurationError(
+                key: "\(name).\(key)", "unknown key; [\(name)] takes \(known.joined(separator: ", "))")
+        }
+    }
+
+    func value(_ table: String, _ key: String) -> (any TOMLValueConvertible)? { root[table]?.table?[key] }
+
+    func mismatch(_ table: String, _ key: String, expected: String, got value: any TOMLValueConvertible)
+        -> ConfigurationError
+    {
+        ConfigurationError(key: "\(table).\(key)", "must be \(expected), not a \(value.type)")
+    }
+
+    func string(_ table: String, _ key: String) throws(ConfigurationError) -> String? {
+        guard let value = value(table, key) else { return nil }
+        guard let string = value.string else { throw mismatch(table, key, expected: "a string in quotes", got: value) }
+        return string
+    }
+
+    func bool(_ table: String, _ key: String) throws(ConfigurationError) -> Bool? {
+        guard let value = value(table, key) else { return nil }
+        guard let bool = value.bool else { throw mismatch(table, key, expected: "true or false", got: value) }
+        return bool
+    }
+
+    func int(_ table: String, _ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let value = value(table, key) else { return nil }
+        guard value.type == .int, let int = value.int else {
+            throw mismatch(table, key, expected: "a whole number", got: value)
+        }
+        guard range.contains(int) else {
+            throw ConfigurationError(
+                key: "\(table).\(key)", "\(int) is out of range: use \(range.lowerBound) to \(range.upperBound)")
+        }
+        return int
+    }
+
+    func double(_ table: String, _ key: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+        guard let value = value(table, key) else { return nil }
+        let number: Double
+        if value.type == .double, let double = value.double {
+            number = double
+        } else if value.type == .int, let int = value.int {
+            number = Double(int)
+        } else {
+            throw mismatch(table, key, expected: "a number", got: value)
+        }
+        guard range.contains(number) else {
+            throw ConfigurationError(
+                key: "\(table).\(key)", "\(number) is out of range: use \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+}
