@@ -7,7 +7,7 @@ the hub exactly once (issue 5's chaos test), or times a drain of N events to a l
 
 A real `rollcall-hub serve` runs on loopback with a fresh database; the device side is
 `rollcall bench sync` (commit events one by one, then drain them), started again and again and killed
-after a random 0.05-1.2 s, so kills land while committing and while syncing. Then `rollcall sync`
+once it has begun committing, after a random 0-1 s more, so kills land while committing and while syncing. Then `rollcall sync`
 drains what is left, and the outbox file (what was committed) is compared with the hub's database
 (what was delivered). Exit status 1 when anything was lost, doubled or invented.
 """
@@ -58,6 +58,19 @@ def provision(url):
         "end": stamp(now + timedelta(hours=3)), "roster": [f"p-{i}" for i in range(10)]}]})
 
 
+def committed_count(outbox):
+    if not os.path.exists(outbox):
+        return 0
+    try:
+        connection = sqlite3.connect(outbox, timeout=5)
+        try:
+            return connection.execute("SELECT COUNT(*) FROM event").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return 0
+
+
 def device_args(bin_dir, url, outbox):
     return ["--hub", url, "--token", TOKEN, "--device-id", "door-b12", "--outbox", outbox]
 
@@ -86,7 +99,13 @@ def main():
             device = subprocess.Popen([rollcall, "bench", "sync", "--events", "3000"]
                                       + device_args(options.bin, url, outbox),
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.05, 1.2))
+            # Kill only once this run has begun committing (a slow start under load must not make every
+            # kill land before the first commit), then at a random moment of committing or syncing.
+            before = committed_count(outbox)
+            deadline = time.monotonic() + 30
+            while device.poll() is None and committed_count(outbox) <= before and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 1.0))
             device.send_signal(signal.SIGKILL)
             device.wait()
             print(f"chaos: kill {kill + 1}/{options.kills}", file=sys.stderr)

@@ -22,6 +22,9 @@ public struct FileSourceStatus: Sendable, Equatable {
     public var finished = false
     /// The last error: the file that could not be opened, or the last file skipped.
     public var lastError: String?
+    /// The rate the source's frames are stamped at (the video's own, or the folder's), known before its
+    /// first frame is handed out.
+    public var frameRate: Double?
 }
 
 /// Frames from a video file (through OpenCV) or from a folder of images (in name order), as RGB,
@@ -138,6 +141,7 @@ public final class FileFrameSource: FrameSource {
         let startedAt = clock.now
         var rate = fileRate
         if case .realtime(let override?) = pacing { rate = override }
+        shared.withLock { $0.frameRate = fileRate }
         let interval = Duration.nanoseconds(Int64(1e9 / max(rate, 0.001)))
         var sequence: UInt64 = 0
         while !isStopping, let item = next() {

@@ -253,21 +253,10 @@ public enum HubServer {
             return try DeviceAPI.decoder().decode(T.self, from: data)
         } catch let error as DecodingError {
             throw HubError(
-                "bad_request", "the body is not a valid \(T.self): \(describe(error)); nothing was stored", status: 400)
+                "bad_request", "the body is not a valid \(T.self): \(error.humanDescription); nothing was stored",
+                status: 400)
         } catch {
             throw HubError("bad_request", "the body is not JSON: \(error); nothing was stored", status: 400)
-        }
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "missing \(key.stringValue) at \(path(context.codingPath))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "\(context.debugDescription) at \(path(context.codingPath))"
-        @unknown default: return "\(error)"
         }
     }
 }

@@ -43,6 +43,27 @@ public final class Outbox: Sendable {
 
     // MARK: Opening and recovery
 
+    /// Opens the outbox on a thread of its own: opening checks the whole file's integrity (and may
+    /// recover a corrupt one), blocking SQLite work that must not hold one of Swift's few cooperative
+    /// threads. Use this from async code; the initializer from synchronous code.
+    public static func open(
+        path: String, deviceID: String, maximumBytes: Int? = nil, logger: Logger = Logger(label: "rollcall.outbox")
+    ) async throws(OutboxError) -> Outbox {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<Outbox, OutboxError>, Never>) in
+            Thread {
+                do throws(OutboxError) {
+                    continuation.resume(
+                        returning: .success(
+                            try Outbox(path: path, deviceID: deviceID, maximumBytes: maximumBytes, logger: logger)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }.start()
+        }
+        return try result.get()
+    }
+
     /// Opens, checks integrity and migrates; throws when the file is not a healthy outbox.
     private static func openChecked(_ path: String, maximumBytes: Int?) throws -> DatabasePool {
         var configuration = Configuration()

@@ -57,7 +57,13 @@ enum FrameAnalyzer {
         do {
             var clock = StageClock()
             let image = try frame.rgbImage()
-            let grey = scanQR ? try frame.greyImage() : nil
+            // Camera frames (YUYV, GREY) carry their luma plane; for RGB frames (files) the grey plane
+            // comes from the RGB image just made rather than converting the frame a second time.
+            let grey: GreyImage? =
+                !scanQR
+                ? nil
+                : frame.format == .rgb24 || frame.format == .mjpeg
+                    ? try PixelConversion.greyFromRGB(image) : try frame.greyImage()
             analysis.milliseconds[.convert] = clock.lap()
             analysis.image = image
             if let grey {

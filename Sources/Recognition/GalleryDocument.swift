@@ -172,8 +172,8 @@ public struct GalleryError: Error, Sendable, CustomStringConvertible {
 }
 
 extension DecodingError {
-    /// "at people[0].templates[2].encoding: expected ..." rather than Foundation's debug dump.
-    var humanDescription: String {
+    /// "missing \"name\" at people[0]" rather than Foundation's debug dump; for any JSON a human wrote.
+    public var humanDescription: String {
         func path(_ keys: [any CodingKey]) -> String {
             keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
                 .trimmingCharacters(in: CharacterSet(charactersIn: "."))

@@ -58,7 +58,18 @@ public enum Matcher {
         var onRoster = [Bool](repeating: false, count: gallery.personIDs.count)
         for person in roster { if let index = gallery.index(of: person) { onRoster[Int(index)] = true } }
         var nearest = NearestTwo()
-        scan(probe, gallery, where: { onRoster[Int($0)] }, into: &nearest)
+        // The roster's own templates first (a few dozen rows, picked out by owner), then one pass over
+        // everyone else: each distance is computed once.
+        gallery.matrix.withUnsafeBytes { matrix in
+            probe.withUnsafeBytes { query in
+                var squared: Float = 0
+                for (row, owner) in gallery.owners.enumerated() where onRoster[Int(owner)] {
+                    squaredDistances(
+                        query.baseAddress!, matrix.baseAddress! + row * Gallery.dimensions * 4, 1, &squared)
+                    nearest.offer(owner, squared)
+                }
+            }
+        }
         scan(probe, gallery, where: { !onRoster[Int($0)] }, into: &nearest)
         var result = nearest.result(in: gallery)
         if let person = result?.person, let index = gallery.index(of: person) {

@@ -33,7 +33,7 @@ struct OutboxBench: AsyncParsableCommand {
             .appendingPathComponent("rollcall-outbox-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let outbox = try Outbox(path: folder.appendingPathComponent("outbox.sqlite").path, deviceID: "bench")
+        let outbox = try await Outbox.open(path: folder.appendingPathComponent("outbox.sqlite").path, deviceID: "bench")
         let clock = ContinuousClock()
         let start = Date()
         var samples: [Double] = []

@@ -123,22 +123,14 @@ struct ReplayCommand: AsyncParsableCommand {
             configuration: configuration, workers: pool, gallery: document.gallery,
             book: AttendanceBook(schedule: schedule), verifier: verifier)
 
-        let frameSource: FileFrameSource
-        var rate = fps
-        if isFolder.boolValue {
-            frameSource = FileFrameSource(imageFolder: source, fps: fps, pacing: .asFastAsPossible)
-        } else {
-            do {
-                rate = try VideoReader(path: source).fps ?? fps
-            } catch {
-                printError(error.description)
-                throw ExitCode.failure
-            }
-            frameSource = FileFrameSource(video: source, pacing: .asFastAsPossible)
-        }
+        // The source's own thread opens the file once and says its frame rate before the first frame.
+        let frameSource =
+            isFolder.boolValue
+            ? FileFrameSource(imageFolder: source, fps: fps, pacing: .asFastAsPossible)
+            : FileFrameSource(video: source, pacing: .asFastAsPossible)
         let store: Outbox?
         do {
-            store = try outbox.map { try Outbox(path: $0, deviceID: "replay") }
+            if let outbox { store = try await Outbox.open(path: outbox, deviceID: "replay") } else { store = nil }
         } catch {
             printError("\(error)")
             throw ExitCode(EX_CONFIG_UNAVAILABLE)
@@ -149,7 +141,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let summary = try await pipeline.run(
             frames: frameSource.frames,
             clock: { index in
-                let t = Double(index) / rate
+                let t = Double(index) / (frameSource.status.frameRate ?? fps)
                 return (t, startTime + t)
             },
             emit: { decision in

@@ -18,13 +18,13 @@ struct HubOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The outbox file.", valueName: "file"))
     var outbox: String
 
-    func open() throws -> (Outbox, SyncClient) {
+    func open() async throws -> (Outbox, SyncClient) {
         guard let token = token ?? ProcessInfo.processInfo.environment["ROLLCALL_HUB_TOKEN"] else {
             throw ValidationError("give the device's token with --token or $ROLLCALL_HUB_TOKEN")
         }
         let store: Outbox
         do {
-            store = try Outbox(path: outbox, deviceID: deviceID)
+            store = try await Outbox.open(path: outbox, deviceID: deviceID)
         } catch {
             printError("\(error)")
             throw ExitCode(EX_CONFIG_UNAVAILABLE)
@@ -51,7 +51,7 @@ struct SyncCommand: AsyncParsableCommand {
     var seconds: Double = 60
 
     func run() async throws {
-        let (outbox, client) = try hub.open()
+        let (outbox, client) = try await hub.open()
         let empty = await client.drain(deadline: Date() + seconds)
         let counts = (try? await outbox.counts()) ?? [:]
         let status = await client.status
@@ -88,7 +88,7 @@ struct SyncBench: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let (outbox, client) = try hub.open()
+        let (outbox, client) = try await hub.open()
         let clock = ContinuousClock()
         var samples: [Double] = []
         let now = Date()
