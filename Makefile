@@ -7,23 +7,32 @@ FIXTURES ?= $(CURDIR)/../shared/fixtures
 export ROLLCALL_MODELS ?= $(CURDIR)/Models
 export ROLLCALL_FIXTURES ?= $(FIXTURES)
 
-.PHONY: run test deps models build lint bench chaos compare install clean
+.PHONY: run test e2e deps models build lint bench chaos compare install clean
 
-## run: set up everything, encode the fixture faces and summarise who is who, then play the door:
-## the scenario video (generated from the fixtures) through the whole pipeline, decisions as they come
+## run: set up everything, then the daemon with an embedded hub on loopback (tools/demo.py). With a
+## camera at /dev/video0 it captures from it until Ctrl-C; without one it plays the demo scenario built
+## from the fixtures, prints the door's events, the hub's session report and the signage page's address.
+## `make run KEEP=1` keeps the demo running (open the page in a browser) until Ctrl-C.
 run: models build
-	@echo "rollcall encode on $(FIXTURES)/faces:"
-	@$(BIN) encode $(FIXTURES)/faces/* | python3 tools/summarize-encodings.py
-	@echo
-	@echo "rollcall replay of the scenario video (tools/scenario.sh):"
-	@tools/scenario.sh
+	python3 tools/demo.py --bin .build/release $(if $(KEEP),--keep)
 
 ## test: set up everything, lint, then run the whole test suite. The camera tests against the real
 ## vivid driver run on their own afterwards: QEMU emulates a whole machine, and sharing the two
-## cores with the rest of the suite would starve it.
+## cores with the rest of the suite would starve it. Then the systemd units are checked
+## (systemd-analyze verify and security) and the end-to-end test runs: a real hub, the daemon on a
+## replay of the scenario, and the signage page in headless chromium.
 test: models lint
 	$(SWIFT) test --disable-xctest --skip VividCameraTests
 	$(SWIFT) test --disable-xctest --filter VividCameraTests
+	tools/check-units.sh
+	python3 tools/e2e.py --bin .build/debug
+
+## e2e: the end-to-end test alone (debug builds; screenshots of the page into .build/e2e)
+e2e: models
+	$(SWIFT) build --product rollcall
+	$(SWIFT) build --product rollcall-hub
+	$(SWIFT) build --product rollcall-scenario
+	python3 tools/e2e.py --bin .build/debug --screenshots .build/e2e
 
 ## deps: the Debian packages (idempotent)
 deps:
@@ -61,12 +70,22 @@ chaos: build
 compare: models build
 	tools/reference/compare-all.sh $(BIN)
 
-## install: the binary into $(PREFIX)/bin, the models into /usr/share/rollcall/models, the udev rule
+## install: the binary, the models, the systemd units and the rollcall user, the udev rule, and the
+## example configuration at /etc/rollcall/rollcall.toml (an existing one is kept). Then, as root:
+## put the device's token in /etc/rollcall/hub-token, edit the configuration, and
+## `systemctl enable --now rollcall` (see systemd/README.md).
 PREFIX ?= /usr/local
 install: models build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rollcall
 	Models/fetch-models.sh --dest $(DESTDIR)/usr/share/rollcall/models
 	install -D -m 0644 udev/99-rollcall-camera.rules $(DESTDIR)/etc/udev/rules.d/99-rollcall-camera.rules
+	install -D -m 0644 systemd/rollcall.service $(DESTDIR)/etc/systemd/system/rollcall.service
+	install -D -m 0644 systemd/rollcall-screen.service $(DESTDIR)/etc/systemd/system/rollcall-screen.service
+	install -D -m 0644 systemd/rollcall.sysusers $(DESTDIR)/usr/lib/sysusers.d/rollcall.conf
+	install -d -m 0755 $(DESTDIR)/etc/rollcall
+	[ -e $(DESTDIR)/etc/rollcall/rollcall.toml ] || install -m 0644 systemd/rollcall.toml $(DESTDIR)/etc/rollcall/rollcall.toml
+	-[ -z "$(DESTDIR)" ] && systemd-sysusers /usr/lib/sysusers.d/rollcall.conf
+	-[ -z "$(DESTDIR)" ] && systemctl daemon-reload
 	-[ -z "$(DESTDIR)" ] && udevadm control --reload && udevadm trigger --subsystem-match=video4linux
 
 clean:

@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C++ (dlib, OpenCV) behind a plain C header. dlib's detector and network are header
@@ -187,10 +189,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The daemon (issue 6, started): its configuration, read from TOML and validated key by key.
+        // libsystemd's sd_notify: readiness, status line, watchdog.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // The daemon: its configuration (TOML, validated key by key) and its services (door, sync,
+        // signage page, watchdog) in one ServiceGroup, with systemd notification and journal logging.
         .target(
             name: "Kiosk",
-            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: [
+                "Attendance", "Badges", "Capture", "CSystemd", "Outbox", "Pipeline", "Recognition", "Sync",
+                "SyncProtocol", "Vision",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The technician CLI's commands live in a library so that tests can drive them.
@@ -206,7 +224,10 @@ let package = Package(
                 "Sync",
                 "Recognition",
                 "Vision",
+                "SyncProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -268,7 +289,10 @@ let package = Package(
         ),
         .testTarget(
             name: "KioskTests",
-            dependencies: ["Kiosk", "TestSupport"],
+            dependencies: [
+                "Kiosk", "Attendance", "Capture", "Outbox", "Pipeline", "Recognition", "SyncProtocol", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

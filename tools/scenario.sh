@@ -4,16 +4,18 @@
 #
 #   tools/scenario.sh [OUTDIR] [extra rollcall replay flags, e.g. --json]
 #
-# Needs release builds of rollcall and rollcall-scenario (make build does both).
+# Needs release builds of rollcall and rollcall-scenario (make build does both), or the builds in the
+# folder $ROLLCALL_BIN names (the tests use their debug builds).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$repo/.build/scenario}
 shift || true
 fixtures=${ROLLCALL_FIXTURES:-$repo/../shared/fixtures}
-rollcall=$repo/.build/release/rollcall
+bin=${ROLLCALL_BIN:-$repo/.build/release}
+rollcall=$bin/rollcall
 export ROLLCALL_MODELS=${ROLLCALL_MODELS:-$repo/Models}
 
-"$repo/.build/release/rollcall-scenario" --fixtures "$fixtures/faces" "$out" >&2
+"$bin/rollcall-scenario" --fixtures "$fixtures/faces" "$out" >&2
 rm -f "$out/gallery.json"
 python3 - "$out/manifest.json" "$fixtures/faces" <<'PY' | while IFS=$'\t' read -r person name role images; do
 import json, sys

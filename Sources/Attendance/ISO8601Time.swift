@@ -1,11 +1,11 @@
-import Foundation
+public import Foundation
 
 /// ISO 8601 timestamps as schedules and events carry them: `2026-11-23T08:00:00Z`,
 /// `2026-11-23T08:45:00.250+01:00`, through Foundation's `ISO8601DateFormatter`.
-enum ISO8601Time {
+public enum ISO8601Time {
     /// Parses a timestamp with a time zone (`Z` or an offset), with or without fractional seconds.
     /// Dates that do not exist (February 29 of 2026, hour 24) are refused, not rolled over.
-    static func parse(_ text: String) -> Date? {
+    public static func parse(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         var parsed = formatter.date(from: text)
@@ -34,7 +34,7 @@ enum ISO8601Time {
     }
 
     /// Formats in UTC with `Z`, with milliseconds when the time has a fraction of a second.
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         let whole = date.timeIntervalSinceReferenceDate.rounded(.down) == date.timeIntervalSinceReferenceDate
         formatter.formatOptions = whole ? [.withInternetDateTime] : [.withInternetDateTime, .withFractionalSeconds]

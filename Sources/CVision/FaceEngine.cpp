@@ -244,6 +244,22 @@ extern "C" const char *cvision_blas_description(void) {
     return "reference";
 }
 
+extern "C" const char *cvision_blas_library(void) {
+    static thread_local std::string path;
+    path.clear();
+    Dl_info info{};
+    void *symbol = dlsym(RTLD_DEFAULT, "sgemm_");
+    if (symbol && dladdr(symbol, &info) != 0 && info.dli_fname) {
+        if (char *resolved = realpath(info.dli_fname, nullptr)) {
+            path = resolved;
+            free(resolved);
+        } else {
+            path = info.dli_fname;
+        }
+    }
+    return path.c_str();
+}
+
 extern "C" int cvision_built_with_avx(void) {
 #ifdef __AVX__
     return 1;

@@ -54,8 +54,8 @@ public struct Visit: Sendable, Equatable {
 
 /// Where the hub keeps everything. One protocol, so that a PostgreSQL store can follow the SQLite one.
 public protocol HubStorage: Sendable {
-    /// Adds a room.
-    func addRoom(_ room: String, timezone: String) async throws(HubError)
+    /// Adds a room with its timezone and attendance policy (nil: the defaults).
+    func addRoom(_ room: String, timezone: String, policy: AttendancePolicy?) async throws(HubError)
     /// Adds a device in a room with its bearer token (only the token's hash is kept).
     func addDevice(_ device: DeviceRecord, token: String) async throws(HubError)
     /// The device a bearer token belongs to.

@@ -93,14 +93,25 @@ public final class SQLiteHubStorage: HubStorage {
                 table.uniqueKey(["person", "loginTime"])
             }
         }
+        migrator.registerMigration("v2 room policy") { db in
+            // The room's attendance policy (JSON, the sessions file's `policy`); null: the defaults.
+            try db.alter(table: "room") { table in table.add(column: "policy", .blob) }
+        }
         return migrator
     }
 
     // MARK: Administration
 
-    public func addRoom(_ room: String, timezone: String) async throws(HubError) {
+    public func addRoom(_ room: String, timezone: String, policy: AttendancePolicy?) async throws(HubError) {
+        let encoded = try policy.map { policy throws(HubError) in
+            do { return try JSONEncoder().encode(policy) } catch {
+                throw HubError("bad_request", "cannot keep the policy: \(error)", status: 400)
+            }
+        }
         try await write { db in
-            try db.execute(sql: "INSERT INTO room (id, timezone) VALUES (?, ?)", arguments: [room, timezone])
+            try db.execute(
+                sql: "INSERT INTO room (id, timezone, policy) VALUES (?, ?, ?)",
+                arguments: [room, timezone, encoded])
         }
     }
 
@@ -198,9 +209,13 @@ public final class SQLiteHubStorage: HubStorage {
         let from = Self.ms(now - 86_400)
         let until = Self.ms(now + 2 * 86_400)
         return try await read { db in
-            guard
-                let timezone = try String.fetchOne(db, sql: "SELECT timezone FROM room WHERE id = ?", arguments: [room])
-            else { throw HubError("not_found", "no room \(room)", status: 404) }
+            guard let roomRow = try Row.fetchOne(db, sql: "SELECT * FROM room WHERE id = ?", arguments: [room]) else {
+                throw HubError("not_found", "no room \(room)", status: 404)
+            }
+            let timezone: String = roomRow["timezone"]
+            let policy = try (roomRow["policy"] as Data?).map {
+                try JSONDecoder().decode(AttendancePolicy.self, from: $0)
+            }
             let rows = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM session WHERE room = ? AND \"end\" >= ? AND start <= ? ORDER BY start, id",
@@ -214,7 +229,9 @@ public final class SQLiteHubStorage: HubStorage {
             let version = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'gallery'") ?? 0
             let keys = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'badgeKeys'") ?? 0
             return DeviceManifest(
-                schedule: SessionSchedule(room: room, timezone: timezone, sessions: sessions), galleryVersion: version,
+                schedule: SessionSchedule(
+                    room: room, timezone: timezone, policy: policy ?? AttendancePolicy(), sessions: sessions),
+                galleryVersion: version,
                 badgeKeysVersion: keys)
         }
     }

@@ -68,6 +68,56 @@ public enum HubServer {
     struct NewRoom: Decodable {
         var id: String
         var timezone: String
+        var policy: AttendancePolicy?
+    }
+
+    /// A session's check-in, as the admin API lists it.
+    struct CheckinBody: Encodable {
+        var session, person, status: String
+        var checkinTime: String
+        var minutesLate: Int?
+        var method, source, eventID: String
+
+        init(_ record: CheckinRecord) {
+            session = record.session
+            person = record.person
+            status = record.status
+            checkinTime = ISO8601Time.format(record.checkinTime)
+            minutesLate = record.minutesLate
+            method = record.method
+            source = record.source
+            eventID = record.eventID
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case session, person, status, method, source
+            case checkinTime = "checkin_time"
+            case minutesLate = "minutes_late"
+            case eventID = "event_id"
+        }
+    }
+
+    /// A volunteer's visit: sign-in, sign-out (nil while open) and the seconds between.
+    struct VisitBody: Encodable {
+        var person, room: String
+        var loginTime: String
+        var logoutTime: String?
+        var durationSeconds: Double?
+
+        init(_ visit: Visit) {
+            person = visit.person
+            room = visit.room
+            loginTime = ISO8601Time.format(visit.loginTime)
+            logoutTime = visit.logoutTime.map(ISO8601Time.format)
+            durationSeconds = visit.logoutTime.map { $0.timeIntervalSince(visit.loginTime) }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case person, room
+            case loginTime = "login_time"
+            case logoutTime = "logout_time"
+            case durationSeconds = "duration_seconds"
+        }
     }
 
     struct NewDevice: Decodable {
@@ -110,7 +160,7 @@ public enum HubServer {
             await respond {
                 try guarded(request)
                 let room: NewRoom = try await decodeBody(request, limit: limit)
-                try await storage.addRoom(room.id, timezone: room.timezone)
+                try await storage.addRoom(room.id, timezone: room.timezone, policy: room.policy)
                 return try json(Done())
             }
         }
@@ -151,6 +201,20 @@ public enum HubServer {
                 }
                 for session in schedule.schedule.sessions { try await storage.putSession(session) }
                 return try json(Done())
+            }
+        }
+        admin.get("sessions/:id/checkins") { request, context in
+            await respond {
+                try guarded(request)
+                let records = try await storage.checkinRecords(session: context.parameters.get("id") ?? "")
+                return try json(records.map(CheckinBody.init))
+            }
+        }
+        admin.get("people/:id/visits") { request, context in
+            await respond {
+                try guarded(request)
+                return try json(
+                    try await storage.visits(person: context.parameters.get("id") ?? "").map(VisitBody.init))
             }
         }
         admin.post("badge-keys") { request, _ in

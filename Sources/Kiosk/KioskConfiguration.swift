@@ -1,4 +1,6 @@
+public import Capture
 import Foundation
+public import Recognition
 import TOMLKit
 
 /// The daemon's configuration (`/etc/rollcall/rollcall.toml`; the commented example is
@@ -16,6 +18,8 @@ public struct KioskConfiguration: Sendable, Equatable {
     /// Absolute exposure in 100 µs units; nil leaves the camera's automatic exposure on.
     public var exposure: Int?
     public var gain: Int?
+    /// A video file or image folder played at its frame rate instead of the camera (demos, tests).
+    public var replay: String?
     /// `[recognition]`
     public var acceptDistance = 0.5
     public var minimumMargin = 0.1
@@ -27,6 +31,8 @@ public struct KioskConfiguration: Sendable, Equatable {
     /// `[hub]`
     public var hubURL: String?
     public var tokenFile: String = "/etc/rollcall/hub-token"
+    /// Seconds between pulls of the schedule, gallery and badge keys (and checks that the hub is there).
+    public var refreshSeconds = 60
     /// `[signage]`
     public var signagePort = 8081
     /// `[log]`
@@ -83,8 +89,23 @@ public struct KioskConfiguration: Sendable, Equatable {
             configuration.dataDirectory = directory
         }
 
-        try reader.section("camera", keys: ["device", "width", "height", "fps", "exposure", "gain"])
-        if let device = try reader.string("camera", "device") { configuration.cameraDevice = device }
+        try reader.section("camera", keys: ["device", "width", "height", "fps", "exposure", "gain", "replay"])
+        if let device = try reader.string("camera", "device") {
+            guard device.hasPrefix("/dev/") else {
+                throw ConfigurationError(
+                    key: "camera.device", "\"\(device)\" must be a device node such as /dev/rollcall-camera")
+            }
+            configuration.cameraDevice = device
+        }
+        if let replay = try reader.string("camera", "replay") {
+            guard FileManager.default.fileExists(atPath: replay) else {
+                throw ConfigurationError(
+                    key: "camera.replay",
+                    "\"\(replay)\" does not exist; give a video file or an image folder, or remove the key to use the camera"
+                )
+            }
+            configuration.replay = replay
+        }
         configuration.width = try reader.int("camera", "width", in: 160...4096) ?? configuration.width
         configuration.height = try reader.int("camera", "height", in: 120...4096) ?? configuration.height
         configuration.fps = try reader.int("camera", "fps", in: 1...120) ?? configuration.fps
@@ -102,12 +123,14 @@ public struct KioskConfiguration: Sendable, Equatable {
         try reader.section("badges", keys: ["allow_unsigned"])
         configuration.allowUnsignedBadges = try reader.bool("badges", "allow_unsigned") ?? false
 
-        try reader.section("hub", keys: ["url", "token_file"])
+        try reader.section("hub", keys: ["url", "token_file", "refresh_seconds"])
         if let url = try reader.string("hub", "url") {
             try Self.checkHubURL(url)
             configuration.hubURL = url
         }
         if let tokenFile = try reader.string("hub", "token_file") { configuration.tokenFile = tokenFile }
+        configuration.refreshSeconds =
+            try reader.int("hub", "refresh_seconds", in: 1...86_400) ?? configuration.refreshSeconds
 
         try reader.section("signage", keys: ["port"])
         configuration.signagePort = try reader.int("signage", "port", in: 1...65535) ?? configuration.signagePort
@@ -121,6 +144,47 @@ public struct KioskConfiguration: Sendable, Equatable {
             configuration.logLevel = level
         }
         return configuration
+    }
+
+    /// The camera's settings.
+    public var cameraSettings: CameraConfiguration {
+        var camera = CameraConfiguration()
+        camera.device = cameraDevice
+        camera.width = width
+        camera.height = height
+        camera.fps = fps
+        camera.exposure = exposure
+        camera.gain = gain
+        return camera
+    }
+
+    /// Whether the door captures from the same source with the same settings as `other`.
+    func sameCapture(as other: KioskConfiguration) -> Bool {
+        cameraSettings == other.cameraSettings && replay == other.replay
+    }
+
+    /// The recognition thresholds.
+    public var matchPolicy: MatchPolicy {
+        MatchPolicy(acceptDistance: Float(acceptDistance), minimumMargin: Float(minimumMargin))
+    }
+
+    /// The hub's bearer token, from `hub.token_file`: one line, at least 16 characters.
+    public func readHubToken() throws(ConfigurationError) -> String {
+        let text: String
+        do {
+            text = try String(contentsOfFile: tokenFile, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(
+                key: "hub.token_file",
+                "cannot read \(tokenFile): \(error.localizedDescription); put the device's token there (chmod 0600, owner rollcall)"
+            )
+        }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard token.count >= 16, !token.contains(where: \.isWhitespace) else {
+            throw ConfigurationError(
+                key: "hub.token_file", "\(tokenFile) must hold the device's token: one line of at least 16 characters")
+        }
+        return token
     }
 
     /// HTTPS anywhere; plain HTTP only to this machine.

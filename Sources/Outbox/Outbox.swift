@@ -344,6 +344,16 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// Copies the write-ahead log into the database file and truncates it (at a clean stop). Every
+    /// committed event is durable without it; it only leaves one file instead of three.
+    public func checkpoint() async throws(OutboxError) {
+        do {
+            _ = try await pool.barrierWriteWithoutTransaction { db in try db.checkpoint(.truncate) }
+        } catch {
+            throw OutboxError.from(error, while: "checkpoint the write-ahead log", path: path)
+        }
+    }
+
     // MARK: Plumbing
 
     @discardableResult

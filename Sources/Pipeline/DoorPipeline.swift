@@ -59,6 +59,26 @@ public struct PipelineSummary: Sendable {
     }
 }
 
+/// New inputs for a running pipeline (a reloaded configuration, a gallery or schedule from the hub),
+/// taken between two frames. Nil fields stay as they are.
+public struct PipelineUpdate: Sendable {
+    public var gallery: Gallery?
+    /// The attendance book, rebuilt from the committed events under the new schedule.
+    public var book: AttendanceBook?
+    public var verifier: BadgeVerifier?
+    public var match: MatchPolicy?
+
+    /// An update.
+    public init(
+        gallery: Gallery? = nil, book: AttendanceBook? = nil, verifier: BadgeVerifier? = nil, match: MatchPolicy? = nil
+    ) {
+        self.gallery = gallery
+        self.book = book
+        self.verifier = verifier
+        self.match = match
+    }
+}
+
 /// Frames in, decisions out: QR badges are verified and debounced; faces are detected, tracked,
 /// gated, encoded only while their track needs it, matched (the running session's roster first) and
 /// agreed on over several frames; then the attendance rules decide.
@@ -66,10 +86,10 @@ public struct PipelineSummary: Sendable {
 /// Frames are analysed on the worker threads `lookahead` at a time, in parallel; decisions are made
 /// in frame order on the caller's task, which only waits for the workers (encodings run there too).
 public final class DoorPipeline {
-    public let configuration: PipelineConfiguration
+    public private(set) var configuration: PipelineConfiguration
     private let workers: PipelineWorkers
-    private let gallery: Gallery
-    private let verifier: BadgeVerifier
+    private var gallery: Gallery
+    private var verifier: BadgeVerifier
     private var book: AttendanceBook
     private var tracker: FaceTracker
     private var debouncer: ScanDebouncer
@@ -92,8 +112,10 @@ public final class DoorPipeline {
 
     /// Runs every frame of `frames` through the door and hands each decision to `emit` as it is
     /// made. `clock` gives, for a frame's index, its seconds from the start and its wall-clock time.
+    /// `updates` is asked before each frame's decisions for new inputs (nil: none).
     public func run(
-        frames: FrameStream, clock: (Int) -> (t: Double, at: Date), emit: (DoorDecision) async throws -> Void
+        frames: FrameStream, clock: (Int) -> (t: Double, at: Date), updates: () -> PipelineUpdate? = { nil },
+        emit: (DoorDecision) async throws -> Void
     ) async throws -> PipelineSummary {
         let started = Monotonic.nanoseconds()
         var iterator = frames.makeAsyncIterator()
@@ -120,6 +142,7 @@ public final class DoorPipeline {
             let analysis = try await pending.removeFirst().value
             // Queue the next frame before deciding on this one, so the workers never idle.
             await fill()
+            if let update = updates() { apply(update) }
             let (t, at) = clock(analysis.index)
             for decision in try await decide(analysis, t: t, at: at) {
                 summary.decisions[decision.kind, default: 0] += 1
@@ -132,6 +155,20 @@ public final class DoorPipeline {
             summary.stageMilliseconds[stage] = values.sorted()[values.count / 2]
         }
         return summary
+    }
+
+    /// Takes new inputs. Tracks and their votes stay: a person recognised under the old gallery is
+    /// checked again under the new one at the track's next re-check.
+    public func apply(_ update: PipelineUpdate) {
+        if let gallery = update.gallery { self.gallery = gallery }
+        if let verifier = update.verifier { self.verifier = verifier }
+        if let match = update.match { configuration.match = match }
+        if let book = update.book {
+            if book.policy.qrRepeatWindow != self.book.policy.qrRepeatWindow {
+                debouncer = ScanDebouncer(window: book.policy.qrRepeatWindow)
+            }
+            self.book = book
+        }
     }
 
     /// The decisions of one frame, in frame order (badges first, then faces).

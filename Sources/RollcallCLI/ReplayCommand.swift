@@ -3,6 +3,7 @@ import Attendance
 import Badges
 import Capture
 import Foundation
+import Kiosk
 import Outbox
 import Pipeline
 import Recognition
@@ -146,7 +147,7 @@ struct ReplayCommand: AsyncParsableCommand {
             },
             emit: { decision in
                 // Committed first: a decision is shown only once it would survive a power cut.
-                if let store { try await Self.commit(decision, to: store) }
+                if let store { try await store.commit(decision, model: FaceEncoding.modelID) }
                 printLine(json ? decision.jsonLine : Self.describe(decision, names: names))
             })
         await frameSource.shutdown()
@@ -171,24 +172,6 @@ struct ReplayCommand: AsyncParsableCommand {
         if summary.frames == 0 {
             printError("no frame could be read from \(source)")
             throw ExitCode.failure
-        }
-    }
-
-    /// Puts a decision into the outbox: its event, or the audit record of a refused badge.
-    static func commit(_ decision: DoorDecision, to store: Outbox) async throws {
-        if let event = decision.event {
-            try await store.enqueue(
-                event,
-                evidence: EventEvidence(
-                    method: decision.method?.rawValue ?? "face", distance: decision.distance,
-                    margin: decision.margin.flatMap { $0.isFinite ? $0 : nil },
-                    model: decision.method == .face ? FaceEncoding.modelID : nil),
-                now: decision.at)
-        } else if decision.kind == .rejectedBadge {
-            try await store.recordRejectedScan(
-                RejectedScan(
-                    at: decision.at, reason: decision.reason ?? "rejected", claimedSubject: decision.claimedSubject,
-                    payload: decision.badgePayload ?? ""))
         }
     }
 

@@ -29,12 +29,17 @@ let EX_CONFIG_UNAVAILABLE: Int32 = 69
 
 /// Writes one line to standard error, prefixed with the program's name.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("rollcall: \(message)\n".utf8))
+    try? FileHandle.standardError.write(contentsOf: Data("rollcall: \(message)\n".utf8))
 }
 
-/// Writes one line to standard output at once, so a reader sees results as they come.
+/// Writes one line to standard output at once, so a reader sees results as they come. When the
+/// reader has gone (`rollcall doctor | head -3`), the command ends quietly, as Unix tools do.
 func printLine(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    do {
+        try FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
+    } catch {
+        exit(0)
+    }
 }
 
 /// A string as a JSON string literal, escaped.

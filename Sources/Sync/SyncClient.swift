@@ -116,9 +116,7 @@ public actor SyncClient {
             } catch {
                 return fail("cannot record the hub's answer in the outbox: \(error)", retryAfter: nil)
             }
-            status.lastSuccess = Date()
-            status.lastError = nil
-            status.failuresInARow = 0
+            recordSuccess()
             return .delivered(
                 accepted: result.accepted.count, duplicate: result.duplicate.count, rejected: result.rejected.count)
         case 413 where batchSize > 1:
@@ -134,16 +132,22 @@ public actor SyncClient {
 
     /// Pushes until nothing is pending, waiting between failures with full-jitter exponential backoff,
     /// and then waits `pollInterval` before looking again; pulls the manifest, gallery and badge keys at
-    /// start and every `refreshInterval`. Returns when the task is cancelled.
-    public func run(pollInterval: TimeInterval = 2) async {
+    /// start and every `refreshInterval`, and hands each successful refresh to `onRefresh`. A refresh
+    /// that fails counts as a failure in `status` (so an idle device notices that the hub is gone).
+    /// Returns when the task is cancelled.
+    public func run(
+        pollInterval: TimeInterval = 2, onRefresh: @Sendable (Refresh) async -> Void = { _ in }
+    ) async {
         var nextRefresh = Date()
         while !Task.isCancelled {
             if Date() >= nextRefresh {
                 do {
-                    _ = try await refresh()
+                    let result = try await refresh()
                     nextRefresh = Date() + configuration.refreshInterval
+                    recordSuccess()
+                    await onRefresh(result)
                 } catch {
-                    logger.warning("sync: cannot refresh from the hub: \(error)")
+                    _ = fail("cannot refresh from the hub: \(error)", retryAfter: nil)
                     nextRefresh = Date() + min(configuration.refreshInterval, 30)
                 }
             }
@@ -157,8 +161,20 @@ public actor SyncClient {
             case .failed(_, let retryAfter):
                 delay = retryAfter.map { min($0, configuration.maximumBackoff) } ?? backoff()
             }
-            if delay > 0 { try? await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+            if delay > 0 {
+                // Wake early for a refresh that falls due, so an idle device notices a hub coming back.
+                let untilRefresh = max(0.05, nextRefresh.timeIntervalSinceNow)
+                try? await Task.sleep(for: .milliseconds(Int(min(delay, untilRefresh) * 1000)))
+            }
         }
+    }
+
+    /// The hub answered as it should: the device is online.
+    private func recordSuccess() {
+        if status.failuresInARow > 0 { logger.notice("sync: the hub answers again") }
+        status.lastSuccess = Date()
+        status.lastError = nil
+        status.failuresInARow = 0
     }
 
     /// Pushes until nothing is pending or `deadline` passes; true when the outbox has nothing pending.
@@ -196,13 +212,19 @@ public actor SyncClient {
         /// People added or changed, and removed, by this refresh.
         public var peopleChanged: Int
         public var peopleRemoved: Int
+        /// The badge keys or revocations differ from those stored before.
+        public var badgeKeysChanged: Bool
 
         /// A refresh's result.
-        public init(manifestChanged: Bool, galleryVersion: Int64, peopleChanged: Int, peopleRemoved: Int) {
+        public init(
+            manifestChanged: Bool, galleryVersion: Int64, peopleChanged: Int, peopleRemoved: Int,
+            badgeKeysChanged: Bool = false
+        ) {
             self.manifestChanged = manifestChanged
             self.galleryVersion = galleryVersion
             self.peopleChanged = peopleChanged
             self.peopleRemoved = peopleRemoved
+            self.badgeKeysChanged = badgeKeysChanged
         }
     }
 
@@ -239,10 +261,12 @@ public actor SyncClient {
             }
             try await store("gallery-version", Data("\(delta.version)".utf8))
         }
-        _ = try await pullBadgeKeys()
+        let keysBefore = try? await outbox.state("badge-keys")
+        let keys = try await pullBadgeKeys()
+        let keysBeforeDecoded = keysBefore.flatMap { try? DeviceAPI.decoder().decode(BadgeKeys.self, from: $0) }
         return Refresh(
             manifestChanged: manifest.status == 200, galleryVersion: delta.version, peopleChanged: delta.upserts.count,
-            peopleRemoved: delta.deletes.count)
+            peopleRemoved: delta.deletes.count, badgeKeysChanged: keysBeforeDecoded != keys)
     }
 
     private func store(_ key: String, _ value: Data) async throws(SyncError) {
@@ -338,7 +362,7 @@ public actor SyncClient {
     }
 
     /// An HTTP date (`Sun, 22 Nov 2026 08:00:00 GMT`).
-    static func httpDate(_ text: String) -> Date? {
+    public static func httpDate(_ text: String) -> Date? {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

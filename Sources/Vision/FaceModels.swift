@@ -70,4 +70,10 @@ public final class FaceModels: @unchecked Sendable {
     public static var blasDescription: String {
         String(cString: cvision_blas_description())
     }
+
+    /// The BLAS library file this process computes with (`sgemm_`'s library, links resolved), or nil.
+    public static var blasLibrary: String? {
+        let path = String(cString: cvision_blas_library())
+        return path.isEmpty ? nil : path
+    }
 }

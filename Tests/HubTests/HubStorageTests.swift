@@ -34,8 +34,8 @@ func checkin(
 func makeStore() async throws -> (SQLiteHubStorage, URL) {
     let folder = try TestResources.temporaryDirectory()
     let store = try SQLiteHubStorage(path: folder.appendingPathComponent("hub.sqlite").path)
-    try await store.addRoom("B12", timezone: "Europe/Berlin")
-    try await store.addRoom("C3", timezone: "Europe/Berlin")
+    try await store.addRoom("B12", timezone: "Europe/Berlin", policy: nil)
+    try await store.addRoom("C3", timezone: "Europe/Berlin", policy: nil)
     try await store.addDevice(device, token: "secret-token-b12")
     for id in ["p-1", "p-2", "v-1"] { try await store.upsertPerson(person(id)) }
     try await store.putSession(
@@ -173,5 +173,11 @@ struct HubStorageTests {
         #expect(manifest.schedule.sessions.first?.roster == ["p-1", "p-2"])
         #expect(manifest.galleryVersion == 3)
         await #expect(throws: HubError.self) { _ = try await store.manifest(room: "Z9", now: t0) }
+        #expect(manifest.schedule.policy == AttendancePolicy())
+        // A room's own policy reaches its devices with the manifest.
+        var policy = AttendancePolicy()
+        policy.grace = 600
+        try await store.addRoom("L1", timezone: "UTC", policy: policy)
+        #expect(try await store.manifest(room: "L1", now: t0).schedule.policy.grace == 600)
     }
 }

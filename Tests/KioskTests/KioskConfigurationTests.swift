@@ -13,6 +13,24 @@ struct KioskConfigurationTests {
         #expect(settings.exposure == nil && settings.acceptDistance == 0.5 && settings.minimumMargin == 0.1)
         #expect(settings.hubURL == "https://hub.school.example" && settings.signagePort == 8081)
         #expect(settings.logLevel == "info" && !settings.allowUnsignedBadges)
+        #expect(settings.replay == nil && settings.refreshSeconds == 60)
+    }
+
+    @Test("the hub token file: read, trimmed, and refused when missing or too short, naming the key")
+    func hubToken() throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = KioskConfiguration(deviceID: "d")
+        settings.tokenFile = folder.appendingPathComponent("hub-token").path
+        #expect(throws: ConfigurationError.self) { try settings.readHubToken() }
+        try "short\n".write(toFile: settings.tokenFile, atomically: true, encoding: .utf8)
+        #expect {
+            try settings.readHubToken()
+        } throws: { error in
+            "\(error)".hasPrefix("hub.token_file: \(settings.tokenFile) must hold the device's token")
+        }
+        try "door-token-0123456789abcdef\n".write(toFile: settings.tokenFile, atomically: true, encoding: .utf8)
+        #expect(try settings.readHubToken() == "door-token-0123456789abcdef")
     }
 
     @Test("only device.id is required; everything else has its default")
@@ -62,6 +80,15 @@ struct KioskConfigurationTests {
             ("[device]\nid = \"d\"\ndata_dir = \"var/lib\"\n", "device.data_dir: \"var/lib\" must be an absolute path"),
             ("camera = 3\n[device]\nid = \"d\"\n", "camera: must be a section"),
             ("[device\nid = \"d\"\n", "not valid TOML at line 1"),
+            (
+                "[device]\nid = \"d\"\n[camera]\nreplay = \"/nonexistent/door.avi\"\n",
+                "camera.replay: \"/nonexistent/door.avi\" does not exist; give a video file or an image folder"
+            ),
+            (
+                "[device]\nid = \"d\"\n[camera]\ndevice = \"video0\"\n",
+                "camera.device: \"video0\" must be a device node such as /dev/rollcall-camera"
+            ),
+            ("[device]\nid = \"d\"\n[hub]\nrefresh_seconds = 0\n", "hub.refresh_seconds: 0 is out of range: use 1"),
         ])
     func mistakes(text: String, message: String) {
         let refused = refusal(text)

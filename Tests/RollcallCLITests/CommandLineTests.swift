@@ -158,3 +158,57 @@ func configCheck() async throws {
     #expect(bad.status == 78)
     #expect(bad.err.contains("camera.fps: 500 is out of range: use 1 to 120"), "\(bad.err)")
 }
+
+@Test("rollcall run refuses a broken configuration with 78 and the key; rollcall status says when no daemon runs")
+func runAndStatusRefusals() async throws {
+    let folder = try TestResources.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let broken = folder.appendingPathComponent("rollcall.toml")
+    try Data("[device]\nid = \"d\"\n[signage]\nport = \"8081\"\n".utf8).write(to: broken)
+    let run = try await runRollcall(["run", "--config", broken.path])
+    #expect(run.status == 78 && run.err.contains("signage.port: must be a whole number"), "\(run.err)")
+    let token = folder.appendingPathComponent("rollcall-token.toml")
+    try Data("[device]\nid = \"d\"\n[hub]\nurl = \"http://127.0.0.1:9\"\ntoken_file = \"/nonexistent/token\"\n".utf8)
+        .write(to: token)
+    let noToken = try await runRollcall(["run", "--config", token.path])
+    #expect(
+        noToken.status == 78 && noToken.err.contains("hub.token_file: cannot read /nonexistent/token"), "\(noToken.err)"
+    )
+    // Port 9 (discard) has nothing listening on loopback.
+    let status = try await runRollcall(["status", "--port", "9"])
+    #expect(status.status == 3 && status.err.contains("rollcall is not running"), "\(status.err)")
+}
+
+@Test("rollcall doctor: each check with its verdict, the fix for a problem, and 1 when a check fails")
+func doctor() async throws {
+    try #require(TestResources.modelsEnabled, "models missing: run Models/fetch-models.sh")
+    let folder = try TestResources.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let video = folder.appendingPathComponent("door.avi")
+    try Data("not a video".utf8).write(to: video)
+    let config = folder.appendingPathComponent("rollcall.toml")
+    try Data(
+        "[device]\nid = \"d\"\ndata_dir = \"\(folder.path)\"\n[camera]\nreplay = \"\(video.path)\"\n[signage]\nport = 9\n"
+            .utf8
+    ).write(to: config)
+    let environment = ["ROLLCALL_MODELS": TestResources.models.path]
+    let fine = try await runRollcall(["doctor", "--config", config.path], environment: environment)
+    let lines = fine.out.split(separator: "\n").map(String.init)
+    for (verdict, check) in [
+        ("ok", "config"), ("ok", "models"), ("ok", "blas"), ("warn", "camera"), ("ok", "data dir"), ("warn", "hub"),
+        ("ok", "disk"), ("warn", "daemon"),
+    ] {
+        #expect(
+            lines.contains { $0.hasPrefix(verdict.padding(toLength: 5, withPad: " ", startingAt: 0) + " " + check) },
+            "\(check) is not \(verdict): \(fine.out)")
+    }
+    #expect(fine.status == 0 && fine.out.hasSuffix("all checks passed\n"), "\(fine.out)\(fine.err)")
+
+    let models = folder.appendingPathComponent("models")
+    try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+    try Data("damaged".utf8).write(to: models.appendingPathComponent("shape_predictor_5_face_landmarks.dat"))
+    try Data("damaged".utf8).write(to: models.appendingPathComponent("dlib_face_recognition_resnet_model_v1.dat"))
+    let damaged = try await runRollcall(["doctor", "--config", config.path, "--models", models.path])
+    #expect(damaged.status == 1, "\(damaged.out)")
+    #expect(damaged.out.contains("FAIL  models") && damaged.out.contains("fix: sudo make install"), "\(damaged.out)")
+}

@@ -18,7 +18,7 @@ let faceEvidence = EventEvidence(method: "face", distance: 0.3, margin: 0.5, con
 /// A hub store with room B12, its device, people p-0...p-9 and v-1, and a session with them on the roster.
 func hubStore(in folder: URL) async throws -> SQLiteHubStorage {
     let store = try SQLiteHubStorage(path: folder.appendingPathComponent("hub.sqlite").path)
-    try await store.addRoom("B12", timezone: "Europe/Berlin")
+    try await store.addRoom("B12", timezone: "Europe/Berlin", policy: nil)
     try await store.addDevice(DeviceRecord(id: "door-b12", room: "B12"), token: token)
     let people = (0..<10).map { "p-\($0)" } + ["v-1"]
     for id in people {
@@ -184,7 +184,8 @@ struct SyncTests {
             #expect(
                 first
                     == SyncClient.Refresh(
-                        manifestChanged: true, galleryVersion: 11, peopleChanged: 11, peopleRemoved: 0))
+                        manifestChanged: true, galleryVersion: 11, peopleChanged: 11, peopleRemoved: 0,
+                        badgeKeysChanged: true))
             let second = try await client.refresh()
             #expect(
                 second
@@ -203,6 +204,10 @@ struct SyncTests {
             #expect(
                 local.people.count == 10 && local.person("p-3") == nil && local.person("p-1")?.name == "Ada Lovelace")
             #expect(try await outbox.state("badge-keys") != nil)
+            // A revocation is a change of the badge keys the door must load.
+            try await store.revokeBadge("badge-7")
+            #expect(try await client.refresh().badgeKeysChanged)
+            #expect(try await client.refresh().badgeKeysChanged == false)
         }
     }
 

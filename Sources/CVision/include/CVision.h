@@ -203,6 +203,10 @@ int cvision_set_blas_threads(int32_t threads);
 /// "reference" when it is Netlib's reference BLAS, which makes descriptors about ten times slower.
 const char *cvision_blas_description(void);
 
+/// The file of the shared library that `sgemm_` resolves to in this process (Debian's alternatives
+/// choose which libblas.so.3 that is), with symbolic links resolved; "" when it cannot be told.
+const char *cvision_blas_library(void);
+
 /// 1 when the core was compiled with AVX instructions, which the CPU must then support.
 int cvision_built_with_avx(void);
 

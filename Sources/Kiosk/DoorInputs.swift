@@ -1,0 +1,99 @@
+public import Attendance
+public import Badges
+public import Foundation
+public import Logging
+public import Outbox
+public import Pipeline
+public import Recognition
+import SyncProtocol
+
+/// What the door decides with, as the hub last gave it and the outbox keeps it: the gallery (with the
+/// people's names for the screen), the room's schedule and policy, and the badge keys.
+public struct DoorInputs: Sendable {
+    public var gallery: GalleryDocument
+    public var galleryVersion: Int64
+    public var schedule: SessionSchedule
+    public var keys: BadgeKeyring
+    public var verifier: BadgeVerifier
+    /// The attendance book, with the committed events of the last two days replayed into it.
+    public var book: AttendanceBook
+
+    /// Display names by person id.
+    public var names: [String: String] {
+        Dictionary(gallery.people.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Reads the inputs the sync client stored in the outbox (`gallery`, `gallery-version`, `manifest`,
+    /// `badge-keys`); what is missing or unreadable is empty, with a log line saying so.
+    public static func load(
+        from outbox: Outbox, allowUnsigned: Bool, now: Date = Date(), logger: Logger
+    ) async -> DoorInputs {
+        var gallery = GalleryDocument()
+        if let data = try? await outbox.state("gallery") {
+            do {
+                gallery = try GalleryDocument.decode(data)
+            } catch {
+                logger.error("the stored gallery cannot be read; matching against nobody until the next sync: \(error)")
+            }
+        }
+        let version =
+            (try? await outbox.state("gallery-version")).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
+        var schedule = SessionSchedule(room: "", sessions: [])
+        if let data = try? await outbox.state("manifest") {
+            if let manifest = try? DeviceAPI.decoder().decode(DeviceManifest.self, from: data) {
+                schedule = manifest.schedule
+            } else {
+                logger.error("the stored manifest cannot be read; no sessions until the next sync")
+            }
+        }
+        var keys = BadgeKeyring()
+        if let data = try? await outbox.state("badge-keys") {
+            if let decoded = try? DeviceAPI.decoder().decode(BadgeKeys.self, from: data) {
+                keys = decoded.keyring
+            } else {
+                logger.error("the stored badge keys cannot be read; badges are refused until the next sync")
+            }
+        }
+        let verifier: BadgeVerifier
+        do {
+            verifier = try BadgeVerifier(keyring: keys, allowUnsigned: allowUnsigned)
+        } catch {
+            logger.error("a badge key is unusable; badges are refused until the next sync: \(error)")
+            // An empty keyring cannot fail.
+            verifier = try! BadgeVerifier(keyring: BadgeKeyring(), allowUnsigned: allowUnsigned)
+        }
+        let history = (try? await outbox.history(since: now - 2 * 86_400)) ?? []
+        return DoorInputs(
+            gallery: gallery, galleryVersion: version, schedule: schedule, keys: keys, verifier: verifier,
+            book: AttendanceBook(schedule: schedule, history: history))
+    }
+
+    /// The pipeline update that installs these inputs.
+    public func update(match: MatchPolicy) -> PipelineUpdate {
+        PipelineUpdate(gallery: gallery.gallery, book: book, verifier: verifier, match: match)
+    }
+}
+
+extension Outbox {
+    /// Commits what a decision means: its attendance event, or the audit record of a refused badge.
+    /// Other decisions (a repeat, an unknown face) commit nothing. Returns the event's id, if one was made.
+    @discardableResult
+    public func commit(_ decision: DoorDecision, model: String) async throws(OutboxError) -> String? {
+        if let event = decision.event {
+            return try await enqueue(
+                event,
+                evidence: EventEvidence(
+                    method: decision.method?.rawValue ?? "face", distance: decision.distance,
+                    margin: decision.margin.flatMap { $0.isFinite ? $0 : nil },
+                    model: decision.method == .face ? model : nil),
+                now: decision.at
+            ).id
+        } else if decision.kind == .rejectedBadge {
+            try await recordRejectedScan(
+                RejectedScan(
+                    at: decision.at, reason: decision.reason ?? "rejected", claimedSubject: decision.claimedSubject,
+                    payload: decision.badgePayload ?? ""))
+        }
+        return nil
+    }
+}

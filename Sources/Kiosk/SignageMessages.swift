@@ -1,0 +1,83 @@
+import Attendance
+import Foundation
+import Pipeline
+
+/// JSON for the page and `/status`: sorted keys, no escaped slashes.
+func encodeJSON(_ value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+}
+
+extension KioskStatus {
+    /// The status as `/status` answers it.
+    public var json: String { encodeJSON(self) }
+}
+
+/// The page's `state` event: what the idle screen and the offline indicator show.
+struct PageState: Encodable {
+    var online: Bool
+    var queue: Int
+    var session: KioskStatus.SessionSummary?
+    var room: String?
+    var camera: String
+
+    init(_ status: KioskStatus) {
+        // Without a hub the door is offline by design; the page says so with the queue size.
+        online = status.sync.online
+        queue = status.queue.pending
+        session = status.session
+        room = status.room
+        camera = status.camera.state
+    }
+
+    var json: String { encodeJSON(self) }
+}
+
+/// The page's `decision` event: who, what, and when it was committed (for the page's latency).
+struct SignageDecision: Encodable {
+    var id: String?
+    var kind: String
+    var name: String?
+    var status: String?
+    var minutesLate: Int?
+    var durationSeconds: Double?
+    var reason: String?
+    var group: String?
+    var committedAtMs: Int64
+
+    init(_ decision: DoorDecision, id: String?, name: String?, group: String?, committedAt: Date) {
+        self.id = id
+        kind = decision.kind.rawValue
+        self.name = name
+        status = decision.status?.rawValue
+        minutesLate = decision.minutesLate
+        durationSeconds = decision.duration
+        reason = decision.reason
+        self.group = group
+        committedAtMs = Int64(committedAt.timeIntervalSince1970 * 1000)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, name, status, reason, group
+        case minutesLate = "minutes_late"
+        case durationSeconds = "duration_seconds"
+        case committedAtMs = "committed_at_ms"
+    }
+
+    var json: String { encodeJSON(self) }
+
+    /// Explicit nulls, so the page sees every key.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(name, forKey: .name)
+        try container.encode(status, forKey: .status)
+        try container.encode(minutesLate, forKey: .minutesLate)
+        try container.encode(durationSeconds, forKey: .durationSeconds)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(group, forKey: .group)
+        try container.encode(committedAtMs, forKey: .committedAtMs)
+    }
+}
