@@ -19,12 +19,15 @@ run: models build
 ## test: set up everything, lint, then run the whole test suite. The camera tests against the real
 ## vivid driver run on their own afterwards: QEMU emulates a whole machine, and sharing the two
 ## cores with the rest of the suite would starve it. Then the systemd units are checked
-## (systemd-analyze verify and security) and the end-to-end test runs: a real hub, the daemon on a
+## (systemd-analyze verify and security), the signage page is rendered in every state in headless
+## chromium, and the end-to-end test runs: a real hub, the daemon on a
 ## replay of the scenario, and the signage page in headless chromium.
 test: models lint
 	$(SWIFT) test --disable-xctest --skip VividCameraTests
 	$(SWIFT) test --disable-xctest --filter VividCameraTests
 	tools/check-units.sh
+	python3 tools/signage/check_page.py
+	$(SWIFT) build --product rollcall-scenario
 	python3 tools/e2e.py --bin .build/debug
 
 ## e2e: the end-to-end test alone (debug builds; screenshots of the page into .build/e2e)
