@@ -162,7 +162,7 @@ def main():
         code, seconds = daemon.stop()
         check(code == 0 and seconds < 5, "SIGTERM: the daemon exits 0 within 5 s", f"{seconds:.1f} s")
         check(notify.has("STOPPING=1"), "STOPPING=1 reaches systemd's socket")
-        print(f"e2e: all checks passed (screenshots in {shots})")
+        print("e2e: all checks passed" + (f" (screenshots in {shots})" if options.screenshots else ""))
     finally:
         if browser:
             browser.quit()
