@@ -79,6 +79,16 @@ public protocol HubStorage: Sendable {
     func checkinRecords(session: String) async throws(HubError) -> [CheckinRecord]
     /// The visits of a person, oldest first.
     func visits(person: String) async throws(HubError) -> [Visit]
+    /// Adds a staff or public token (only its hash is kept).
+    func addAccessToken(_ token: String, scope: TokenScope, label: String) async throws(HubError)
+    /// The scope of a staff or public token.
+    func scope(forToken token: String) async throws(HubError) -> TokenScope?
+    /// Excuses a person's absence from a session (replacing an earlier reason); nil removes the excuse.
+    func setExcuse(session: String, person: String, reason: String?) async throws(HubError)
+    /// Sets (or, with `on` false, removes) a mentor's flag.
+    func setFlag(session: String, person: String, flag: MentorFlag, note: String?, on: Bool) async throws(HubError)
+    /// A session's attendance report as it stands at `now`.
+    func sessionReport(_ session: String, now: Date) async throws(HubError) -> SessionReport
     /// How many events have been received in all.
     func receivedEventCount() async throws(HubError) -> Int
     /// Adds or replaces a badge public key (base64url, 32 bytes raw Ed25519) under its key id.

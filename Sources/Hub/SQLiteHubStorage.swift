@@ -97,6 +97,26 @@ public final class SQLiteHubStorage: HubStorage {
             // The room's attendance policy (JSON, the sessions file's `policy`); null: the defaults.
             try db.alter(table: "room") { table in table.add(column: "policy", .blob) }
         }
+        migrator.registerMigration("v3 staff and public tokens, excuses, mentor flags") { db in
+            try db.create(table: "accessToken") { table in
+                table.primaryKey("tokenHash", .text)
+                table.column("scope", .text).notNull()
+                table.column("label", .text).notNull()
+            }
+            try db.create(table: "excuse") { table in
+                table.column("session", .text).notNull().references("session")
+                table.column("person", .text).notNull()
+                table.column("reason", .text).notNull()
+                table.primaryKey(["session", "person"])
+            }
+            try db.create(table: "flag") { table in
+                table.column("session", .text).notNull().references("session")
+                table.column("person", .text).notNull()
+                table.column("flag", .text).notNull()
+                table.column("note", .text)
+                table.primaryKey(["session", "person", "flag"])
+            }
+        }
         return migrator
     }
 
@@ -433,7 +453,7 @@ public final class SQLiteHubStorage: HubStorage {
         }
     }
 
-    private func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(HubError) -> T {
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(HubError) -> T {
         do {
             return try await pool.write(work)
         } catch let error as HubError {
@@ -446,7 +466,7 @@ public final class SQLiteHubStorage: HubStorage {
         }
     }
 
-    private func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(HubError) -> T {
+    func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(HubError) -> T {
         do {
             return try await pool.read(work)
         } catch let error as HubError {

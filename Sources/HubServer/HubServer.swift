@@ -60,6 +60,7 @@ public enum HubServer {
             }
         }
         addAdminRoutes(router, storage: storage, configuration: configuration)
+        addReportRoutes(router, storage: storage, configuration: configuration)
         return router
     }
 

@@ -1,0 +1,107 @@
+import Attendance
+public import Foundation
+import GRDB
+import Recognition
+
+extension SQLiteHubStorage {
+    public func addAccessToken(_ token: String, scope: TokenScope, label: String) async throws(HubError) {
+        guard scope != .admin else {
+            throw HubError("bad_request", "the admin token is given to the hub at start, not stored", status: 400)
+        }
+        guard token.count >= 16 else {
+            throw HubError("bad_request", "a token has at least 16 characters", status: 400)
+        }
+        let hash = Self.hash(token)
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO accessToken (tokenHash, scope, label) VALUES (?, ?, ?)",
+                arguments: [hash, scope.rawValue, label])
+        }
+    }
+
+    public func scope(forToken token: String) async throws(HubError) -> TokenScope? {
+        let hash = Self.hash(token)
+        return try await read { db in
+            try String.fetchOne(db, sql: "SELECT scope FROM accessToken WHERE tokenHash = ?", arguments: [hash])
+                .flatMap(TokenScope.init(rawValue:))
+        }
+    }
+
+    public func setExcuse(session: String, person: String, reason: String?) async throws(HubError) {
+        try await write { db in
+            try Self.requireRosterMember(db, session: session, person: person)
+            if let reason {
+                try db.execute(
+                    sql: "INSERT INTO excuse (session, person, reason) VALUES (?, ?, ?) "
+                        + "ON CONFLICT(session, person) DO UPDATE SET reason = excluded.reason",
+                    arguments: [session, person, reason])
+            } else {
+                try db.execute(
+                    sql: "DELETE FROM excuse WHERE session = ? AND person = ?", arguments: [session, person])
+            }
+        }
+    }
+
+    public func setFlag(session: String, person: String, flag: MentorFlag, note: String?, on: Bool)
+        async throws(HubError)
+    {
+        try await write { db in
+            try Self.requireRosterMember(db, session: session, person: person)
+            if on {
+                try db.execute(
+                    sql: "INSERT INTO flag (session, person, flag, note) VALUES (?, ?, ?, ?) "
+                        + "ON CONFLICT(session, person, flag) DO UPDATE SET note = excluded.note",
+                    arguments: [session, person, flag.rawValue, note])
+            } else {
+                try db.execute(
+                    sql: "DELETE FROM flag WHERE session = ? AND person = ? AND flag = ?",
+                    arguments: [session, person, flag.rawValue])
+            }
+        }
+    }
+
+    public func sessionReport(_ id: String, now: Date) async throws(HubError) -> SessionReport {
+        let records = try await checkinRecords(session: id)
+        return try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id]) else {
+                throw HubError("not_found", "no session \(id)", status: 404)
+            }
+            let session = try Self.session(row)
+            let policy =
+                try Data.fetchOne(db, sql: "SELECT policy FROM room WHERE id = ?", arguments: [session.room])
+                .map { try JSONDecoder().decode(AttendancePolicy.self, from: $0) } ?? AttendancePolicy()
+            var names: [String: String] = [:]
+            for entry in try Data.fetchAll(db, sql: "SELECT entry FROM person") {
+                let person = try JSONDecoder().decode(GalleryDocument.Entry.self, from: entry)
+                names[person.id] = person.name
+            }
+            var excuses: [String: String] = [:]
+            for excuse in try Row.fetchAll(db, sql: "SELECT * FROM excuse WHERE session = ?", arguments: [id]) {
+                excuses[excuse["person"]] = excuse["reason"]
+            }
+            var flags: [String: [MentorFlag]] = [:]
+            for flag in try Row.fetchAll(db, sql: "SELECT * FROM flag WHERE session = ?", arguments: [id]) {
+                if let value = MentorFlag(rawValue: flag["flag"]) { flags[flag["person"], default: []].append(value) }
+            }
+            return SessionReport.make(
+                session: session, policy: policy, now: now, records: records, names: names, excuses: excuses,
+                flags: flags)
+        }
+    }
+
+    static func session(_ row: Row) throws -> Session {
+        Session(
+            id: row["id"], room: row["room"], group: row["groupName"], start: date(row["start"]), end: date(row["end"]),
+            roster: try JSONDecoder().decode([String].self, from: row["roster"] as Data))
+    }
+
+    /// Flags and excuses are about a session's roster: anything else is a mistake worth a 4xx.
+    static func requireRosterMember(_ db: Database, session: String, person: String) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [session]) else {
+            throw HubError("not_found", "no session \(session)", status: 404)
+        }
+        guard try Self.session(row).roster.contains(person) else {
+            throw HubError("bad_request", "\(person) is not on the roster of \(session)", status: 400)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+public import Attendance
+public import Foundation
+
+/// Who may call what: staff read reports and set flags and excuses; the public API reads
+/// pseudonymous figures; the admin token (given to the hub at start) can do everything; devices have
+/// their own tokens (`DeviceRecord`).
+public enum TokenScope: String, Sendable, Codable, CaseIterable {
+    case admin, staff, `public`
+}
+
+/// A mentor's flag on a person in a session.
+public enum MentorFlag: String, Sendable, Codable, CaseIterable {
+    case leftEarly = "LEFT_EARLY"
+    case cameraOff = "CAMERA_OFF"
+    case lowParticipation = "LOW_PARTICIPATION"
+    case absent = "ABSENT"
+}
+
+/// Where a session stands, as the school system defines it: `draft` until check-in opens (30 min before
+/// the start, the policy's window), `open` until the end, then `closed`.
+public enum SessionStatus: String, Sendable, Codable {
+    case draft, open, closed
+
+    /// The status of `session` at `time`.
+    public static func of(_ session: Session, at time: Date, policy: AttendancePolicy) -> SessionStatus {
+        if time < session.start - policy.checkinOpensBefore { return .draft }
+        return time < session.end + policy.checkinClosesAfterEnd ? .open : .closed
+    }
+}
+
+/// One session's attendance: every roster member with the outcome, the check-in, the excuse and the
+/// mentor's flags; check-ins of people not on the roster are listed too.
+public struct SessionReport: Sendable, Equatable, Codable {
+    /// A person's outcome in the session.
+    public enum Outcome: String, Sendable, Codable {
+        /// Checked in on time.
+        case present
+        /// Checked in after the grace period.
+        case late
+        /// No check-in, and the session has closed.
+        case absent
+        /// No check-in, excused by staff.
+        case excused
+        /// No check-in yet; the session has not closed.
+        case pending
+    }
+
+    /// One person's line.
+    public struct Line: Sendable, Equatable, Codable {
+        public var person: String
+        public var name: String?
+        public var onRoster: Bool
+        public var outcome: Outcome
+        public var minutesLate: Int?
+        public var checkinTime: String?
+        public var method: String?
+        public var excuse: String?
+        public var flags: [MentorFlag]
+
+        enum CodingKeys: String, CodingKey {
+            case person, name, outcome, method, excuse, flags
+            case onRoster = "on_roster"
+            case minutesLate = "minutes_late"
+            case checkinTime = "checkin_time"
+        }
+    }
+
+    public var session: String
+    public var group: String
+    public var room: String
+    public var start: String
+    public var end: String
+    public var status: SessionStatus
+    public var lines: [Line]
+
+    /// How many lines have each outcome.
+    public var counts: [Outcome: Int] { lines.reduce(into: [:]) { $0[$1.outcome, default: 0] += 1 } }
+
+    /// The report as CSV: a header, then one line per person (RFC 4180 quoting; flags joined with `;`).
+    public var csv: String {
+        var rows = [
+            [
+                "session", "group", "person", "name", "outcome", "minutes_late", "checkin_time", "method", "excuse",
+                "flags",
+            ]
+        ]
+        for line in lines {
+            rows.append([
+                session, group, line.person, line.name ?? "", line.outcome.rawValue,
+                line.minutesLate.map(String.init) ?? "",
+                line.checkinTime ?? "", line.method ?? "", line.excuse ?? "",
+                line.flags.map(\.rawValue).joined(separator: ";"),
+            ])
+        }
+        return rows.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func csvField(_ value: String) -> String {
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Builds the report from the stored facts.
+    public static func make(
+        session: Session, policy: AttendancePolicy, now: Date, records: [CheckinRecord], names: [String: String],
+        excuses: [String: String], flags: [String: [MentorFlag]]
+    ) -> SessionReport {
+        let status = SessionStatus.of(session, at: now, policy: policy)
+        let byPerson = Dictionary(records.map { ($0.person, $0) }, uniquingKeysWith: { first, _ in first })
+        func line(_ person: String, onRoster: Bool) -> Line {
+            var line = Line(
+                person: person, name: names[person], onRoster: onRoster, outcome: .pending, minutesLate: nil,
+                checkinTime: nil, method: nil, excuse: excuses[person],
+                flags: (flags[person] ?? []).sorted {
+                    $0.rawValue < $1.rawValue
+                })
+            if let record = byPerson[person] {
+                line.outcome = record.status == "late" ? .late : .present
+                line.minutesLate = record.status == "late" ? record.minutesLate : nil
+                line.checkinTime = ISO8601Time.format(record.checkinTime)
+                line.method = record.method
+            } else if excuses[person] != nil {
+                line.outcome = .excused
+            } else if status == .closed {
+                line.outcome = .absent
+            }
+            return line
+        }
+        let roster = Set(session.roster)
+        let guests = records.map(\.person).filter { !roster.contains($0) }
+        return SessionReport(
+            session: session.id, group: session.group, room: session.room, start: ISO8601Time.format(session.start),
+            end: ISO8601Time.format(session.end), status: status,
+            lines: session.roster.map { line($0, onRoster: true) }
+                + Set(guests).sorted().map { line($0, onRoster: false) })
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Hub
+import Hummingbird
+
+extension HubServer {
+    struct NewToken: Decodable {
+        var token: String
+        var scope: TokenScope
+        var label: String
+    }
+
+    struct FlagBody: Decodable {
+        var person: String
+        var flag: MentorFlag
+        var note: String?
+    }
+
+    struct ExcuseBody: Decodable {
+        var person: String
+        var reason: String
+    }
+
+    /// The scope a request's bearer token has: the admin token, or a stored staff or public token.
+    /// 401 without a token or with an unknown one; 403 when its scope is not among `allowed` (a
+    /// device's token is never allowed here).
+    static func authorize(
+        _ request: Request, _ storage: any HubStorage, configuration: HubServerConfiguration, allowed: Set<TokenScope>
+    ) async throws(HubError) -> TokenScope {
+        guard let token = bearer(request) else {
+            throw HubError("unauthorized", "send a staff token as `Authorization: Bearer <token>`", status: 401)
+        }
+        let scope: TokenScope
+        if let admin = configuration.adminToken, token == admin {
+            scope = .admin
+        } else if let stored = try await storage.scope(forToken: token) {
+            scope = stored
+        } else if try await storage.device(forToken: token) != nil {
+            throw HubError("forbidden", "a device's token cannot use this endpoint", status: 403)
+        } else {
+            throw HubError("unauthorized", "this token is not known to the hub", status: 401)
+        }
+        guard allowed.contains(scope) else {
+            let needed = allowed.map(\.rawValue).sorted().joined(separator: " or ")
+            throw HubError(
+                "forbidden", "this endpoint needs a \(needed) token, not a \(scope.rawValue) token", status: 403)
+        }
+        return scope
+    }
+
+    /// Tokens (admin), reports (staff), flags and excuses (staff).
+    static func addReportRoutes(
+        _ router: Router<BasicRequestContext>, storage: any HubStorage, configuration: HubServerConfiguration
+    ) {
+        let limit = configuration.maximumBodyBytes
+        let staff: Set<TokenScope> = [.admin, .staff]
+        router.post("/api/v1/admin/tokens") { request, _ in
+            await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: [.admin])
+                let body: NewToken = try await decodeBody(request, limit: limit)
+                try await storage.addAccessToken(body.token, scope: body.scope, label: body.label)
+                return try json(Done())
+            }
+        }
+        router.get("/api/v1/reports/sessions/:id") { request, context in
+            await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
+                let report = try await storage.sessionReport(context.parameters.get("id") ?? "", now: Date())
+                switch request.uri.queryParameters.get("format") ?? "json" {
+                case "json": return try json(report)
+                case "csv":
+                    return Response(
+                        status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: report.csv)))
+                case let other:
+                    throw HubError("bad_request", "format must be json or csv, not \(other)", status: 400)
+                }
+            }
+        }
+        let sessions = router.group(RouterPath("/api/v1/staff/sessions"))
+        sessions.put(":id/flags") { request, context in
+            await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
+                let body: FlagBody = try await decodeBody(request, limit: limit)
+                try await storage.setFlag(
+                    session: context.parameters.get("id") ?? "", person: body.person, flag: body.flag, note: body.note,
+                    on: true)
+                return try json(Done())
+            }
+        }
+        sessions.delete(":id/flags/:person/:flag") { request, context in
+            await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
+                let text = context.parameters.get("flag") ?? ""
+                guard let flag = MentorFlag(rawValue: text) else {
+                    let known = MentorFlag.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw HubError("bad_request", "\(text) is not a flag; the flags are \(known)", status: 400)
+                }
+                try await storage.setFlag(
+                    session: context.parameters.get("id") ?? "", person: context.parameters.get("person") ?? "",
+                    flag: flag, note: nil, on: false)
+                return try json(Done())
+            }
+        }
+        sessions.put(":id/excuses") { request, context in
+            await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
+                let body: ExcuseBody = try await decodeBody(request, limit: limit)
+                guard !body.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw HubError("bad_request", "an excuse needs a reason", status: 400)
+                }
+                try await storage.setExcuse(
+                    session: context.parameters.get("id") ?? "", person: body.person, reason: body.reason)
+                return try json(Done())
+            }
+        }
+        sessions.delete(":id/excuses/:person") { request, context in
+            await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
+                try await storage.setExcuse(
+                    session: context.parameters.get("id") ?? "", person: context.parameters.get("person") ?? "",
+                    reason: nil)
+                return try json(Done())
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import Attendance
+import Foundation
+import Hub
+import SyncProtocol
+
+/// `rollcall-hub report`: attendance reports, read from the hub's database.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Print attendance reports from the hub's database.",
+        subcommands: [SessionReportCommand.self]
+    )
+}
+
+/// `rollcall-hub report session ID`.
+struct SessionReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session",
+        abstract:
+            "One session: every roster member present, late (with minutes), absent, excused or pending, and flags.",
+        discussion: """
+            A roster member without a check-in is absent once the session has closed (its end, plus the room's \
+            checkin_closes_minutes_after_end), pending before; excused when staff excused them. Check-ins of \
+            people not on the roster are listed after the roster. --format csv gives one line per person.
+            """
+    )
+
+    @Argument(help: "The session's id.")
+    var session: String
+
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file"))
+    var db = "rollcall-hub.sqlite"
+
+    @Option(help: "json or csv.")
+    var format = "json"
+
+    @Option(help: ArgumentHelp("Report as at this time (ISO 8601; default now).", valueName: "time"))
+    var at: String?
+
+    func validate() throws {
+        guard ["json", "csv"].contains(format) else { throw ValidationError("--format must be json or csv") }
+        if let at, ISO8601Time.parse(at) == nil { throw ValidationError("--at \(at) is not an ISO 8601 time") }
+    }
+
+    func run() async throws {
+        let storage = try openStorage(db)
+        let report: SessionReport
+        do {
+            report = try await storage.sessionReport(session, now: at.flatMap(ISO8601Time.parse) ?? Date())
+        } catch {
+            fail("\(error.message)")
+        }
+        if format == "csv" {
+            FileHandle.standardOutput.write(Data(report.csv.utf8))
+        } else {
+            let encoder = DeviceAPI.encoder()
+            encoder.outputFormatting.insert(.prettyPrinted)
+            FileHandle.standardOutput.write((try encoder.encode(report)) + Data("\n".utf8))
+        }
+    }
+}
+
+/// `rollcall-hub flag SESSION PERSON FLAG`: a mentor's flag.
+struct FlagCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flag",
+        abstract: "Set or remove a mentor's flag on a person in a session.",
+        discussion: "Flags: \(MentorFlag.allCases.map(\.rawValue).joined(separator: ", ")). They show in the reports."
+    )
+
+    @Argument var session: String
+    @Argument var person: String
+    @Argument(help: ArgumentHelp("The flag.", valueName: "flag")) var flag: String
+    @Option(help: "A note kept with the flag.") var note: String?
+    @Flag(help: "Remove the flag instead.") var remove = false
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
+
+    func run() async throws {
+        guard let value = MentorFlag(rawValue: flag) else {
+            fail("\(flag) is not a flag; the flags are \(MentorFlag.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let storage = try openStorage(db)
+        do {
+            try await storage.setFlag(session: session, person: person, flag: value, note: note, on: !remove)
+        } catch {
+            fail(error.message)
+        }
+        print("\(remove ? "removed" : "set") \(value.rawValue) on \(person) in \(session)")
+    }
+}
+
+/// `rollcall-hub excuse SESSION PERSON --reason TEXT`.
+struct ExcuseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "excuse",
+        abstract: "Excuse a person's absence from a session (or, with --remove, take the excuse back).")
+
+    @Argument var session: String
+    @Argument var person: String
+    @Option(help: "Why (required unless --remove).") var reason: String?
+    @Flag(help: "Remove the excuse.") var remove = false
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
+
+    func validate() throws {
+        if !remove, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("an excuse needs --reason")
+        }
+    }
+
+    func run() async throws {
+        let storage = try openStorage(db)
+        do {
+            try await storage.setExcuse(session: session, person: person, reason: remove ? nil : reason)
+        } catch {
+            fail(error.message)
+        }
+        print(remove ? "removed the excuse of \(person) in \(session)" : "excused \(person) in \(session)")
+    }
+}
+
+/// `rollcall-hub token add --scope staff --label L TOKEN`.
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Add a staff or public token (only its hash is stored).",
+        discussion: """
+            staff tokens read reports and set flags and excuses; public tokens read the pseudonymous API. \
+            The admin token is not stored: it is given to `serve` (--admin-token).
+            """
+    )
+
+    @Argument(help: "The token (at least 16 characters; e.g. `openssl rand -hex 24`).") var token: String
+    @Option(help: "staff or public.") var scope: String
+    @Option(help: "Who or what the token is for.") var label: String
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
+
+    func run() async throws {
+        guard let value = TokenScope(rawValue: scope), value != .admin else {
+            fail("--scope must be staff or public")
+        }
+        let storage = try openStorage(db)
+        do {
+            try await storage.addAccessToken(token, scope: value, label: label)
+        } catch {
+            fail(error.message)
+        }
+        print("added a \(value.rawValue) token for \(label)")
+    }
+}
+
+func openStorage(_ path: String) throws -> SQLiteHubStorage {
+    guard FileManager.default.fileExists(atPath: path) else { fail("\(path) does not exist (--db)") }
+    do {
+        return try SQLiteHubStorage(path: path)
+    } catch {
+        fail("\(error)")
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("rollcall-hub: \(message)\n".utf8))
+    Foundation.exit(1)
+}

@@ -1,0 +1,108 @@
+import Attendance
+import Foundation
+import Hub
+import SyncProtocol
+import Testing
+
+struct SessionReportTests {
+    /// s-lab in B12, 08:00 to 08:45, roster p-1 to p-4: p-1 on time, p-2 12 min late, p-3 nothing (then
+    /// excused), p-4 nothing; p-5 not on the roster checks in too.
+    func labStore() async throws -> (SQLiteHubStorage, URL) {
+        let (store, folder) = try await makeStore()
+        for id in ["p-3", "p-4", "p-5"] { try await store.upsertPerson(person(id)) }
+        try await store.putSession(
+            Session(
+                id: "s-lab", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: ["p-1", "p-2", "p-3", "p-4"]))
+        _ = try await store.ingest(
+            EventBatch(events: [
+                checkin("e-1", "p-1", session: "s-lab", at: -120), checkin("e-2", "p-2", session: "s-lab", at: 720),
+                checkin("e-5", "p-5", session: "s-lab", at: 60),
+            ]), from: device, receivedAt: t0 + 800)
+        return (store, folder)
+    }
+
+    @Test("draft before check-in opens (30 min before), open until the end, closed after it")
+    func status() async throws {
+        let session = Session(id: "s", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: [])
+        let policy = AttendancePolicy()
+        #expect(SessionStatus.of(session, at: t0 - 1801, policy: policy) == .draft)
+        #expect(SessionStatus.of(session, at: t0 - 1800, policy: policy) == .open)
+        #expect(SessionStatus.of(session, at: t0 + 2699, policy: policy) == .open)
+        #expect(SessionStatus.of(session, at: t0 + 2700, policy: policy) == .closed)
+    }
+
+    @Test("while open: present, late with minutes, and pending for those not yet in")
+    func open() async throws {
+        let (store, folder) = try await labStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let report = try await store.sessionReport("s-lab", now: t0 + 900)
+        #expect(report.status == .open && report.group == "7B" && report.start == "2026-11-23T08:00:00Z")
+        let outcomes = report.lines.map {
+            "\($0.person) \($0.outcome.rawValue) \($0.minutesLate.map(String.init) ?? "-")"
+        }
+        #expect(outcomes == ["p-1 present -", "p-2 late 12", "p-3 pending -", "p-4 pending -", "p-5 present -"])
+        #expect(report.lines.map(\.onRoster) == [true, true, true, true, false])
+        #expect(report.lines[0].checkinTime == "2026-11-23T07:58:00Z" && report.lines[0].name == "P-1")
+    }
+
+    @Test("when the session closes, roster members without a check-in are absent unless excused; flags show")
+    func closed() async throws {
+        let (store, folder) = try await labStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await store.setExcuse(session: "s-lab", person: "p-3", reason: "dentist")
+        try await store.setFlag(session: "s-lab", person: "p-2", flag: .leftEarly, note: "left 08:30", on: true)
+        try await store.setFlag(session: "s-lab", person: "p-2", flag: .cameraOff, note: nil, on: true)
+        try await store.setFlag(session: "s-lab", person: "p-4", flag: .absent, note: nil, on: true)
+        try await store.setFlag(session: "s-lab", person: "p-4", flag: .lowParticipation, note: nil, on: true)
+        try await store.setFlag(session: "s-lab", person: "p-4", flag: .lowParticipation, note: nil, on: false)
+        let report = try await store.sessionReport("s-lab", now: t0 + 2700)
+        #expect(report.status == .closed)
+        #expect(report.lines.map(\.outcome) == [.present, .late, .excused, .absent, .present])
+        #expect(report.lines[2].excuse == "dentist")
+        #expect(report.lines[1].flags == [.cameraOff, .leftEarly] && report.lines[3].flags == [.absent])
+        #expect(report.counts == [.present: 2, .late: 1, .excused: 1, .absent: 1])
+        #expect(
+            report.csv.split(separator: "\r\n").map(String.init) == [
+                "session,group,person,name,outcome,minutes_late,checkin_time,method,excuse,flags",
+                "s-lab,7B,p-1,P-1,present,,2026-11-23T07:58:00Z,face,,",
+                "s-lab,7B,p-2,P-2,late,12,2026-11-23T08:12:00Z,face,,CAMERA_OFF;LEFT_EARLY",
+                "s-lab,7B,p-3,P-3,excused,,,,dentist,",
+                "s-lab,7B,p-4,P-4,absent,,,,,ABSENT",
+                "s-lab,7B,p-5,P-5,present,,2026-11-23T08:01:00Z,face,,",
+            ])
+        // Taking the excuse back makes p-3 absent again.
+        try await store.setExcuse(session: "s-lab", person: "p-3", reason: nil)
+        #expect(try await store.sessionReport("s-lab", now: t0 + 2700).lines[2].outcome == .absent)
+    }
+
+    @Test("flags and excuses only for the roster of a known session; CSV fields are quoted when they must be")
+    func refusals() async throws {
+        let (store, folder) = try await labStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        await #expect(throws: HubError.self) {
+            try await store.setFlag(session: "s-lab", person: "p-5", flag: .absent, note: nil, on: true)
+        }
+        await #expect(throws: HubError.self) {
+            try await store.setExcuse(session: "s-none", person: "p-1", reason: "ill")
+        }
+        await #expect(throws: HubError.self) { _ = try await store.sessionReport("s-none", now: t0) }
+        try await store.setExcuse(session: "s-lab", person: "p-4", reason: "ill, \"flu\"")
+        let csv = try await store.sessionReport("s-lab", now: t0 + 2700).csv
+        #expect(csv.contains("p-4,P-4,excused,,,,\"ill, \"\"flu\"\"\","))
+    }
+
+    @Test("staff and public tokens: only hashes kept; the admin scope is never stored")
+    func tokens() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await store.addAccessToken("staff-token-0123456789", scope: .staff, label: "Ms Lovelace")
+        try await store.addAccessToken("public-token-0123456789", scope: .public, label: "dashboard")
+        #expect(try await store.scope(forToken: "staff-token-0123456789") == .staff)
+        #expect(try await store.scope(forToken: "public-token-0123456789") == .public)
+        #expect(try await store.scope(forToken: "secret-token-b12") == nil)
+        await #expect(throws: HubError.self) {
+            try await store.addAccessToken("admin-token-0123456789", scope: .admin, label: "x")
+        }
+        await #expect(throws: HubError.self) { try await store.addAccessToken("short", scope: .staff, label: "x") }
+    }
+}

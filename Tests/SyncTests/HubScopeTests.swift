@@ -1,0 +1,136 @@
+import Foundation
+import Hub
+import HubServer
+import NIOHTTP1
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// Every staff endpoint, for the scope it needs and refusing the others.
+struct HubScopeTests {
+    static let admin = "admin-secret-0123456789"
+    static let staff = "staff-token-0123456789"
+    static let publicToken = "public-token-0123456789"
+
+    @Test("admin, staff, public and device tokens are separate scopes: each endpoint takes only its own")
+    func scopes() async throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await hubStore(in: folder)
+        let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: Self.admin))
+        try await serving(router) { port in
+            let base = "http://127.0.0.1:\(port)"
+            func send(_ method: HTTPMethod, _ path: String, _ token: String?, _ json: String? = nil) async throws -> Int
+            {
+                try await call(method, base + path, token: token, body: json.map { Data($0.utf8) }).status
+            }
+            // Tokens are made by the admin only.
+            let newStaff = #"{"token": "\#(Self.staff)", "scope": "staff", "label": "Ms Lovelace"}"#
+            do {
+                let status = try await send(.POST, "/api/v1/admin/tokens", nil, newStaff)
+                #expect(status == 401)
+            }
+            do {
+                let status = try await send(.POST, "/api/v1/admin/tokens", token, newStaff)
+                #expect(status == 403)
+            }
+            do {
+                let status = try await send(.POST, "/api/v1/admin/tokens", Self.admin, newStaff)
+                #expect(status == 200)
+            }
+            let newPublic = #"{"token": "\#(Self.publicToken)", "scope": "public", "label": "dashboard"}"#
+            do {
+                let status = try await send(.POST, "/api/v1/admin/tokens", Self.staff, newPublic)
+                #expect(status == 403)
+            }
+            do {
+                let status = try await send(.POST, "/api/v1/admin/tokens", Self.admin, newPublic)
+                #expect(status == 200)
+            }
+            let adminScope = #"{"token": "another-admin-0123456789", "scope": "admin", "label": "x"}"#
+            do {
+                let status = try await send(.POST, "/api/v1/admin/tokens", Self.admin, adminScope)
+                #expect(status == 400)
+            }
+
+            let staffEndpoints: [(HTTPMethod, String, String?)] = [
+                (.GET, "/api/v1/reports/sessions/s-math", nil),
+                (.GET, "/api/v1/reports/sessions/s-math?format=csv", nil),
+                (.PUT, "/api/v1/staff/sessions/s-math/flags", #"{"person": "p-1", "flag": "LEFT_EARLY"}"#),
+                (.DELETE, "/api/v1/staff/sessions/s-math/flags/p-1/LEFT_EARLY", nil),
+                (.PUT, "/api/v1/staff/sessions/s-math/excuses", #"{"person": "p-2", "reason": "ill"}"#),
+                (.DELETE, "/api/v1/staff/sessions/s-math/excuses/p-2", nil),
+            ]
+            for (method, path, body) in staffEndpoints {
+                do {
+                    let status = try await send(method, path, nil, body)
+                    #expect(status == 401, "\(method) \(path) without a token")
+                }
+                do {
+                    let status = try await send(method, path, "not-a-token-at-all-0000", body)
+                    #expect(status == 401, "\(method) \(path)")
+                }
+                do {
+                    let status = try await send(method, path, token, body)
+                    #expect(status == 403, "\(method) \(path) with a device token")
+                }
+                do {
+                    let status = try await send(method, path, Self.publicToken, body)
+                    #expect(status == 403, "\(method) \(path) public")
+                }
+                do {
+                    let status = try await send(method, path, Self.staff, body)
+                    #expect(status == 200, "\(method) \(path) staff")
+                }
+                do {
+                    let status = try await send(method, path, Self.admin, body)
+                    #expect(status == 200, "\(method) \(path) admin")
+                }
+            }
+            // The device API stays the devices' own.
+            do {
+                let status = try await send(.GET, DeviceAPI.manifestPath, Self.staff)
+                #expect(status == 401)
+            }
+            do {
+                let status = try await send(.GET, DeviceAPI.manifestPath, Self.admin)
+                #expect(status == 401)
+            }
+        }
+    }
+
+    @Test("the session report through the API, as JSON and CSV, with flags and excuses set by staff")
+    func report() async throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await hubStore(in: folder)
+        try await store.addAccessToken(Self.staff, scope: .staff, label: "Ms Lovelace")
+        let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: Self.admin))
+        try await serving(router) { port in
+            let base = "http://127.0.0.1:\(port)"
+            let flag = try await call(
+                .PUT, base + "/api/v1/staff/sessions/s-math/flags", token: Self.staff,
+                body: Data(#"{"person": "p-1", "flag": "CAMERA_OFF", "note": "no video"}"#.utf8))
+            #expect(flag.status == 200)
+            let badFlag = try await call(
+                .PUT, base + "/api/v1/staff/sessions/s-math/flags", token: Self.staff,
+                body: Data(#"{"person": "p-1", "flag": "SLEEPY"}"#.utf8))
+            #expect(badFlag.status == 400)
+            let notOnRoster = try await call(
+                .PUT, base + "/api/v1/staff/sessions/s-math/excuses", token: Self.staff,
+                body: Data(#"{"person": "v-1", "reason": "ill"}"#.utf8))
+            #expect(
+                notOnRoster.status == 400 && problem(notOnRoster.body)?.message.contains("not on the roster") == true)
+            let json = try await call(.GET, base + "/api/v1/reports/sessions/s-math", token: Self.staff)
+            let report = try DeviceAPI.decoder().decode(SessionReport.self, from: json.body)
+            #expect(report.lines.count == 10 && report.lines[1].flags == [.cameraOff])
+            let csv = try await call(.GET, base + "/api/v1/reports/sessions/s-math?format=csv", token: Self.staff)
+            #expect(csv.headers.first(name: "Content-Type")?.hasPrefix("text/csv") == true)
+            #expect(String(decoding: csv.body, as: UTF8.self).hasPrefix("session,group,person,name,outcome"))
+            let missing = try await call(.GET, base + "/api/v1/reports/sessions/s-none", token: Self.staff)
+            #expect(missing.status == 404)
+            let format = try await call(.GET, base + "/api/v1/reports/sessions/s-math?format=xml", token: Self.staff)
+            #expect(format.status == 400)
+        }
+    }
+}
