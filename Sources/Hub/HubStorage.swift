@@ -89,6 +89,8 @@ public protocol HubStorage: Sendable {
     func setFlag(session: String, person: String, flag: MentorFlag, note: String?, on: Bool) async throws(HubError)
     /// A session's attendance report as it stands at `now`.
     func sessionReport(_ session: String, now: Date) async throws(HubError) -> SessionReport
+    /// Volunteer hours per person and week over [from, to).
+    func volunteerHours(from: Date, to: Date) async throws(HubError) -> VolunteerHours
     /// How many events have been received in all.
     func receivedEventCount() async throws(HubError) -> Int
     /// Adds or replaces a badge public key (base64url, 32 bytes raw Ed25519) under its key id.

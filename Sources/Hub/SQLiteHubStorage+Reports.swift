@@ -70,11 +70,7 @@ extension SQLiteHubStorage {
             let policy =
                 try Data.fetchOne(db, sql: "SELECT policy FROM room WHERE id = ?", arguments: [session.room])
                 .map { try JSONDecoder().decode(AttendancePolicy.self, from: $0) } ?? AttendancePolicy()
-            var names: [String: String] = [:]
-            for entry in try Data.fetchAll(db, sql: "SELECT entry FROM person") {
-                let person = try JSONDecoder().decode(GalleryDocument.Entry.self, from: entry)
-                names[person.id] = person.name
-            }
+            let names = try Self.names(db)
             var excuses: [String: String] = [:]
             for excuse in try Row.fetchAll(db, sql: "SELECT * FROM excuse WHERE session = ?", arguments: [id]) {
                 excuses[excuse["person"]] = excuse["reason"]
@@ -87,6 +83,37 @@ extension SQLiteHubStorage {
                 session: session, policy: policy, now: now, records: records, names: names, excuses: excuses,
                 flags: flags)
         }
+    }
+
+    public func volunteerHours(from: Date, to: Date) async throws(HubError) -> VolunteerHours {
+        guard from < to else { throw HubError("bad_request", "from must be before to", status: 400) }
+        return try await read { db in
+            let visits = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM visit WHERE loginTime < ? AND (logoutTime IS NULL OR logoutTime > ?) "
+                    + "ORDER BY person, loginTime",
+                arguments: [Self.ms(to), Self.ms(from)]
+            ).map { row in
+                Visit(
+                    person: row["person"], room: row["room"], loginTime: Self.date(row["loginTime"]),
+                    logoutTime: (row["logoutTime"] as Int64?).map(Self.date))
+            }
+            var timezones: [String: TimeZone] = [:]
+            for room in try Row.fetchAll(db, sql: "SELECT id, timezone FROM room") {
+                timezones[room["id"]] = TimeZone(identifier: room["timezone"])
+            }
+            return VolunteerHours.make(
+                visits: visits, timezones: timezones, names: try Self.names(db), from: from, to: to)
+        }
+    }
+
+    static func names(_ db: Database) throws -> [String: String] {
+        var names: [String: String] = [:]
+        for entry in try Data.fetchAll(db, sql: "SELECT entry FROM person") {
+            let person = try JSONDecoder().decode(GalleryDocument.Entry.self, from: entry)
+            names[person.id] = person.name
+        }
+        return names
     }
 
     static func session(_ row: Row) throws -> Session {

@@ -1,3 +1,4 @@
+import Attendance
 import Foundation
 import Hub
 import Hummingbird
@@ -74,6 +75,26 @@ extension HubServer {
                 case let other:
                     throw HubError("bad_request", "format must be json or csv, not \(other)", status: 400)
                 }
+            }
+        }
+        router.get("/api/v1/reports/volunteers") { request, _ in
+            await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
+                let query = request.uri.queryParameters
+                guard let fromText = query.get("from"), let from = ISO8601Time.parse(fromText),
+                    let toText = query.get("to"), let to = ISO8601Time.parse(toText)
+                else {
+                    throw HubError(
+                        "bad_request", "give from and to as ISO 8601 times, e.g. ?from=2026-11-01T00:00:00Z&to=...",
+                        status: 400)
+                }
+                let hours = try await storage.volunteerHours(from: from, to: to)
+                if query.get("format") == "csv" {
+                    return Response(
+                        status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: hours.csv)))
+                }
+                return try json(hours)
             }
         }
         let sessions = router.group(RouterPath("/api/v1/staff/sessions"))

@@ -9,7 +9,7 @@ struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Print attendance reports from the hub's database.",
-        subcommands: [SessionReportCommand.self]
+        subcommands: [SessionReportCommand.self, VolunteerReportCommand.self]
     )
 }
 
@@ -57,6 +57,47 @@ struct SessionReportCommand: AsyncParsableCommand {
             let encoder = DeviceAPI.encoder()
             encoder.outputFormatting.insert(.prettyPrinted)
             FileHandle.standardOutput.write((try encoder.encode(report)) + Data("\n".utf8))
+        }
+    }
+}
+
+/// `rollcall-hub report volunteers --from DATE --to DATE`.
+struct VolunteerReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "volunteers",
+        abstract: "Volunteer hours per person and ISO week, from sign-in and sign-out visits.",
+        discussion: """
+            Each closed visit counts in the week (Monday to Sunday, in its room's timezone) it falls in; a visit \
+            over Sunday midnight is split between the two weeks; visits still open are listed, not counted.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Start (ISO 8601, e.g. 2026-11-01T00:00:00Z).", valueName: "time")) var from: String
+    @Option(help: ArgumentHelp("End, exclusive (ISO 8601).", valueName: "time")) var to: String
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
+    @Option(help: "json or csv.") var format = "json"
+
+    func validate() throws {
+        guard ["json", "csv"].contains(format) else { throw ValidationError("--format must be json or csv") }
+        guard ISO8601Time.parse(from) != nil, ISO8601Time.parse(to) != nil else {
+            throw ValidationError("--from and --to are ISO 8601 times such as 2026-11-01T00:00:00Z")
+        }
+    }
+
+    func run() async throws {
+        let storage = try openStorage(db)
+        let hours: VolunteerHours
+        do {
+            hours = try await storage.volunteerHours(from: ISO8601Time.parse(from)!, to: ISO8601Time.parse(to)!)
+        } catch {
+            fail(error.message)
+        }
+        if format == "csv" {
+            FileHandle.standardOutput.write(Data(hours.csv.utf8))
+        } else {
+            let encoder = DeviceAPI.encoder()
+            encoder.outputFormatting.insert(.prettyPrinted)
+            FileHandle.standardOutput.write((try encoder.encode(hours)) + Data("\n".utf8))
         }
     }
 }

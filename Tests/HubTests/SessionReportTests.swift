@@ -106,3 +106,64 @@ struct SessionReportTests {
         await #expect(throws: HubError.self) { try await store.addAccessToken("short", scope: .staff, label: "x") }
     }
 }
+
+struct VolunteerHoursTests {
+    func visit(_ person: String, _ login: String, _ logout: String?) -> Visit {
+        Visit(
+            person: person, room: "B12", loginTime: ISO8601Time.parse(login)!,
+            logoutTime: logout.flatMap(ISO8601Time.parse))
+    }
+
+    @Test("hours per person and ISO week; a visit across midnight counts whole, one across Sunday night is split")
+    func weeks() throws {
+        let visits = [
+            // Monday 23 Nov 2026, 4 h 12 min.
+            visit("v-1", "2026-11-23T08:00:00Z", "2026-11-23T12:12:00Z"),
+            // Wednesday 22:00 to Thursday 01:30 (across midnight): 3.5 h in the same week.
+            visit("v-1", "2026-11-25T22:00:00Z", "2026-11-26T01:30:00Z"),
+            // Sunday 29 Nov 23:00 to Monday 30 Nov 02:00: 1 h in week 48, 2 h in week 49.
+            visit("v-1", "2026-11-29T23:00:00Z", "2026-11-30T02:00:00Z"),
+            visit("v-2", "2026-11-24T09:00:00Z", "2026-11-24T09:45:00Z"),
+            // Still in: listed, not counted.
+            visit("v-2", "2026-11-30T09:00:00Z", nil),
+        ]
+        let hours = VolunteerHours.make(
+            visits: visits, timezones: ["B12": TimeZone(identifier: "UTC")!], names: ["v-1": "Ada"],
+            from: ISO8601Time.parse("2026-11-01T00:00:00Z")!, to: ISO8601Time.parse("2026-12-31T00:00:00Z")!)
+        let lines = hours.weeks.map { "\($0.person) \($0.week) \($0.weekStart) \($0.hours) \($0.visits)" }
+        #expect(
+            lines == [
+                "v-1 2026-W48 2026-11-23 8.7 3", "v-1 2026-W49 2026-11-30 2.0 1", "v-2 2026-W48 2026-11-23 0.75 1",
+            ])
+        #expect(hours.open.map { "\($0.person) \($0.room) \($0.since)" } == ["v-2 B12 2026-11-30T09:00:00Z"])
+        #expect(hours.weeks[0].name == "Ada")
+        #expect(
+            hours.csv.hasPrefix("person,name,week,week_start,hours,visits\r\nv-1,Ada,2026-W48,2026-11-23,8.70,3\r\n"))
+    }
+
+    @Test("the week is the room's: in Europe/Berlin, Sunday 23:30 UTC is already Monday")
+    func timezone() throws {
+        let hours = VolunteerHours.make(
+            visits: [visit("v-1", "2026-11-29T23:30:00Z", "2026-11-30T00:30:00Z")],
+            timezones: ["B12": TimeZone(identifier: "Europe/Berlin")!], names: [:],
+            from: ISO8601Time.parse("2026-11-01T00:00:00Z")!, to: ISO8601Time.parse("2026-12-31T00:00:00Z")!)
+        #expect(hours.weeks.map(\.week) == ["2026-W49"] && hours.weeks[0].hours == 1)
+    }
+
+    @Test("through the store: visits from ingested entry and exit events, clipped to the range")
+    func store() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let entry = DeviceEvent(
+            id: "e-in", event: .entry(person: "v-1", at: t0), method: "qr", source: "signage:door-b12")
+        let exit = DeviceEvent(
+            id: "e-out", event: .exit(person: "v-1", at: t0 + 4 * 3600 + 720, entryAt: t0), method: "qr",
+            source: "signage:door-b12")
+        _ = try await store.ingest(EventBatch(events: [entry, exit]), from: device, receivedAt: t0 + 5 * 3600)
+        let hours = try await store.volunteerHours(from: t0 - 86_400, to: t0 + 86_400)
+        #expect(hours.weeks.map(\.hours) == [4.2] && hours.weeks[0].week == "2026-W48")
+        let clipped = try await store.volunteerHours(from: t0 + 3600, to: t0 + 86_400)
+        #expect(clipped.weeks.map(\.hours) == [3.2])
+        await #expect(throws: HubError.self) { _ = try await store.volunteerHours(from: t0, to: t0) }
+    }
+}

@@ -56,6 +56,7 @@ struct HubScopeTests {
             let staffEndpoints: [(HTTPMethod, String, String?)] = [
                 (.GET, "/api/v1/reports/sessions/s-math", nil),
                 (.GET, "/api/v1/reports/sessions/s-math?format=csv", nil),
+                (.GET, "/api/v1/reports/volunteers?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", nil),
                 (.PUT, "/api/v1/staff/sessions/s-math/flags", #"{"person": "p-1", "flag": "LEFT_EARLY"}"#),
                 (.DELETE, "/api/v1/staff/sessions/s-math/flags/p-1/LEFT_EARLY", nil),
                 (.PUT, "/api/v1/staff/sessions/s-math/excuses", #"{"person": "p-2", "reason": "ill"}"#),
