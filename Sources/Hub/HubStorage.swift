@@ -89,6 +89,8 @@ public protocol HubStorage: Sendable {
     func setFlag(session: String, person: String, flag: MentorFlag, note: String?, on: Bool) async throws(HubError)
     /// A session's attendance report as it stands at `now`.
     func sessionReport(_ session: String, now: Date) async throws(HubError) -> SessionReport
+    /// A session's attendance for the public API: pseudonyms, outcomes, minutes late; no names.
+    func publicSessionReport(_ session: String, now: Date) async throws(HubError) -> PublicSessionReport
     /// Volunteer hours per person and week over [from, to).
     func volunteerHours(from: Date, to: Date) async throws(HubError) -> VolunteerHours
     /// How many events have been received in all.

@@ -1,4 +1,5 @@
 import Attendance
+import Crypto
 public import Foundation
 import GRDB
 import Recognition
@@ -105,6 +106,15 @@ extension SQLiteHubStorage {
             return VolunteerHours.make(
                 visits: visits, timezones: timezones, names: try Self.names(db), from: from, to: to)
         }
+    }
+
+    public func publicSessionReport(_ session: String, now: Date) async throws(HubError) -> PublicSessionReport {
+        let report = try await sessionReport(session, now: now)
+        let key = try await read { db in
+            try Data.fetchOne(db, sql: "SELECT value FROM deploymentSecret WHERE name = 'pseudonym'")
+        }
+        guard let key else { throw HubError("internal", "the pseudonym key is missing", status: 500) }
+        return PublicSessionReport(report, key: SymmetricKey(data: key))
     }
 
     static func names(_ db: Database) throws -> [String: String] {

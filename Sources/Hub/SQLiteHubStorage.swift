@@ -117,6 +117,15 @@ public final class SQLiteHubStorage: HubStorage {
                 table.primaryKey(["session", "person", "flag"])
             }
         }
+        migrator.registerMigration("v4 deployment secret for pseudonyms") { db in
+            try db.create(table: "deploymentSecret") { table in
+                table.primaryKey("name", .text)
+                table.column("value", .blob).notNull()
+            }
+            // The key of the public API's pseudonyms: random, made once per deployment, never served.
+            let key = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+            try db.execute(sql: "INSERT INTO deploymentSecret (name, value) VALUES ('pseudonym', ?)", arguments: [key])
+        }
         return migrator
     }
 

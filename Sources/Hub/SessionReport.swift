@@ -1,4 +1,5 @@
 public import Attendance
+public import Crypto
 public import Foundation
 
 /// Who may call what: staff read reports and set flags and excuses; the public API reads
@@ -133,5 +134,57 @@ public struct SessionReport: Sendable, Equatable, Codable {
             end: ISO8601Time.format(session.end), status: status,
             lines: session.roster.map { line($0, onRoster: true) }
                 + Set(guests).sorted().map { line($0, onRoster: false) })
+    }
+}
+
+/// A session's attendance as the public API gives it: each person only as a pseudonym (an HMAC-SHA256
+/// of the person id under the deployment's secret key: stable across reports, not reversible without
+/// the key), the outcome and minutes late. No names, photos, excuse reasons or flags.
+public struct PublicSessionReport: Sendable, Equatable, Codable {
+    /// One person's line.
+    public struct Line: Sendable, Equatable, Codable {
+        public var subject: String
+        public var outcome: SessionReport.Outcome
+        public var minutesLate: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case subject, outcome
+            case minutesLate = "minutes_late"
+        }
+
+        /// Every key, `minutes_late` as null when there are none.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(subject, forKey: .subject)
+            try container.encode(outcome, forKey: .outcome)
+            try container.encode(minutesLate, forKey: .minutesLate)
+        }
+    }
+
+    public var session: String
+    public var group: String
+    public var start: String
+    public var end: String
+    public var status: SessionStatus
+    public var lines: [Line]
+
+    /// The public form of `report`, pseudonyms made with `key`.
+    public init(_ report: SessionReport, key: SymmetricKey) {
+        session = report.session
+        group = report.group
+        start = report.start
+        end = report.end
+        status = report.status
+        lines = report.lines.filter(\.onRoster).map { line in
+            Line(
+                subject: Self.pseudonym(line.person, key: key), outcome: line.outcome,
+                minutesLate: line.outcome == .late ? line.minutesLate : nil)
+        }
+    }
+
+    /// `anon-` and the first 16 bytes of HMAC-SHA256(key, person id), in hex.
+    public static func pseudonym(_ person: String, key: SymmetricKey) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data(person.utf8), using: key)
+        return "anon-" + code.prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 }

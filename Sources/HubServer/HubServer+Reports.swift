@@ -97,6 +97,12 @@ extension HubServer {
                 return try json(hours)
             }
         }
+        router.get("/api/v1/public/sessions/:id") { request, context in
+            await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: [.public, .admin])
+                return try json(try await storage.publicSessionReport(context.parameters.get("id") ?? "", now: Date()))
+            }
+        }
         let sessions = router.group(RouterPath("/api/v1/staff/sessions"))
         sessions.put(":id/flags") { request, context in
             await respond {

@@ -167,3 +167,25 @@ struct VolunteerHoursTests {
         await #expect(throws: HubError.self) { _ = try await store.volunteerHours(from: t0, to: t0) }
     }
 }
+
+struct PublicReportTests {
+    @Test("the public report: stable pseudonyms per deployment, outcomes and minutes late, no names or ids")
+    func pseudonyms() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try await store.ingest(
+            EventBatch(events: [checkin("e-2", "p-2", at: 720)]), from: device, receivedAt: t0 + 800)
+        let report = try await store.publicSessionReport("s-math", now: t0 + 2700)
+        #expect(report.lines.map(\.outcome) == [.absent, .late] && report.lines[1].minutesLate == 12)
+        let subjects = report.lines.map(\.subject)
+        #expect(Set(subjects).count == 2 && subjects.allSatisfy { $0.hasPrefix("anon-") && $0.count == 37 })
+        #expect(try await store.publicSessionReport("s-math", now: t0 + 2700).lines.map(\.subject) == subjects)
+        let text = String(decoding: try DeviceAPI.encoder().encode(report), as: UTF8.self)
+        for secret in ["p-1", "p-2", "P-1", "P-2", "name"] { #expect(!text.contains(secret), "\(secret) in \(text)") }
+        // Another deployment (another key) gives other pseudonyms for the same people.
+        let (other, otherFolder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: otherFolder) }
+        let elsewhere = try await other.publicSessionReport("s-math", now: t0 + 2700).lines.map(\.subject)
+        #expect(Set(elsewhere).isDisjoint(with: subjects))
+    }
+}

@@ -88,6 +88,14 @@ struct HubScopeTests {
                     #expect(status == 200, "\(method) \(path) admin")
                 }
             }
+            // The public API takes public (and admin) tokens only.
+            let publicPath = "/api/v1/public/sessions/s-math"
+            for (bearer, expected) in [
+                (nil, 401), (token, 403), (Self.staff, 403), (Self.publicToken, 200), (Self.admin, 200),
+            ] as [(String?, Int)] {
+                let status = try await send(.GET, publicPath, bearer)
+                #expect(status == expected, "public API with \(bearer ?? "no token")")
+            }
             // The device API stays the devices' own.
             do {
                 let status = try await send(.GET, DeviceAPI.manifestPath, Self.staff)
@@ -133,5 +141,29 @@ struct HubScopeTests {
             let format = try await call(.GET, base + "/api/v1/reports/sessions/s-math?format=xml", token: Self.staff)
             #expect(format.status == 400)
         }
+    }
+}
+
+/// The public API in the OpenAPI document says what the hub writes.
+struct PublicAPIDocumentTests {
+    @Test("openapi/device-api.json describes the public session report with exactly the keys the hub writes")
+    func document() async throws {
+        let url = TestResources.packageRoot.appendingPathComponent("openapi/device-api.json")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        #expect(paths["/api/v1/public/sessions/{id}"]?["get"] != nil)
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        func properties(_ name: String) -> Set<String> {
+            Set((((schemas[name] as? [String: Any])?["properties"]) as? [String: Any] ?? [:]).keys)
+        }
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await hubStore(in: folder)
+        let report = try await store.publicSessionReport("s-math", now: t0)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: DeviceAPI.encoder().encode(report)) as? [String: Any])
+        #expect(Set(object.keys) == properties("PublicSessionReport"))
+        let line = try #require((object["lines"] as? [[String: Any]])?.first)
+        #expect(Set(line.keys) == properties("PublicAttendanceLine"))
     }
 }
