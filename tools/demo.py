@@ -72,14 +72,13 @@ def main():
 
 def report(hub, daemon, provisioned):
     print()
-    print(f"hub report for session {doorlab.SESSION}:")
-    checkins = hub.checkins()
-    for record in checkins:
-        late = f", {record['minutes_late']} min late" if record.get("minutes_late") else ""
-        print(f"  {record['person']}: {record['status']}{late} at {record['checkin_time']} by {record['method']}")
-    absent = [s for s in provisioned["students"] if s not in {r["person"] for r in checkins}]
-    for student in absent:
-        print(f"  {student}: no check-in yet")
+    session = hub.get(f"/api/v1/reports/sessions/{doorlab.SESSION}")
+    print(f"hub: session {session['session']} ({session['group']}, {session['status']}):")
+    for line in session["lines"]:
+        late = f" {line['minutes_late']} min" if line.get("minutes_late") else ""
+        when = f" at {line['checkin_time']} by {line['method']}" if line.get("checkin_time") else ""
+        print(f"  {line['person']} ({line.get('name')}): {line['outcome']}{late}{when}")
+    print("hub: volunteer visits:")
     for volunteer in provisioned["volunteers"]:
         for visit in hub.visits(volunteer):
             duration = visit.get("duration_seconds")

@@ -91,6 +91,9 @@ public protocol HubStorage: Sendable {
     func sessionReport(_ session: String, now: Date) async throws(HubError) -> SessionReport
     /// A session's attendance for the public API: pseudonyms, outcomes, minutes late; no names.
     func publicSessionReport(_ session: String, now: Date) async throws(HubError) -> PublicSessionReport
+    /// Imports a timetable (CSV, see `Timetable`): its sessions are added or updated; the lines
+    /// refused are returned with the reason, and the others are imported all the same.
+    func importTimetable(_ text: String) async throws(HubError) -> Timetable.Import
     /// Volunteer hours per person and week over [from, to).
     func volunteerHours(from: Date, to: Date) async throws(HubError) -> VolunteerHours
     /// How many events have been received in all.

@@ -117,6 +117,32 @@ extension SQLiteHubStorage {
         return PublicSessionReport(report, key: SymmetricKey(data: key))
     }
 
+    public func importTimetable(_ text: String) async throws(HubError) -> Timetable.Import {
+        try await write { db in
+            var timezones: [String: TimeZone] = [:]
+            for room in try Row.fetchAll(db, sql: "SELECT id, timezone FROM room") {
+                timezones[room["id"]] = TimeZone(identifier: room["timezone"])
+            }
+            var groups: [String: [String]] = [:]
+            for entry in try Data.fetchAll(db, sql: "SELECT entry FROM person ORDER BY id") {
+                let person = try JSONDecoder().decode(GalleryDocument.Entry.self, from: entry)
+                for group in person.groups { groups[group, default: []].append(person.id) }
+            }
+            let result = Timetable.parse(text, timezones: timezones) { groups[$0] ?? [] }
+            for session in result.sessions {
+                try db.execute(
+                    sql: "INSERT INTO session (id, room, groupName, start, \"end\", roster) VALUES (?, ?, ?, ?, ?, ?) "
+                        + "ON CONFLICT(id) DO UPDATE SET room = excluded.room, groupName = excluded.groupName, "
+                        + "start = excluded.start, \"end\" = excluded.\"end\", roster = excluded.roster",
+                    arguments: [
+                        session.id, session.room, session.group, Self.ms(session.start), Self.ms(session.end),
+                        try JSONEncoder().encode(session.roster),
+                    ])
+            }
+            return result
+        }
+    }
+
     static func names(_ db: Database) throws -> [String: String] {
         var names: [String: String] = [:]
         for entry in try Data.fetchAll(db, sql: "SELECT entry FROM person") {

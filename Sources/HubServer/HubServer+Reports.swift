@@ -10,6 +10,11 @@ extension HubServer {
         var label: String
     }
 
+    struct TimetableAnswer: Encodable {
+        var sessions: Int
+        var problems: [Timetable.Problem]
+    }
+
     struct FlagBody: Decodable {
         var person: String
         var flag: MentorFlag
@@ -60,6 +65,14 @@ extension HubServer {
                 let body: NewToken = try await decodeBody(request, limit: limit)
                 try await storage.addAccessToken(body.token, scope: body.scope, label: body.label)
                 return try json(Done())
+            }
+        }
+        router.post("/api/v1/admin/timetable") { request, _ in
+            await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: [.admin])
+                let body = try await collect(request, limit: limit)
+                let result = try await storage.importTimetable(String(decoding: body, as: UTF8.self))
+                return try json(TimetableAnswer(sessions: result.sessions.count, problems: result.problems))
             }
         }
         router.get("/api/v1/reports/sessions/:id") { request, context in

@@ -10,7 +10,9 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollcall-hub",
         abstract: "The central server rollcall devices sync with.",
-        subcommands: [Serve.self, ReportCommand.self, FlagCommand.self, ExcuseCommand.self, TokenCommand.self]
+        subcommands: [
+            Serve.self, ReportCommand.self, FlagCommand.self, ExcuseCommand.self, TokenCommand.self, ImportCommand.self,
+        ]
     )
 }
 

@@ -203,3 +203,43 @@ func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("rollcall-hub: \(message)\n".utf8))
     Foundation.exit(1)
 }
+
+/// `rollcall-hub import timetable FILE`.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import into the hub's database.",
+        subcommands: [ImportTimetableCommand.self]
+    )
+}
+
+/// `rollcall-hub import timetable FILE`.
+struct ImportTimetableCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timetable",
+        abstract: "Import a timetable CSV: one session per date, or a weekday repeated over a term.",
+        discussion: """
+            Columns: class, group, room, start, end (local times in the room's timezone, 08:00), and either date \
+            (2026-10-02) or weekday (Mon...Sun) with first and last (the term). The roster is the group's \
+            members. Importing again updates the same sessions. Prints a line per refused line of the file, \
+            then the count; exits 1 when a line was refused (the others are imported).
+            """
+    )
+
+    @Argument(help: "The CSV file.") var file: String
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
+
+    func run() async throws {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { fail("cannot read \(file)") }
+        let storage = try openStorage(db)
+        let result: Timetable.Import
+        do {
+            result = try await storage.importTimetable(text)
+        } catch {
+            fail(error.message)
+        }
+        for problem in result.problems { print("\(file):\(problem.line): \(problem.message)") }
+        print("\(result.sessions.count) sessions imported, \(result.problems.count) lines refused")
+        if !result.problems.isEmpty { throw ExitCode.failure }
+    }
+}

@@ -189,3 +189,49 @@ struct PublicReportTests {
         #expect(Set(elsewhere).isDisjoint(with: subjects))
     }
 }
+
+struct TimetableTests {
+    static let berlin = ["B12": TimeZone(identifier: "Europe/Berlin")!]
+
+    @Test(
+        "weekly over a term: one session per matching weekday, local times in the room's timezone, roster from the group"
+    )
+    func weekly() {
+        let csv = """
+            class,group,room,date,weekday,first,last,start,end
+            Maths,7B,B12,,Mon,2026-10-19,2026-11-09,08:00,08:45
+            Science trip,7B,B12,2026-10-23,,,,09:00,12:00
+            """
+        let result = Timetable.parse(csv, timezones: Self.berlin) { $0 == "7B" ? ["p-1", "p-2"] : [] }
+        #expect(result.problems.isEmpty)
+        #expect(
+            result.sessions.map(\.id) == [
+                "maths-7b-2026-10-19-0800", "maths-7b-2026-10-26-0800", "maths-7b-2026-11-02-0800",
+                "maths-7b-2026-11-09-0800", "science-trip-7b-2026-10-23-0900",
+            ])
+        // Summer time in Berlin until 25 October: 08:00 local is 06:00Z, then 07:00Z.
+        #expect(ISO8601Time.format(result.sessions[0].start) == "2026-10-19T06:00:00Z")
+        #expect(ISO8601Time.format(result.sessions[1].start) == "2026-10-26T07:00:00Z")
+        #expect(result.sessions[0].end.timeIntervalSince(result.sessions[0].start) == 2700)
+        #expect(result.sessions.allSatisfy { $0.roster == ["p-1", "p-2"] && $0.room == "B12" && $0.group == "7B" })
+    }
+
+    @Test("each bad line is refused with its line number and the reason; the good lines are still imported")
+    func problems() {
+        let csv = """
+            class,group,room,date,weekday,first,last,start,end
+            Maths,7B,Z9,2026-10-23,,,,08:00,08:45
+            Maths,7B,B12,2026-10-23,,,,08:45,08:00
+            Maths,7B,B12,,Funday,2026-10-19,2026-11-09,08:00,08:45
+            Maths,7B,B12,2026-13-01,,,,08:00,08:45
+            Art,7B,B12,2026-10-23,,,,10:00,10:45
+            """
+        let result = Timetable.parse(csv, timezones: Self.berlin) { _ in [] }
+        #expect(result.problems.map(\.line) == [2, 3, 4, 5])
+        #expect(result.problems[0].message == "no room Z9: add it first")
+        #expect(result.sessions.map(\.id) == ["art-7b-2026-10-23-1000"])
+        #expect(
+            Timetable.parse("class,room\nx,y", timezones: [:]) { _ in [] }.problems.first?.message.contains("lacks")
+                == true)
+    }
+}
