@@ -94,6 +94,8 @@ public protocol HubStorage: Sendable {
     /// Imports a timetable (CSV, see `Timetable`): its sessions are added or updated; the lines
     /// refused are returned with the reason, and the others are imported all the same.
     func importTimetable(_ text: String) async throws(HubError) -> Timetable.Import
+    /// A group's sessions starting in [from, to), with attendance per person and per session.
+    func groupReport(_ group: String, from: Date, to: Date, now: Date) async throws(HubError) -> GroupReport
     /// Volunteer hours per person and week over [from, to).
     func volunteerHours(from: Date, to: Date) async throws(HubError) -> VolunteerHours
     /// How many events have been received in all.

@@ -108,6 +108,18 @@ extension SQLiteHubStorage {
         }
     }
 
+    public func groupReport(_ group: String, from: Date, to: Date, now: Date) async throws(HubError) -> GroupReport {
+        guard from < to else { throw HubError("bad_request", "from must be before to", status: 400) }
+        let ids = try await read { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM session WHERE groupName = ? AND start >= ? AND start < ? ORDER BY start, id",
+                arguments: [group, Self.ms(from), Self.ms(to)])
+        }
+        var reports: [SessionReport] = []
+        for id in ids { reports.append(try await sessionReport(id, now: now)) }
+        return GroupReport.make(group: group, from: from, to: to, reports: reports)
+    }
+
     public func publicSessionReport(_ session: String, now: Date) async throws(HubError) -> PublicSessionReport {
         let report = try await sessionReport(session, now: now)
         let key = try await read { db in

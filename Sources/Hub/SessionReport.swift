@@ -58,6 +58,22 @@ public struct SessionReport: Sendable, Equatable, Codable {
         public var excuse: String?
         public var flags: [MentorFlag]
 
+        /// A line.
+        public init(
+            person: String, name: String?, onRoster: Bool, outcome: Outcome, minutesLate: Int?, checkinTime: String?,
+            method: String?, excuse: String?, flags: [MentorFlag]
+        ) {
+            self.person = person
+            self.name = name
+            self.onRoster = onRoster
+            self.outcome = outcome
+            self.minutesLate = minutesLate
+            self.checkinTime = checkinTime
+            self.method = method
+            self.excuse = excuse
+            self.flags = flags
+        }
+
         enum CodingKeys: String, CodingKey {
             case person, name, outcome, method, excuse, flags
             case onRoster = "on_roster"
@@ -73,6 +89,20 @@ public struct SessionReport: Sendable, Equatable, Codable {
     public var end: String
     public var status: SessionStatus
     public var lines: [Line]
+
+    /// A report.
+    public init(
+        session: String, group: String, room: String, start: String, end: String, status: SessionStatus,
+        lines: [Line]
+    ) {
+        self.session = session
+        self.group = group
+        self.room = room
+        self.start = start
+        self.end = end
+        self.status = status
+        self.lines = lines
+    }
 
     /// How many lines have each outcome.
     public var counts: [Outcome: Int] { lines.reduce(into: [:]) { $0[$1.outcome, default: 0] += 1 } }

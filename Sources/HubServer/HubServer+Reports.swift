@@ -32,7 +32,13 @@ extension HubServer {
     static func authorize(
         _ request: Request, _ storage: any HubStorage, configuration: HubServerConfiguration, allowed: Set<TokenScope>
     ) async throws(HubError) -> TokenScope {
-        guard let token = bearer(request) else {
+        try await authorize(token: bearer(request), storage, configuration: configuration, allowed: allowed)
+    }
+
+    static func authorize(
+        token: String?, _ storage: any HubStorage, configuration: HubServerConfiguration, allowed: Set<TokenScope>
+    ) async throws(HubError) -> TokenScope {
+        guard let token else {
             throw HubError("unauthorized", "send a staff token as `Authorization: Bearer <token>`", status: 401)
         }
         let scope: TokenScope
@@ -51,6 +57,19 @@ extension HubServer {
                 "forbidden", "this endpoint needs a \(needed) token, not a \(scope.rawValue) token", status: 403)
         }
         return scope
+    }
+
+    /// `?from=...&to=...` as ISO 8601 times.
+    static func range(_ request: Request) throws(HubError) -> (Date, Date) {
+        let query = request.uri.queryParameters
+        guard let fromText = query.get("from"), let from = ISO8601Time.parse(fromText),
+            let toText = query.get("to"), let to = ISO8601Time.parse(toText)
+        else {
+            throw HubError(
+                "bad_request", "give from and to as ISO 8601 times, e.g. ?from=2026-11-01T00:00:00Z&to=...",
+                status: 400)
+        }
+        return (from, to)
     }
 
     /// Tokens (admin), reports (staff), flags and excuses (staff).
@@ -90,19 +109,49 @@ extension HubServer {
                 }
             }
         }
+        router.get("/api/v1/reports/sessions/:id/summary") { request, context in
+            await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
+                let report = try await storage.sessionReport(context.parameters.get("id") ?? "", now: Date())
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: report.summary + "\n")))
+            }
+        }
+        router.get("/api/v1/reports/groups/:group") { request, context in
+            await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
+                let (from, to) = try range(request)
+                let report = try await storage.groupReport(
+                    context.parameters.get("group") ?? "", from: from, to: to, now: Date())
+                if request.uri.queryParameters.get("format") == "csv" {
+                    return Response(
+                        status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: report.csv)))
+                }
+                return try json(report)
+            }
+        }
+        // The same as a page for a browser, which cannot send a bearer header: the staff token may come
+        // as ?token= (prefer the header for anything but a browser; query strings end up in logs).
+        router.get("/reports/groups/:group") { request, context in
+            await respond {
+                let token = bearer(request) ?? request.uri.queryParameters.get("token").map { String($0) }
+                _ = try await authorize(token: token, storage, configuration: configuration, allowed: staff)
+                let (from, to) = try range(request)
+                let report = try await storage.groupReport(
+                    context.parameters.get("group") ?? "", from: from, to: to, now: Date())
+                return Response(
+                    status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: GroupPage.html(report))))
+            }
+        }
         router.get("/api/v1/reports/volunteers") { request, _ in
             await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
-                let query = request.uri.queryParameters
-                guard let fromText = query.get("from"), let from = ISO8601Time.parse(fromText),
-                    let toText = query.get("to"), let to = ISO8601Time.parse(toText)
-                else {
-                    throw HubError(
-                        "bad_request", "give from and to as ISO 8601 times, e.g. ?from=2026-11-01T00:00:00Z&to=...",
-                        status: 400)
-                }
+                let (from, to) = try range(request)
                 let hours = try await storage.volunteerHours(from: from, to: to)
-                if query.get("format") == "csv" {
+                if request.uri.queryParameters.get("format") == "csv" {
                     return Response(
                         status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: hours.csv)))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Attendance
 import Foundation
 import Hub
+import HubServer
 import SyncProtocol
 
 /// `rollcall-hub report`: attendance reports, read from the hub's database.
@@ -9,7 +10,9 @@ struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Print attendance reports from the hub's database.",
-        subcommands: [SessionReportCommand.self, VolunteerReportCommand.self]
+        subcommands: [
+            SessionReportCommand.self, SummaryCommand.self, GroupReportCommand.self, VolunteerReportCommand.self,
+        ]
     )
 }
 
@@ -54,6 +57,73 @@ struct SessionReportCommand: AsyncParsableCommand {
         if format == "csv" {
             FileHandle.standardOutput.write(Data(report.csv.utf8))
         } else {
+            let encoder = DeviceAPI.encoder()
+            encoder.outputFormatting.insert(.prettyPrinted)
+            FileHandle.standardOutput.write((try encoder.encode(report)) + Data("\n".utf8))
+        }
+    }
+}
+
+/// `rollcall-hub report summary ID`: a few lines for a chat post.
+struct SummaryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "summary", abstract: "A short written participation summary of a session, for a chat post.")
+
+    @Argument(help: "The session's id.") var session: String
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
+    @Option(help: ArgumentHelp("As at this time (ISO 8601; default now).", valueName: "time")) var at: String?
+
+    func run() async throws {
+        let storage = try openStorage(db)
+        do {
+            print(try await storage.sessionReport(session, now: at.flatMap(ISO8601Time.parse) ?? Date()).summary)
+        } catch {
+            fail(error.message)
+        }
+    }
+}
+
+/// `rollcall-hub report group GROUP --from --to`.
+struct GroupReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "group",
+        abstract: "A group over a date range: attendance and punctuality per person, sessions missed in a row.",
+        discussion: """
+            Sessions of the group starting in [from, to). Attendance is present and late against the closed \
+            sessions not excused; punctuality is present against present and late; missed in a row counts the \
+            absences up to the latest closed session (3 or more: pastoral). --format html writes the page with \
+            the participation chart that GET /reports/groups/GROUP serves.
+            """
+    )
+
+    @Argument(help: "The group (as in the timetable).") var group: String
+    @Option(help: ArgumentHelp("Start (ISO 8601).", valueName: "time")) var from: String
+    @Option(help: ArgumentHelp("End, exclusive (ISO 8601).", valueName: "time")) var to: String
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
+    @Option(help: "json, csv or html.") var format = "json"
+
+    func validate() throws {
+        guard ["json", "csv", "html"].contains(format) else {
+            throw ValidationError("--format must be json, csv or html")
+        }
+        guard ISO8601Time.parse(from) != nil, ISO8601Time.parse(to) != nil else {
+            throw ValidationError("--from and --to are ISO 8601 times such as 2026-11-01T00:00:00Z")
+        }
+    }
+
+    func run() async throws {
+        let storage = try openStorage(db)
+        let report: GroupReport
+        do {
+            report = try await storage.groupReport(
+                group, from: ISO8601Time.parse(from)!, to: ISO8601Time.parse(to)!, now: Date())
+        } catch {
+            fail(error.message)
+        }
+        switch format {
+        case "csv": FileHandle.standardOutput.write(Data(report.csv.utf8))
+        case "html": FileHandle.standardOutput.write(Data(GroupPage.html(report).utf8))
+        default:
             let encoder = DeviceAPI.encoder()
             encoder.outputFormatting.insert(.prettyPrinted)
             FileHandle.standardOutput.write((try encoder.encode(report)) + Data("\n".utf8))

@@ -235,3 +235,67 @@ struct TimetableTests {
                 == true)
     }
 }
+
+struct GroupReportTests {
+    /// Four weekly sessions of 7B: p-1 always on time; p-2 late 10 and 20 min, then on time twice; p-3 on
+    /// time once, then absent three times in a row; p-4 absent, excused, then present twice.
+    func reports(lastOpen: Bool = false) -> [SessionReport] {
+        let outcomes: [[(SessionReport.Outcome, Int?)]] = [
+            [(.present, nil), (.late, 10), (.present, nil), (.absent, nil)],
+            [(.present, nil), (.late, 20), (.absent, nil), (.excused, nil)],
+            [(.present, nil), (.present, nil), (.absent, nil), (.present, nil)],
+            [(.present, nil), (.present, nil), (.absent, nil), (.present, nil)],
+        ]
+        return outcomes.enumerated().map { week, lines in
+            SessionReport(
+                session: "maths-7b-w\(week)", group: "7B", room: "B12", start: "2026-11-0\(week + 2)T08:00:00Z",
+                end: "2026-11-0\(week + 2)T08:45:00Z", status: lastOpen && week == 3 ? .open : .closed,
+                lines: lines.enumerated().map { index, outcome in
+                    SessionReport.Line(
+                        person: "p-\(index + 1)", name: "P\(index + 1)", onRoster: true, outcome: outcome.0,
+                        minutesLate: outcome.1, checkinTime: nil, method: nil, excuse: nil, flags: [])
+                })
+        }
+    }
+
+    @Test("attendance, punctuality, average lateness and absences in a row, as computed by hand")
+    func people() {
+        let report = GroupReport.make(group: "7B", from: t0 - 86_400 * 30, to: t0, reports: reports())
+        let byPerson = Dictionary(uniqueKeysWithValues: report.people.map { ($0.person, $0) })
+        #expect(byPerson["p-1"]?.attendance == 1 && byPerson["p-1"]?.punctuality == 1)
+        #expect(byPerson["p-2"]?.attendance == 1 && byPerson["p-2"]?.punctuality == 0.5)
+        #expect(byPerson["p-2"]?.averageMinutesLate == 15 && byPerson["p-2"]?.late == 2)
+        #expect(byPerson["p-3"]?.attendance == 0.25 && byPerson["p-3"]?.missedInARow == 3)
+        #expect(byPerson["p-3"]?.pastoral == true && byPerson["p-2"]?.pastoral == false)
+        #expect(byPerson["p-4"]?.attendance == 2.0 / 3.0 && byPerson["p-4"]?.excused == 1)
+        #expect(byPerson["p-4"]?.missedInARow == 0)
+        // Per session: week 0 had 3 of 4, week 1 2 of 3 (one excused).
+        #expect(report.sessions.map(\.attendance) == [0.75, 2.0 / 3.0, 0.75, 0.75])
+        #expect(report.csv.contains("7B,p-3,P3,4,1,0,3,0,25.0,100.0,,3,yes"))
+    }
+
+    @Test("an open session is charted without a value and counts for nobody yet")
+    func open() {
+        let report = GroupReport.make(group: "7B", from: t0 - 86_400 * 30, to: t0, reports: reports(lastOpen: true))
+        #expect(report.sessions.last?.attendance == nil && report.people.first?.sessions == 3)
+        #expect(report.people.first { $0.person == "p-3" }?.missedInARow == 2)
+    }
+
+    @Test("the written summary for a chat post")
+    func summary() {
+        var report = reports()[1]
+        report.lines[0].flags = [.leftEarly]
+        #expect(
+            report.summary
+                == "7B, 2026-11-03 08:00–08:45 UTC (room B12): 2 of 4 came, 1 late (on average 20 min). "
+                + "Absent: P3. Excused: P4. Flags: P1 (left early).")
+        let all = reports()[0].lines.map { line in
+            SessionReport.Line(
+                person: line.person, name: line.name, onRoster: true, outcome: .present, minutesLate: nil,
+                checkinTime: nil, method: nil, excuse: nil, flags: [])
+        }
+        var everyone = reports()[0]
+        everyone.lines = all
+        #expect(everyone.summary.hasSuffix("4 of 4 came. Everyone was there."))
+    }
+}

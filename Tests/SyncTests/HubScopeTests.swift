@@ -57,6 +57,9 @@ struct HubScopeTests {
                 (.GET, "/api/v1/reports/sessions/s-math", nil),
                 (.GET, "/api/v1/reports/sessions/s-math?format=csv", nil),
                 (.GET, "/api/v1/reports/volunteers?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", nil),
+                (.GET, "/api/v1/reports/sessions/s-math/summary", nil),
+                (.GET, "/api/v1/reports/groups/7B?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", nil),
+                (.GET, "/reports/groups/7B?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", nil),
                 (.PUT, "/api/v1/staff/sessions/s-math/flags", #"{"person": "p-1", "flag": "LEFT_EARLY"}"#),
                 (.DELETE, "/api/v1/staff/sessions/s-math/flags/p-1/LEFT_EARLY", nil),
                 (.PUT, "/api/v1/staff/sessions/s-math/excuses", #"{"person": "p-2", "reason": "ill"}"#),
@@ -87,6 +90,13 @@ struct HubScopeTests {
                     let status = try await send(method, path, Self.admin, body)
                     #expect(status == 200, "\(method) \(path) admin")
                 }
+            }
+            // A browser opens the group page with the staff token in the query.
+            let page = "/reports/groups/7B?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z"
+            do {
+                let withToken = try await send(.GET, page + "&token=\(Self.staff)", nil)
+                let withDeviceToken = try await send(.GET, page + "&token=\(token)", nil)
+                #expect(withToken == 200 && withDeviceToken == 403)
             }
             // The public API takes public (and admin) tokens only.
             let publicPath = "/api/v1/public/sessions/s-math"
