@@ -21,7 +21,8 @@ run: models build
 ## cores with the rest of the suite would starve it. Then the systemd units are checked
 ## (systemd-analyze verify and security), the signage page is rendered in every state in headless
 ## chromium, and the end-to-end test runs: a real hub, the daemon on a
-## replay of the scenario, and the signage page in headless chromium.
+## replay of the scenario, and the signage page in headless chromium; and the hub's reports are
+## checked against a real hub process (tools/hub_e2e.py).
 test: models lint
 	$(SWIFT) test --disable-xctest --skip VividCameraTests
 	$(SWIFT) test --disable-xctest --filter VividCameraTests
@@ -29,6 +30,7 @@ test: models lint
 	python3 tools/signage/check_page.py
 	$(SWIFT) build --product rollcall-scenario
 	python3 tools/e2e.py --bin .build/debug
+	python3 tools/hub_e2e.py --bin .build/debug
 
 ## e2e: the end-to-end test alone (debug builds; screenshots of the page into .build/e2e)
 e2e: models

@@ -44,7 +44,7 @@ public enum GroupPage {
     static func chart(_ points: [GroupReport.Point]) -> String {
         let width = 860.0
         let height = 260.0
-        let left = 44.0
+        let left = 56.0
         let right = 16.0
         let top = 16.0
         let bottom = 40.0

@@ -54,6 +54,13 @@ struct ReplayCommand: AsyncParsableCommand {
             valueName: "file"))
     var outbox: String?
 
+    @Option(
+        name: .customLong("device-id"),
+        help: ArgumentHelp(
+            "The device the outbox's events come from (their source is signage:<id>), as the hub knows it.",
+            valueName: "id"))
+    var deviceID = "replay"
+
     @Flag(help: "Accept unsigned legacy badges (RC0).")
     var allowUnsigned = false
 
@@ -131,7 +138,7 @@ struct ReplayCommand: AsyncParsableCommand {
             : FileFrameSource(video: source, pacing: .asFastAsPossible)
         let store: Outbox?
         do {
-            if let outbox { store = try await Outbox.open(path: outbox, deviceID: "replay") } else { store = nil }
+            if let outbox { store = try await Outbox.open(path: outbox, deviceID: deviceID) } else { store = nil }
         } catch {
             printError("\(error)")
             throw ExitCode(EX_CONFIG_UNAVAILABLE)
