@@ -175,8 +175,9 @@ let package = Package(
         .executableTarget(
             name: "rollcall-hub",
             dependencies: [
-                "Hub", "HubServer", "SyncProtocol", "Attendance", "Recognition",
+                "Hub", "HubServer", "SyncProtocol", "Attendance", "Recognition", "Pipeline", "Vision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -315,7 +316,11 @@ let package = Package(
         // Runs the built `rollcall` executable as a technician would.
         .testTarget(
             name: "RollcallCLITests",
-            dependencies: ["rollcall", "rollcall-hub", "Capture", "Outbox", "Vision", "Scenario", "TestSupport"],
+            dependencies: [
+                "rollcall", "rollcall-hub", "Capture", "Hub", "Outbox", "Recognition", "SyncProtocol", "Vision",
+                "Scenario",
+                "TestSupport",
+            ],
             exclude: ["vivid"],
             swiftSettings: swiftSettings
         ),

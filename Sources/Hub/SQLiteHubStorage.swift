@@ -177,6 +177,12 @@ public final class SQLiteHubStorage: HubStorage {
         else {
             throw HubError("bad_request", "person \(person.id): every template has 128 finite values", status: 400)
         }
+        if let other = person.templates.compactMap(\.model).first(where: { $0 != GalleryDocument.modelID }) {
+            throw HubError(
+                "bad_request",
+                "person \(person.id): a template was computed by \(other); the devices match \(GalleryDocument.modelID) encodings",
+                status: 400)
+        }
         let entry = try encode(person)
         return try await write { db in
             let version = try Self.nextGalleryVersion(db)

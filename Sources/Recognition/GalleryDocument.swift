@@ -45,11 +45,14 @@ public struct GalleryDocument: Sendable, Codable, Equatable {
         public var source: String?
         /// The 128-value face encoding.
         public var encoding: [Float]
+        /// The face model that computed it (`dlib_resnet_v1`); nil in galleries written before it was kept.
+        public var model: String?
 
         /// A template.
-        public init(source: String?, encoding: [Float]) {
+        public init(source: String?, encoding: [Float], model: String? = nil) {
             self.source = source
             self.encoding = encoding
+            self.model = model
         }
     }
 
@@ -109,6 +112,11 @@ public struct GalleryDocument: Sendable, Codable, Equatable {
                         "person \(entry.id), template \(number): an encoding has \(Gallery.dimensions) finite values, "
                             + "this one has \(template.encoding.count)"
                             + (template.encoding.allSatisfy(\.isFinite) ? "" : " and some are not finite"))
+                }
+                if let model = template.model, model != modelID {
+                    throw GalleryError(
+                        "person \(entry.id), template \(number) was computed by \"\(model)\", not \"\(modelID)\": re-enroll"
+                    )
                 }
             }
         }

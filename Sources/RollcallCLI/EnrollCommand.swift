@@ -57,39 +57,33 @@ struct EnrollCommand: AsyncParsableCommand {
         let workers = try VisionWorkers(
             models: try models.load(), count: min(images.count, ProcessInfo.processInfo.activeProcessorCount))
         let pending = images.map { path in
-            Task { () -> Result<Candidate, EnrollRefusal> in
+            Task { () -> Result<PhotoEnrollment.Candidate, PhotoEnrollment.Refusal> in
                 do {
-                    return try await workers.run { engine in try Self.examine(path, engine) }
+                    return try await workers.run { engine in try PhotoEnrollment.examine(file: path, engine) }
                 } catch {
-                    return .failure(EnrollRefusal("\(error)"))
+                    return .failure(PhotoEnrollment.Refusal("\(error)"))
                 }
             }
         }
         var added: [GalleryDocument.Template] = []
         var refused = 0
-        // Another person's face within the accept distance means the photo is of them, or the two are
-        // lookalikes the door could not tell apart: either way, not this person's template.
-        var others = document
-        others.people.removeAll { $0.id == person }
-        let othersMatrix = others.gallery
         for (path, task) in zip(images, pending) {
             switch await task.value {
             case .failure(let refusal):
                 refused += 1
                 printLine("refused \(path): \(refusal.message)")
             case .success(let candidate):
-                if let match = Matcher.match(candidate.encoding.values, in: othersMatrix),
-                    match.distance <= thresholds.policy.acceptDistance
+                if let conflict = PhotoEnrollment.conflict(
+                    candidate, person: person, in: document, policy: thresholds.policy)
                 {
                     refused += 1
-                    printLine(
-                        "refused \(path): this face is already enrolled as \(match.person) "
-                            + String(format: "(distance %.3f)", match.distance))
+                    printLine("refused \(path): \(conflict.message)")
                     continue
                 }
                 added.append(
                     GalleryDocument.Template(
-                        source: URL(fileURLWithPath: path).lastPathComponent, encoding: candidate.encoding.values))
+                        source: URL(fileURLWithPath: path).lastPathComponent, encoding: candidate.encoding.values,
+                        model: FaceEncoding.modelID))
                 printLine("enrolled \(path): \(candidate.summary)")
             }
         }
@@ -107,51 +101,4 @@ struct EnrollCommand: AsyncParsableCommand {
                 + "\(total) in total; \(gallery) holds \(document.people.count) people, \(templates) templates")
         if refused > 0 { throw ExitCode.failure }
     }
-
-    /// A face that passed every check, ready to enroll.
-    struct Candidate: Sendable {
-        var encoding: FaceEncoding
-        var summary: String
-    }
-
-    /// Finds the one face of a photo, checks its quality and encodes it (on a vision worker).
-    static func examine(_ path: String, _ engine: FaceEngine) throws -> Result<Candidate, EnrollRefusal> {
-        let image: RGBImage
-        do {
-            image = try RGBImage(contentsOfFile: path)
-        } catch {
-            return .failure(EnrollRefusal(error.message))
-        }
-        // Upsample 1 finds faces down to about 40 px, so a small second face in the background is
-        // noticed (and refused) rather than silently ignored.
-        let detections = try engine.detect(in: image, upsample: 1)
-        guard detections.count == 1 else {
-            return .failure(
-                EnrollRefusal(
-                    detections.isEmpty
-                        ? "no face found: use a photo where the face is clearly visible"
-                        : "\(detections.count) faces found: use a photo with exactly one face"))
-        }
-        let landmarks = try engine.landmarks(in: image, boxes: [detections[0].box])
-        let measurements = try engine.measure(in: image, faces: landmarks)
-        let sample = FaceSample(landmarks[0], measurements[0])
-        if let rejection = QualityGate.enrollment.check(sample) {
-            return .failure(EnrollRefusal(rejection.message + " (\(describe(sample)))"))
-        }
-        let encoding = try engine.encode(in: image, faces: landmarks)[0]
-        return .success(Candidate(encoding: encoding, summary: describe(sample)))
-    }
-
-    static func describe(_ sample: FaceSample) -> String {
-        String(
-            format: "face %d px wide, sharpness %.0f, brightness %.0f, contrast %.0f, symmetry %.2f, roll %.0f°",
-            sample.width, sample.sharpness, sample.brightness, sample.contrast, sample.pose?.symmetry ?? 0,
-            sample.pose?.roll ?? 0)
-    }
-}
-
-/// Why a photo was not enrolled.
-struct EnrollRefusal: Error, Sendable {
-    var message: String
-    init(_ message: String) { self.message = message }
 }

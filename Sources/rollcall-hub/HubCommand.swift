@@ -11,7 +11,9 @@ struct HubCommand: AsyncParsableCommand {
         commandName: "rollcall-hub",
         abstract: "The central server rollcall devices sync with.",
         subcommands: [
-            Serve.self, ReportCommand.self, FlagCommand.self, ExcuseCommand.self, TokenCommand.self, ImportCommand.self,
+            Serve.self, EnrollCommand.self, ImportCommand.self, ReportCommand.self, FlagCommand.self,
+            ExcuseCommand.self,
+            TokenCommand.self,
         ]
     )
 }

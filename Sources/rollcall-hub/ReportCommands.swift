@@ -279,7 +279,7 @@ struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import into the hub's database.",
-        subcommands: [ImportTimetableCommand.self]
+        subcommands: [ImportTimetableCommand.self, ImportPeopleCommand.self]
     )
 }
 

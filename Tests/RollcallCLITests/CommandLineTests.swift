@@ -6,22 +6,23 @@ import Vision
 /// Runs the built `rollcall` executable, which sits beside the test bundle.
 /// The blocking wait happens on a thread of its own, so a test waiting for the program holds none
 /// of the few cooperative threads.
-func runRollcall(_ arguments: [String], environment: [String: String] = [:]) async throws -> (
-    status: Int32, out: String, err: String
-) {
+func runRollcall(
+    _ arguments: [String], environment: [String: String] = [:], executable: String = "rollcall"
+) async throws -> (status: Int32, out: String, err: String) {
     try await withCheckedThrowingContinuation { continuation in
         Thread {
-            continuation.resume(with: Result { try runRollcallBlocking(arguments, environment: environment) })
+            continuation.resume(
+                with: Result { try runRollcallBlocking(arguments, environment: environment, executable: executable) })
         }.start()
     }
 }
 
-private func runRollcallBlocking(_ arguments: [String], environment: [String: String]) throws -> (
-    status: Int32, out: String, err: String
-) {
+private func runRollcallBlocking(_ arguments: [String], environment: [String: String], executable: String) throws
+    -> (status: Int32, out: String, err: String)
+{
     let process = Process()
     let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    process.executableURL = folder.appendingPathComponent("rollcall")
+    process.executableURL = folder.appendingPathComponent(executable)
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["ROLLCALL_MODELS"] = TestResources.models.path
@@ -179,9 +180,10 @@ func runAndStatusRefusals() async throws {
     #expect(status.status == 3 && status.err.contains("rollcall is not running"), "\(status.err)")
 }
 
-@Test("rollcall doctor: each check with its verdict, the fix for a problem, and 1 when a check fails")
+@Test(
+    "rollcall doctor: each check with its verdict, the fix for a problem, and 1 when a check fails",
+    .enabled(if: TestResources.modelsEnabled, "needs the models (make models)"))
 func doctor() async throws {
-    try #require(TestResources.modelsEnabled, "models missing: run Models/fetch-models.sh")
     let folder = try TestResources.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: folder) }
     let video = folder.appendingPathComponent("door.avi")

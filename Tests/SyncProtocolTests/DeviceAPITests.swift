@@ -22,7 +22,10 @@ enum Samples {
         var document = GalleryDocument()
         document.enroll(
             Person(id: "p-1", name: "Ada", role: .student, groups: ["7B"]),
-            templates: [GalleryDocument.Template(source: "ada.jpg", encoding: (0..<128).map { Float($0) / 1000 })])
+            templates: [
+                GalleryDocument.Template(
+                    source: "ada.jpg", encoding: (0..<128).map { Float($0) / 1000 }, model: "dlib_resnet_v1")
+            ])
         return GalleryDelta(since: 3, version: 7, upserts: document.people, deletes: ["p-9"])
     }
     static var keys: BadgeKeys {
