@@ -203,7 +203,8 @@ def run(options, work, scenario, hub, client):
     check([row["outcome"] for row in rows] == ["present", "absent", "present", "late"]
           and rows[3]["minutes_late"] == "12" and rows[0]["flags"] == "LEFT_EARLY", "the same as CSV", text)
     status, text = client.call("GET", f"/api/v1/reports/sessions/{last}/summary", STAFF, raw=True)
-    check(text.strip() == "7B, 2026-11-16 07:00–07:45 UTC (room B12): 3 of 4 came, 1 late (on average 12 min). "
+    check(report.get("class_name") == "Maths", "the session keeps its class from the timetable", report)
+    check(text.strip() == "Maths 7B, 2026-11-16 07:00–07:45 UTC (room B12): 3 of 4 came, 1 late (on average 12 min). "
           "Absent: Alan Turing. Flags: Grace Hopper (left early); Alan Turing (absent).",
           "the written summary", text)
     status, first = client.call("GET", f"/api/v1/reports/sessions/{session_id('2026-10-05')}", STAFF)

@@ -148,7 +148,8 @@ extension SessionReport {
         let attended = roster.filter { $0.outcome == .present || $0.outcome == .late }.count
         let day = start.prefix(10)
         var text =
-            "\(group), \(day) \(start.dropFirst(11).prefix(5))–\(end.dropFirst(11).prefix(5)) UTC (room \(room)): "
+            (className.map { "\($0) " } ?? "")
+            + "\(group), \(day) \(start.dropFirst(11).prefix(5))–\(end.dropFirst(11).prefix(5)) UTC (room \(room)): "
         text += "\(attended) of \(roster.count) came"
         let late = roster.filter { $0.outcome == .late }
         if !late.isEmpty {

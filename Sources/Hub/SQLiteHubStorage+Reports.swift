@@ -80,9 +80,11 @@ extension SQLiteHubStorage {
             for flag in try Row.fetchAll(db, sql: "SELECT * FROM flag WHERE session = ?", arguments: [id]) {
                 if let value = MentorFlag(rawValue: flag["flag"]) { flags[flag["person"], default: []].append(value) }
             }
-            return SessionReport.make(
+            var report = SessionReport.make(
                 session: session, policy: policy, now: now, records: records, names: names, excuses: excuses,
                 flags: flags)
+            report.className = row["className"]
+            return report
         }
     }
 
@@ -143,12 +145,14 @@ extension SQLiteHubStorage {
             let result = Timetable.parse(text, timezones: timezones) { groups[$0] ?? [] }
             for session in result.sessions {
                 try db.execute(
-                    sql: "INSERT INTO session (id, room, groupName, start, \"end\", roster) VALUES (?, ?, ?, ?, ?, ?) "
+                    sql: "INSERT INTO session (id, room, groupName, start, \"end\", roster, className) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?) "
                         + "ON CONFLICT(id) DO UPDATE SET room = excluded.room, groupName = excluded.groupName, "
-                        + "start = excluded.start, \"end\" = excluded.\"end\", roster = excluded.roster",
+                        + "start = excluded.start, \"end\" = excluded.\"end\", roster = excluded.roster, "
+                        + "className = excluded.className",
                     arguments: [
                         session.id, session.room, session.group, Self.ms(session.start), Self.ms(session.end),
-                        try JSONEncoder().encode(session.roster),
+                        try JSONEncoder().encode(session.roster), result.classNames[session.id],
                     ])
             }
             return result

@@ -126,6 +126,10 @@ public final class SQLiteHubStorage: HubStorage {
             let key = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
             try db.execute(sql: "INSERT INTO deploymentSecret (name, value) VALUES ('pseudonym', ?)", arguments: [key])
         }
+        migrator.registerMigration("v5 class names") { db in
+            // The class a session is of ("Maths"), from the timetable; null for sessions made otherwise.
+            try db.alter(table: "session") { table in table.add(column: "className", .text) }
+        }
         return migrator
     }
 

@@ -83,12 +83,19 @@ public struct SessionReport: Sendable, Equatable, Codable {
     }
 
     public var session: String
+    /// The class ("Maths"), when the session came from a timetable.
+    public var className: String?
     public var group: String
     public var room: String
     public var start: String
     public var end: String
     public var status: SessionStatus
     public var lines: [Line]
+
+    enum CodingKeys: String, CodingKey {
+        case session, group, room, start, end, status, lines
+        case className = "class_name"
+    }
 
     /// A report.
     public init(

@@ -25,6 +25,8 @@ public enum Timetable {
     public struct Import: Sendable, Equatable {
         public var sessions: [Session]
         public var problems: [Problem]
+        /// The class of each session, by session id.
+        public var classNames: [String: String] = [:]
     }
 
     static let weekdays = ["mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7, "sun": 1]
@@ -49,6 +51,7 @@ public enum Timetable {
         }
         var sessions: [Session] = []
         var problems: [Problem] = []
+        var classNames: [String: String] = [:]
         for (index, row) in csv.rows.enumerated() {
             let line = index + 2
             func field(_ name: String) -> String { (row[name] ?? "").trimmingCharacters(in: .whitespaces) }
@@ -116,9 +119,10 @@ public enum Timetable {
                     String(format: "%02d%02d", start.hour, start.minute),
                 ].joined(separator: "-")
                 sessions.append(Session(id: id, room: room, group: group, start: from, end: to, roster: roster))
+                classNames[id] = name
             }
         }
-        return Import(sessions: sessions, problems: problems)
+        return Import(sessions: sessions, problems: problems, classNames: classNames)
     }
 
     static func clock(_ text: String) -> (hour: Int, minute: Int)? {

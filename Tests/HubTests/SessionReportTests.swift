@@ -214,6 +214,8 @@ struct TimetableTests {
         #expect(ISO8601Time.format(result.sessions[1].start) == "2026-10-26T07:00:00Z")
         #expect(result.sessions[0].end.timeIntervalSince(result.sessions[0].start) == 2700)
         #expect(result.sessions.allSatisfy { $0.roster == ["p-1", "p-2"] && $0.room == "B12" && $0.group == "7B" })
+        #expect(result.classNames["maths-7b-2026-10-19-0800"] == "Maths")
+        #expect(result.classNames["science-trip-7b-2026-10-23-0900"] == "Science trip")
     }
 
     @Test("each bad line is refused with its line number and the reason; the good lines are still imported")
