@@ -149,17 +149,15 @@ public enum HubServer {
     ) {
         let admin = router.group(RouterPath("/api/v1/admin"))
         let limit = configuration.maximumBodyBytes
-        @Sendable func guarded(_ request: Request) throws(HubError) {
-            guard let expected = configuration.adminToken else {
+        @Sendable func guarded(_ request: Request) async throws(HubError) {
+            guard configuration.adminToken != nil else {
                 throw HubError("not_found", "the admin API is off (start the hub with --admin-token)", status: 404)
             }
-            guard bearer(request) == expected else {
-                throw HubError("unauthorized", "the admin API needs the admin token as a bearer token", status: 401)
-            }
+            _ = try await authorize(request, storage, configuration: configuration, allowed: [.admin])
         }
         admin.post("rooms") { request, _ in
             await respond {
-                try guarded(request)
+                try await guarded(request)
                 let room: NewRoom = try await decodeBody(request, limit: limit)
                 try await storage.addRoom(room.id, timezone: room.timezone, policy: room.policy)
                 return try json(Done())
@@ -167,7 +165,7 @@ public enum HubServer {
         }
         admin.post("devices") { request, _ in
             await respond {
-                try guarded(request)
+                try await guarded(request)
                 let device: NewDevice = try await decodeBody(request, limit: limit)
                 guard device.token.count >= 16 else {
                     throw HubError("bad_request", "a device token has at least 16 characters", status: 400)
@@ -178,21 +176,21 @@ public enum HubServer {
         }
         admin.post("people") { request, _ in
             await respond {
-                try guarded(request)
+                try await guarded(request)
                 let person: GalleryPersonBody = try await decodeBody(request, limit: limit)
                 return try json(["gallery_version": try await storage.upsertPerson(person.entry)])
             }
         }
         admin.delete("people/:id") { request, context in
             await respond {
-                try guarded(request)
+                try await guarded(request)
                 let id = context.parameters.get("id") ?? ""
                 return try json(["gallery_version": try await storage.removePerson(id)])
             }
         }
         admin.post("sessions") { request, _ in
             await respond {
-                try guarded(request)
+                try await guarded(request)
                 let body = try await collect(request, limit: limit)
                 let schedule: SessionScheduleBody
                 do {
@@ -206,21 +204,21 @@ public enum HubServer {
         }
         admin.get("sessions/:id/checkins") { request, context in
             await respond {
-                try guarded(request)
+                try await guarded(request)
                 let records = try await storage.checkinRecords(session: context.parameters.get("id") ?? "")
                 return try json(records.map(CheckinBody.init))
             }
         }
         admin.get("people/:id/visits") { request, context in
             await respond {
-                try guarded(request)
+                try await guarded(request)
                 return try json(
                     try await storage.visits(person: context.parameters.get("id") ?? "").map(VisitBody.init))
             }
         }
         admin.post("badge-keys") { request, _ in
             await respond {
-                try guarded(request)
+                try await guarded(request)
                 let key: NewBadgeKey = try await decodeBody(request, limit: limit)
                 try await storage.putBadgeKey(kid: key.kid, publicKey: key.publicKey)
                 return try json(Done())
@@ -228,7 +226,7 @@ public enum HubServer {
         }
         admin.post("revocations") { request, _ in
             await respond {
-                try guarded(request)
+                try await guarded(request)
                 let revocation: Revocation = try await decodeBody(request, limit: limit)
                 try await storage.revokeBadge(revocation.id)
                 return try json(Done())

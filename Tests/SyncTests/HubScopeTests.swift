@@ -91,6 +91,45 @@ struct HubScopeTests {
                     #expect(status == 200, "\(method) \(path) admin")
                 }
             }
+            // The admin API takes the admin token only.
+            let encoding = (0..<128).map { _ in "0.01" }.joined(separator: ",")
+            let adminEndpoints: [(HTTPMethod, String, String?)] = [
+                (.POST, "/api/v1/admin/rooms", #"{"id": "C3", "timezone": "UTC"}"#),
+                (
+                    .POST, "/api/v1/admin/devices",
+                    #"{"id": "door-c3", "room": "C3", "token": "door-c3-token-0123456789"}"#
+                ),
+                (
+                    .POST, "/api/v1/admin/people",
+                    #"{"id": "p-x", "name": "X", "role": "student", "groups": [], "templates": [{"encoding": [\#(encoding)]}]}"#
+                ),
+                (.DELETE, "/api/v1/admin/people/p-x", nil),
+                (
+                    .POST, "/api/v1/admin/sessions",
+                    #"{"room": "C3", "sessions": [{"id": "s-c3", "group": "8A", "start": "2026-11-23T08:00:00Z", "end": "2026-11-23T08:45:00Z", "roster": []}]}"#
+                ),
+                (
+                    .POST, "/api/v1/admin/timetable",
+                    "class,group,room,date,start,end\nArt,8A,C3,2026-11-24,10:00,10:45\n"
+                ),
+                (.GET, "/api/v1/admin/sessions/s-math/checkins", nil),
+                (.GET, "/api/v1/admin/people/v-1/visits", nil),
+                (
+                    .POST, "/api/v1/admin/badge-keys",
+                    #"{"kid": "k9", "public_key": "\#(String(repeating: "A", count: 43))"}"#
+                ),
+                (.POST, "/api/v1/admin/revocations", #"{"id": "badge-9"}"#),
+            ]
+            for (method, path, body) in adminEndpoints {
+                for (bearer, expected) in [(nil, 401), (token, 403), (Self.staff, 403), (Self.publicToken, 403)]
+                    as [(String?, Int)]
+                {
+                    let status = try await send(method, path, bearer, body)
+                    #expect(status == expected, "\(method) \(path) with \(bearer ?? "no token")")
+                }
+                let status = try await send(method, path, Self.admin, body)
+                #expect(status == 200, "\(method) \(path) with the admin token")
+            }
             // A browser opens the group page with the staff token in the query.
             let page = "/reports/groups/7B?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z"
             do {
