@@ -131,6 +131,13 @@ def main():
         check(status.returncode == 0 and "queue      0 waiting" in status.stdout and "online" in status.stdout,
               "rollcall status", status.stdout.strip().splitlines()[0] if status.stdout else status.stderr)
         check(doorlab.wait_for(lambda: notify.has("WATCHDOG=1"), 10), "WATCHDOG=1 while the door makes progress")
+        doctor = subprocess.run([os.path.join(options.bin, "rollcall"), "doctor", "--config", daemon.config],
+                                capture_output=True, text=True)
+        verdicts = {line[6:18].strip(): line[:5].strip() for line in doctor.stdout.splitlines() if line[:2] != "  "}
+        check(doctor.returncode == 0 and verdicts.get("hub") == "ok" and verdicts.get("daemon") == "ok"
+              and verdicts.get("clock") == "ok" and verdicts.get("token file") == "ok",
+              "rollcall doctor: the hub accepts the token, the clock agrees, the daemon answers",
+              next((line for line in doctor.stdout.splitlines() if line.startswith("ok    hub")), doctor.stdout))
 
         # The hub goes away.
         hub.stop()

@@ -225,3 +225,41 @@ public struct PublicSessionReport: Sendable, Equatable, Codable {
         return "anon-" + code.prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 }
+
+extension SessionReport {
+    /// A few lines about the session, for a chat post: who came, who was late, who is missing, flags.
+    public var summary: String {
+        let roster = lines.filter(\.onRoster)
+        func names(_ outcome: Outcome) -> [String] {
+            roster.filter { $0.outcome == outcome }.map { $0.name ?? $0.person }
+        }
+        let attended = roster.filter { $0.outcome == .present || $0.outcome == .late }.count
+        let day = start.prefix(10)
+        var text =
+            (className.map { "\($0) " } ?? "")
+            + "\(group), \(day) \(start.dropFirst(11).prefix(5))–\(end.dropFirst(11).prefix(5)) UTC (room \(room)): "
+        text += "\(attended) of \(roster.count) came"
+        let late = roster.filter { $0.outcome == .late }
+        if !late.isEmpty {
+            let average = Double(late.compactMap(\.minutesLate).reduce(0, +)) / Double(late.count)
+            text += ", \(late.count) late (on average \(Int(average.rounded())) min)"
+        }
+        text += "."
+        switch status {
+        case .closed:
+            let absent = names(.absent)
+            if !absent.isEmpty { text += " Absent: \(absent.joined(separator: ", "))." }
+        case .open, .draft:
+            let pending = names(.pending)
+            if !pending.isEmpty { text += " Not in yet: \(pending.joined(separator: ", "))." }
+        }
+        let excused = names(.excused)
+        if !excused.isEmpty { text += " Excused: \(excused.joined(separator: ", "))." }
+        let flagged = roster.filter { !$0.flags.isEmpty }.map {
+            "\($0.name ?? $0.person) (\($0.flags.map { $0.rawValue.lowercased().replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")))"
+        }
+        if !flagged.isEmpty { text += " Flags: \(flagged.joined(separator: "; "))." }
+        if attended == roster.count && !roster.isEmpty { text += " Everyone was there." }
+        return text
+    }
+}
