@@ -21,9 +21,9 @@ enum SignagePage {
             font-size: clamp(18px, 4.5vh, 48px); color: var(--dim); }
           #room { font-weight: bold; color: var(--fg); }
           main { display: flex; align-items: center; justify-content: center; padding: 0 5vw; text-align: center; }
-          #idle { font-size: clamp(28px, 9vh, 110px); font-weight: bold; line-height: 1.15; }
+          #idle { font-size: clamp(28px, 9vh, 110px); font-weight: bold; line-height: 1.15; text-wrap: balance; }
           #greeting { display: none; font-size: clamp(30px, 10vh, 120px); font-weight: bold; line-height: 1.15;
-            padding: 4vh 4vw; border-radius: 3vh; }
+            padding: 4vh 4vw; border-radius: 3vh; text-wrap: balance; }
           body.greeting #idle { display: none; }
           body.greeting #greeting { display: block; }
           #greeting.ok { background: var(--ok); } #greeting.late { background: var(--late); color: #111; }
@@ -62,12 +62,12 @@ enum SignagePage {
             var who = d.name || "Welcome";
             switch (d.kind) {
               case "checkin":
-                if (d.status === "late") return [who + ", you're checked in, late · " + (d.minutes_late || 0) + " min", "late"];
+                if (d.status === "late") return [who + ", you're checked in, late" + (d.minutes_late ? " · " + d.minutes_late + " min" : ""), "late"];
                 return [who + ", you're checked in, on time", "ok"];
               case "entry": return [who + ", signed in", "ok"];
-              case "exit": return [who + ", signed out · " + duration(d.duration_seconds), "ok"];
-              case "rejected_badge": return ["badge not valid: " + words(d.reason), "bad"];
-              case "no_checkin": return [who + ", not checked in: " + words(d.reason), "info"];
+              case "exit": return [who + ", signed out" + (d.duration_seconds == null ? "" : " · " + duration(d.duration_seconds)), "ok"];
+              case "rejected_badge": return ["badge not valid" + (d.reason ? ": " + words(d.reason) : ""), "bad"];
+              case "no_checkin": return [(d.name ? d.name + ", not" : "not") + " checked in" + (d.reason ? ": " + words(d.reason) : ""), "info"];
               default: return null;
             }
           }
