@@ -38,6 +38,7 @@ public enum Timetable {
     ) -> Import {
         let csv: CSV<Named>
         do {
+            // SwiftCSV drops the byte-order mark spreadsheets put before a UTF-8 export.
             csv = try CSV<Named>(string: text, delimiter: .comma, loadColumns: false)
         } catch {
             return Import(sessions: [], problems: [Problem(line: 1, message: "not CSV: \(error)")])

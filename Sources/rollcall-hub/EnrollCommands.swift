@@ -20,12 +20,11 @@ enum HubEnrollment {
     /// Examines `photos` (label and path) for `person`; stores the person with the accepted templates
     /// (added to theirs, or replacing them). A person with photos none of which is usable is not stored;
     /// one without photos (a volunteer with a badge) is stored as they are.
+    /// `document` is the hub's gallery (`load`), kept up to date here, so that a bulk import reads it once.
     static func enroll(
         _ person: Person, photos: [(label: String, path: String)], replace: Bool, storage: SQLiteHubStorage,
-        workers: VisionWorkers
+        workers: VisionWorkers, document: inout GalleryDocument
     ) async throws -> Outcome {
-        var document = GalleryDocument()
-        document.people = try await storage.galleryDelta(since: 0).upserts
         var outcome = Outcome()
         var added: [GalleryDocument.Template] = []
         for (label, path) in photos {
@@ -55,8 +54,17 @@ enum HubEnrollment {
         var single = GalleryDocument()
         single.enroll(person, templates: existing + added)
         try await storage.upsertPerson(single.people[0])
+        document.people.removeAll { $0.id == person.id }
+        document.people.append(single.people[0])
         outcome.stored = true
         return outcome
+    }
+
+    /// The hub's whole gallery.
+    static func load(_ storage: SQLiteHubStorage) async throws -> GalleryDocument {
+        var document = GalleryDocument()
+        document.people = try await storage.galleryDelta(since: 0).upserts
+        return document
     }
 
     static func workers(models: String?) throws -> VisionWorkers {
@@ -92,10 +100,11 @@ struct EnrollCommand: AsyncParsableCommand {
     func run() async throws {
         guard let role = PersonRole(rawValue: role) else { fail("--role must be student, volunteer or staff") }
         let storage = try openStorage(db)
+        var document = try await HubEnrollment.load(storage)
         let outcome = try await HubEnrollment.enroll(
             Person(id: person, name: name, role: role, groups: groups),
             photos: photos.map { (URL(fileURLWithPath: $0).lastPathComponent, $0) }, replace: replace,
-            storage: storage, workers: try HubEnrollment.workers(models: models))
+            storage: storage, workers: try HubEnrollment.workers(models: models), document: &document)
         for refusal in outcome.refusals { print("refused \(refusal)") }
         print(
             outcome.stored
@@ -136,6 +145,7 @@ struct ImportPeopleCommand: AsyncParsableCommand {
         guard missing.isEmpty else { fail("\(file): the header lacks \(missing.joined(separator: ", "))") }
         let storage = try openStorage(db)
         let workers = try HubEnrollment.workers(models: models)
+        var document = try await HubEnrollment.load(storage)
         var problems = 0
         var stored = 0
         for (index, row) in csv.rows.enumerated() {
@@ -154,7 +164,7 @@ struct ImportPeopleCommand: AsyncParsableCommand {
             let person = Person(id: field("id"), name: field("name"), role: role, groups: list("groups"))
             let files = list("photos").map { ($0, URL(fileURLWithPath: photos).appendingPathComponent($0).path) }
             let outcome = try await HubEnrollment.enroll(
-                person, photos: files, replace: replace, storage: storage, workers: workers)
+                person, photos: files, replace: replace, storage: storage, workers: workers, document: &document)
             problems += outcome.refusals.count + (outcome.stored ? 0 : 1)
             if outcome.stored { stored += 1 }
             var report = "\(line) \(person.id): "
