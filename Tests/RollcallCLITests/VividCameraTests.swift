@@ -91,8 +91,15 @@ struct VividCameraTests {
             let next = try #require(streaming.first { $0.at > faultAt }, "not streaming after \(fault)\n\(context)")
             return next.at - backAt
         }
-        #expect(try streamingAgain(afterFault: "disconnect", returnedAt: "disconnect_cleared") <= 2.0, "\(context)")
-        #expect(try streamingAgain(afterFault: "bind", returnedAt: "rebind_setup_done") <= 2.0, "\(context)")
+        let afterDisconnect = try streamingAgain(afterFault: "disconnect", returnedAt: "disconnect_cleared")
+        let afterRebind = try streamingAgain(afterFault: "bind", returnedAt: "rebind_setup_done")
+        // The measured figures, for the README's camera section.
+        print(
+            "vivid: streaming again \(String(format: "%.2f", afterDisconnect)) s after the disconnect cleared, "
+                + "\(String(format: "%.2f", afterRebind)) s after the rebind; \(report.frames) frames, "
+                + "\(report.reconnects) reconnects")
+        #expect(afterDisconnect <= 2.0, "\(context)")
+        #expect(afterRebind <= 2.0, "\(context)")
         let qrTimes = events.filter { $0.qr == payload }.map(\.at)
         #expect(
             qrTimes.contains { $0 > guestEvents["reinject_start"] ?? .infinity },
