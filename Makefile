@@ -6,8 +6,11 @@ BIN := .build/release/rollcall
 FIXTURES ?= $(CURDIR)/../shared/fixtures
 export ROLLCALL_MODELS ?= $(CURDIR)/Models
 export ROLLCALL_FIXTURES ?= $(FIXTURES)
+# The tests' Python (a venv on Debian's python3 with the PyPI packages the tests use, made by
+# tools/install-deps.sh) comes first, so that every `python3` below and in the tests is that one.
+export PATH := $(CURDIR)/.venv-tests/bin:$(PATH)
 
-.PHONY: run test e2e deps models build lint bench chaos compare install clean
+.PHONY: run test e2e deps check-deps models build lint bench chaos compare install clean
 
 ## run: set up everything, then the daemon with an embedded hub on loopback (tools/demo.py). With a
 ## camera at /dev/video0 it captures from it until Ctrl-C; without one it plays the demo scenario built
@@ -16,14 +19,17 @@ export ROLLCALL_FIXTURES ?= $(FIXTURES)
 run: models build
 	python3 tools/demo.py --bin .build/release $(if $(KEEP),--keep)
 
-## test: set up everything, lint, then run the whole test suite. The camera tests against the real
+## test: set up everything, check that everything the build links and the tests call comes from
+## tools/install-deps.sh (tools/check-deps.sh, and its own test on copies of the list), lint, then run
+## the whole test suite. The camera tests against the real
 ## vivid driver run on their own afterwards: QEMU emulates a whole machine, and sharing the two
 ## cores with the rest of the suite would starve it. Then the systemd units are checked
 ## (systemd-analyze verify and security), the signage page is rendered in every state in headless
 ## chromium, and the end-to-end test runs: a real hub, the daemon on a
 ## replay of the scenario, and the signage page in headless chromium; and the hub's reports are
 ## checked against a real hub process (tools/hub_e2e.py).
-test: models lint
+test: models check-deps lint
+	python3 tools/test_check_deps.py
 	$(SWIFT) test --disable-xctest --skip VividCameraTests
 	$(SWIFT) test --disable-xctest --filter VividCameraTests
 	tools/check-units.sh
@@ -42,6 +48,11 @@ e2e: models
 ## deps: the Debian packages (idempotent)
 deps:
 	@tools/install-deps.sh
+
+## check-deps: every library Package.swift links and every command the tests call comes from a package
+## that tools/install-deps.sh installs (directly or through its dependencies), not from a hand install
+check-deps: deps
+	@tools/check-deps.sh
 
 ## models: the dlib models, fetched and verified into Models/ (idempotent)
 models: deps

@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
-# Installs the Debian packages rollcall builds and runs with. Idempotent: installs only what is
-# missing, and runs `apt-get update` only when something is.
+# Installs the Debian packages rollcall builds, runs and is tested with, and the tests' Python
+# packages (from PyPI) into .venv-tests, a venv on Debian's python3. Idempotent: installs only what
+# is missing, and runs `apt-get update` only when something is.
+#
+# Everything the build links and the tests call must come from this list, directly or through the
+# packages' dependencies (not their recommends): tools/check-deps.sh checks that on every `make test`,
+# and CI proves it in a fresh Debian root (tools/fresh-root.sh).
 set -euo pipefail
 
 packages=(
     libdlib-dev          # face detector, landmarks, descriptor network
+    libopenblas-dev      # BLAS and LAPACK for dlib: the libblas.so/liblapack.so links are OpenBLAS's, so the
+                         # fast BLAS is the one linked (a descriptor takes ~13 ms; ~140 ms with the reference BLAS)
     libopencv-dev        # image decoding and resizing
     libzbar-dev          # reading QR codes
     libqrencode-dev      # drawing QR codes (badges, test frames)
     libv4l-dev           # camera capture
     libsqlite3-dev       # the local event queue
     libsystemd-dev       # sd_notify: readiness, status and watchdog for systemd
-    pkg-config
+    pkg-config           # finds zbar, libqrencode, libv4l2 and libsystemd for the build
     systemd              # systemd-analyze: tools/check-units.sh verifies the units and rates their hardening
-    libopenblas0-pthread # fast BLAS: a descriptor takes ~13 ms instead of ~140 ms with the reference BLAS
+    python3              # the test tools (tools/*.py) and the vivid guest's helpers run on Debian's Python
     python3-pip          # Models/fetch-models.sh downloads the models with pip
-    python3-venv         # make compare installs the reference implementation in a venv
+    python3-venv         # the tests' Python packages live in .venv-tests; make compare's reference in a venv
     chromium             # the end-to-end test shows the signage page in a real headless browser ...
     chromium-driver      # ... driven by selenium (from PyPI, below)
+    qemu-system-x86      # the camera tests boot Debian's kernel with the real vivid driver (../shared/vivid),
+    busybox-static       # ... with an initramfs built on busybox,
+    kmod                 # ... depmod and modprobe for its modules,
+    v4l-utils            # ... v4l2-ctl to configure vivid and stream test frames into it,
+    qrencode             # ... qrencode to draw QR codes for it,
+    zbar-tools           # ... zbarimg to read them back,
+    udev                 # ... and systemd-udevd and udevadm to apply udev/99-rollcall-camera.rules there
 )
-# Python packages the tests use, from PyPI.
-python_packages=(selenium==4.27.1)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "install-deps: the Swift toolchain (6.2 or newer) is not on PATH; install it from swift.org first" >&2
@@ -43,7 +55,16 @@ else
     "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if ! python3 -c 'import selenium' 2>/dev/null; then
-    echo "install-deps: installing ${python_packages[*]} from PyPI"
-    python3 -m pip install -q "${python_packages[@]}"
+# The tests' Python packages, from PyPI, in a venv on Debian's python3 (Debian's Python is
+# "externally managed": pip refuses to install into it). The Makefile puts .venv-tests/bin first on
+# PATH, so `python3` in make's recipes and in the tests is this venv's.
+python_packages=(selenium==4.27.1)
+venv=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv-tests
+if [ ! -x "$venv/bin/python3" ]; then
+    echo "install-deps: making the tests' venv in $venv"
+    /usr/bin/python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python3" -m pip show -q "${python_packages[@]%%==*}" >/dev/null 2>&1; then
+    echo "install-deps: installing ${python_packages[*]} from PyPI into $venv"
+    "$venv/bin/python3" -m pip install -q --disable-pip-version-check "${python_packages[@]}"
 fi

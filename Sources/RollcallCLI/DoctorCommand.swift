@@ -115,7 +115,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 .fail, "blas",
                 "the reference BLAS is active (\(library)): a descriptor takes ~140 ms instead of ~13 ms",
                 fix:
-                    "apt-get install libopenblas0-pthread (or: update-alternatives --config libblas.so.3-$(uname -m)-linux-gnu)"
+                    "apt-get install libopenblas-dev (as tools/install-deps.sh does; or: update-alternatives --config libblas.so.3-$(uname -m)-linux-gnu)"
             )
         }
     }
