@@ -10,7 +10,7 @@ export ROLLCALL_FIXTURES ?= $(FIXTURES)
 # tools/install-deps.sh) comes first, so that every `python3` below and in the tests is that one.
 export PATH := $(CURDIR)/.venv-tests/bin:$(PATH)
 
-.PHONY: run test e2e deps check-deps models build lint bench chaos compare install clean
+.PHONY: run test e2e guest-test deps check-deps models build lint bench chaos compare install clean
 
 ## run: set up everything, then the daemon with an embedded hub on loopback (tools/demo.py). With a
 ## camera at /dev/video0 it captures from it until Ctrl-C; without one it plays the demo scenario built
@@ -45,6 +45,13 @@ e2e: models
 	$(SWIFT) build --product rollcall-scenario
 	python3 tools/e2e.py --bin .build/debug --screenshots .build/e2e
 
+## guest-test: the door as a technician runs it under a real systemd (tools/systemd_guest.py): a
+## Debian 12 guest booted in QEMU with systemd as PID 1 and the vivid camera driver, the project put
+## into it with `make install`; enable, status, journal, unplug, reload, watchdog, stop, the screen,
+## and no system call denied by the units' filters. About 10 minutes under emulation (see README).
+guest-test: models build
+	python3 tools/systemd_guest.py --bin .build/release $(if $(KEEP),--keep $(KEEP))
+
 ## deps: the Debian packages (idempotent)
 deps:
 	@tools/install-deps.sh
@@ -58,10 +65,12 @@ check-deps: deps
 models: deps
 	@Models/fetch-models.sh
 
+## build: release builds with the Swift runtime linked in (--static-swift-stdlib), so that an
+## installed door or hub needs no Swift toolchain, only the Debian libraries it links
 build: deps
-	$(SWIFT) build -c release --product rollcall
-	$(SWIFT) build -c release --product rollcall-scenario
-	$(SWIFT) build -c release --product rollcall-hub
+	$(SWIFT) build -c release --static-swift-stdlib --product rollcall
+	$(SWIFT) build -c release --static-swift-stdlib --product rollcall-scenario
+	$(SWIFT) build -c release --static-swift-stdlib --product rollcall-hub
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
@@ -86,23 +95,31 @@ chaos: build
 compare: models build
 	tools/reference/compare-all.sh $(BIN)
 
-## install: the binary, the models, the systemd units and the rollcall user, the udev rule, and the
-## example configuration at /etc/rollcall/rollcall.toml (an existing one is kept). Then, as root:
-## put the device's token in /etc/rollcall/hub-token, edit the configuration, and
-## `systemctl enable --now rollcall` (see systemd/README.md).
+## install: the binaries (the door's rollcall, and rollcall-hub), the models, the systemd units
+## (rollcall, rollcall-hub, rollcall-screen) and their users, the udev rule, and the example
+## configuration at /etc/rollcall/rollcall.toml (an existing one is kept). Then, as root: put the
+## device's token in /etc/rollcall/hub-token, edit the configuration, and
+## `systemctl enable --now rollcall` (see systemd/README.md). With DESTDIR it only lays the files
+## into that tree (tools/systemd_guest.py installs into its guest that way).
 PREFIX ?= /usr/local
+BIN_DIR ?= .build/release
 install: models build
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rollcall
+	install -D -m 0755 $(BIN_DIR)/rollcall $(DESTDIR)$(PREFIX)/bin/rollcall
+	install -D -m 0755 $(BIN_DIR)/rollcall-hub $(DESTDIR)$(PREFIX)/bin/rollcall-hub
 	Models/fetch-models.sh --dest $(DESTDIR)/usr/share/rollcall/models
 	install -D -m 0644 udev/99-rollcall-camera.rules $(DESTDIR)/etc/udev/rules.d/99-rollcall-camera.rules
 	install -D -m 0644 systemd/rollcall.service $(DESTDIR)/etc/systemd/system/rollcall.service
+	install -D -m 0644 systemd/rollcall-hub.service $(DESTDIR)/etc/systemd/system/rollcall-hub.service
 	install -D -m 0644 systemd/rollcall-screen.service $(DESTDIR)/etc/systemd/system/rollcall-screen.service
 	install -D -m 0644 systemd/rollcall.sysusers $(DESTDIR)/usr/lib/sysusers.d/rollcall.conf
+	install -D -m 0644 README.md $(DESTDIR)/usr/share/doc/rollcall/README.md
 	install -d -m 0755 $(DESTDIR)/etc/rollcall
 	[ -e $(DESTDIR)/etc/rollcall/rollcall.toml ] || install -m 0644 systemd/rollcall.toml $(DESTDIR)/etc/rollcall/rollcall.toml
-	-[ -z "$(DESTDIR)" ] && systemd-sysusers /usr/lib/sysusers.d/rollcall.conf
-	-[ -z "$(DESTDIR)" ] && systemctl daemon-reload
-	-[ -z "$(DESTDIR)" ] && udevadm control --reload && udevadm trigger --subsystem-match=video4linux
+	if [ -z "$(DESTDIR)" ]; then \
+	    systemd-sysusers /usr/lib/sysusers.d/rollcall.conf; \
+	    systemctl daemon-reload || true; \
+	    udevadm control --reload && udevadm trigger --subsystem-match=video4linux || true; \
+	fi
 
 clean:
 	rm -rf .build

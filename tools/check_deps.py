@@ -39,6 +39,8 @@ COMMANDS = {
     "zbarimg": "../shared/vivid (in the guest)",
     "udevadm": "Tests/RollcallCLITests/vivid/udev-rule.sh (in the guest)",
     "/lib/systemd/systemd-udevd": "Tests/RollcallCLITests/vivid/udev-rule.sh (in the guest)",
+    "debootstrap": "tools/systemd-guest/build-base.sh (make guest-test)",
+    "mkfs.ext4": "tools/systemd-guest/make-image.sh (make guest-test)",
 }
 # Libraries that the Swift packages we depend on link (their modulemaps are not ours to scan before
 # the build has fetched them).

@@ -17,7 +17,9 @@
 # The toolchain (the folder `swift` runs from) and the Swift package mirror are mounted read-only at
 # the paths they have here, and the machine's network set-up (apt sources and settings, pip's
 # settings, git's URL mapping, the CA bundle and the variables that name them) is carried in, so that
-# Debian's archive, PyPI and the package mirror are reached as on this machine.
+# Debian's archive, PyPI and the package mirror are reached as on this machine. What the commands
+# inside cache between runs (the vivid guest's kernel, the systemd guest's layers) lives in
+# /var/cache/rollcall there, which is CACHE/inner here.
 #
 # Everything runs in its own mount and PID namespace: when the command ends, every process it left
 # is killed and every mount is gone. The exit status is the command's. Needs root, debootstrap and
@@ -39,7 +41,7 @@ TOOLCHAIN_PACKAGES=(
     tzdata uuid-dev zlib1g-dev ca-certificates make
 )
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --cache) cache=$2; shift 2 ;;
@@ -52,15 +54,12 @@ done
 [ $# -gt 0 ] || { echo "fresh-root: no command given (try --help)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "fresh-root: needs root (debootstrap, mounts, chroot)" >&2; exit 1; }
 
-log() { printf 'fresh-root: %s\n' "$*" >&2; }
+DEBIAN_ROOT_TOOL=fresh-root
+# shellcheck source=tools/lib/debian-root.sh
+. "$here/lib/debian-root.sh"
+log() { debian_root_log "$@"; }
 now() { date +%s; }
 t_start=$(now)
-
-if ! command -v debootstrap >/dev/null; then
-    log "installing debootstrap"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null ||
-        { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null; }
-fi
 
 swift_bin=$(command -v swift) || { log "the Swift toolchain is not on PATH"; exit 1; }
 toolchain=$(cd "$(dirname "$(readlink -f "$swift_bin")")/../.." && pwd)   # .../usr/bin/swift -> ...
@@ -69,11 +68,13 @@ for url in $(git config --system --get-regexp '^url\..*\.insteadof$' 2>/dev/null
     path=${url#url.}; path=${path%.insteadof}
     case "$path" in /*) mirror=${path%/}; break ;; esac
 done
-
-# The archive this machine's apt uses (its first deb line), for debootstrap.
-archive=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/{print $2; exit}')
-[ -n "$archive" ] || archive=$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
-[ -n "$archive" ] || { log "cannot tell which Debian archive apt uses here"; exit 1; }
+inner_cache=$cache/inner
+mkdir -p "$inner_cache"
+export DEBIAN_ROOT_ENV
+DEBIAN_ROOT_ENV=$(mktemp)
+trap 'rm -f "$DEBIAN_ROOT_ENV"' EXIT
+write_root_environment "$toolchain/usr/bin"
+echo "VP_CACHE=/var/cache/rollcall/vivid-guest" >> "$DEBIAN_ROOT_ENV"
 
 key() { sha256sum | cut -c1-16; }
 base_key=$( (echo "$suite"; printf '%s\n' "${TOOLCHAIN_PACKAGES[@]}") | key)
@@ -82,85 +83,13 @@ base=$cache/base-$base_key
 deps=$cache/deps-$deps_key
 mkdir -p "$cache"
 
-# Copies the machine's network set-up into a root (apt, pip, git, CA bundle).
-carry_network() { # ROOT
-    local root=$1
-    cp /etc/resolv.conf /etc/hosts "$root/etc/" 2>/dev/null || true
-    rm -f "$root/etc/apt/sources.list"
-    cp -a /etc/apt/sources.list.d/. "$root/etc/apt/sources.list.d/" 2>/dev/null || true
-    if [ -f /etc/apt/sources.list ]; then cp /etc/apt/sources.list "$root/etc/apt/"; fi
-    find "$root/etc/apt/sources.list.d" -name '*.disabled*' -delete
-    for f in /etc/apt/apt.conf.d/*; do
-        if grep -qiE 'proxy|Check-Valid-Until|Check-Date' "$f" 2>/dev/null; then cp "$f" "$root/etc/apt/apt.conf.d/"; fi
-    done
-    if [ -f /etc/pip.conf ]; then cp /etc/pip.conf "$root/etc/pip.conf"; fi
-    if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-        mkdir -p "$root/etc/ssl/host"
-        cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/host/ca-certificates.crt"
-    fi
-    : > "$root/etc/gitconfig"
-    git config --system --get-regexp '^url\..*\.insteadof$' 2>/dev/null | while read -r name value; do
-        git config --file "$root/etc/gitconfig" --add "$name" "$value"
-    done
-}
-
-# The environment inside: a clean one, plus what names the network set-up.
-inside_env=(HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 TERM=${TERM:-dumb} CI=${CI:-}
-    PATH=$toolchain/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
-for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY PIP_DEFAULT_TIMEOUT PIP_INDEX_URL \
-    PIP_EXTRA_INDEX_URL VP_ACCEL VP_TIMEOUT; do
-    if [ -n "${!v:-}" ]; then inside_env+=("$v=${!v}"); fi
-done
-if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-    for v in SSL_CERT_FILE PIP_CERT REQUESTS_CA_BUNDLE CURL_CA_BUNDLE GIT_SSL_CAINFO; do
-        inside_env+=("$v=/etc/ssl/host/ca-certificates.crt")
-    done
-fi
-
-# Mounts what a root needs to run builds and tests; runs in the namespace.
-# shellcheck disable=SC2317
-mount_system() { # ROOT
-    local root=$1
-    mount -t proc proc "$root/proc"
-    mount --rbind /sys "$root/sys"
-    mount --rbind /dev "$root/dev"
-    mkdir -p "$root$toolchain"
-    mount --bind "$toolchain" "$root$toolchain" && mount -o remount,bind,ro "$root$toolchain"
-    if [ -n "$mirror" ]; then
-        mkdir -p "$root$mirror"
-        mount --bind "$mirror" "$root$mirror" && mount -o remount,bind,ro "$root$mirror"
-    fi
-}
-
-in_root() { # ROOT COMMAND...
-    local root=$1 environment; shift
-    mapfile -t environment < "$ROLLCALL_ROOT_ENV"
-    chroot "$root" /usr/bin/env -i "${environment[@]}" "$@"
-}
-
-export ROLLCALL_ROOT_ENV toolchain mirror
-ROLLCALL_ROOT_ENV=$(mktemp)
-trap 'rm -f "$ROLLCALL_ROOT_ENV"' EXIT
-printf '%s\n' "${inside_env[@]}" > "$ROLLCALL_ROOT_ENV"
-
 # --- base layer -------------------------------------------------------------------------------
 if [ ! -f "$base/ready" ]; then
     t=$(now)
     log "base layer: debootstrap $suite (minbase) and the toolchain's dependencies"
     rm -rf "$base" "$cache"/base-*.part
     part=$base.part; mkdir -p "$part"
-    debootstrap --variant=minbase "$suite" "$part/root" "$archive" > "$part/debootstrap.log" 2>&1 ||
-        { tail -n 20 "$part/debootstrap.log" >&2; log "debootstrap failed"; exit 1; }
-    carry_network "$part/root"
-    export -f mount_system in_root
-    unshare --mount --pid --fork --kill-child bash -euo pipefail -c '
-        root=$1; shift
-        mount_system "$root"
-        in_root "$root" apt-get update -q
-        in_root "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
-        in_root "$root" apt-get clean
-    ' _ "$part/root" "${TOOLCHAIN_PACKAGES[@]}" > "$part/toolchain.log" 2>&1 ||
-        { tail -n 20 "$part/toolchain.log" >&2; log "installing the toolchain's dependencies failed"; exit 1; }
+    make_debian_root "$suite" "$part/root" "${TOOLCHAIN_PACKAGES[@]}" || exit 1
     mv "$part" "$base"; touch "$base/ready"
     log "base layer ready in $(( $(now) - t )) s"
     find "$cache" -maxdepth 1 -name 'base-*' ! -name "base-$base_key" -exec rm -rf {} +
@@ -169,6 +98,7 @@ else
 fi
 
 # --- deps layer -------------------------------------------------------------------------------
+export -f mount_system in_root
 lower=$base/root
 if [ "$deps_layer" = 1 ]; then
     if [ ! -f "$deps/ready" ]; then
@@ -176,17 +106,16 @@ if [ "$deps_layer" = 1 ]; then
         log "deps layer: tools/install-deps.sh in the base"
         rm -rf "$deps" "$cache"/deps-*.part
         part=$deps.part; mkdir -p "$part/upper" "$part/work" "$part/merged"
-        export -f mount_system in_root carry_network
         unshare --mount --pid --fork --kill-child bash -euo pipefail -c '
-            part=$1 lower=$2 repo=$3
+            part=$1 lower=$2 repo=$3 toolchain=$4
             mount -t overlay overlay -o "lowerdir=$lower,upperdir=$part/upper,workdir=$part/work" "$part/merged"
-            mount_system "$part/merged"
+            mount_system "$part/merged" "$toolchain"
             mkdir -p "$part/merged/build/deps"
             cp "$repo/tools/install-deps.sh" "$part/merged/build/deps/"
             in_root "$part/merged" bash /build/deps/install-deps.sh
             rm -rf "$part/merged/build"
             in_root "$part/merged" apt-get clean
-        ' _ "$part" "$lower" "$repo" 2>&1 | tee "$part/install-deps.log" | sed 's/^/  | /' >&2 ||
+        ' _ "$part" "$lower" "$repo" "$toolchain" 2>&1 | tee "$part/install-deps.log" | sed 's/^/  | /' >&2 ||
             { log "tools/install-deps.sh failed in the fresh root"; exit 1; }
         mv "$part" "$deps"; touch "$deps/ready"
         log "deps layer ready in $(( $(now) - t )) s"
@@ -199,23 +128,24 @@ fi
 
 # --- run layer --------------------------------------------------------------------------------
 run=$(mktemp -d "${TMPDIR:-/var/tmp}/rollcall-root.XXXXXX")
-trap 'rm -rf "$run" "$ROLLCALL_ROOT_ENV"' EXIT
+trap 'rm -rf "$run" "$DEBIAN_ROOT_ENV"' EXIT
 mkdir -p "$run/upper" "$run/work" "$run/merged"
 shared=$(cd "$repo/../shared" 2>/dev/null && pwd || true)
 log "run layer: $* (in /build/rollcall; $(( $(now) - t_start )) s so far)"
 t=$(now)
-export -f mount_system in_root
 set +e
 unshare --mount --pid --fork --kill-child bash -euo pipefail -c '
-    run=$1 lower=$2 repo=$3 shared=$4; shift 4
+    run=$1 lower=$2 repo=$3 shared=$4 toolchain=$5 mirror=$6 inner_cache=$7; shift 7
     mount -t overlay overlay -o "lowerdir=$lower,upperdir=$run/upper,workdir=$run/work" "$run/merged"
-    mount_system "$run/merged"
+    mount_system "$run/merged" "$toolchain" "$mirror"
+    mkdir -p "$run/merged/var/cache/rollcall"
+    mount --bind "$inner_cache" "$run/merged/var/cache/rollcall"
     mkdir -p "$run/merged/build/rollcall" "$run/merged/build/shared"
     git -C "$repo" ls-files -z --cached --others --exclude-standard | (cd "$repo" && tar --null -T - -cf -) |
         tar -C "$run/merged/build/rollcall" -xf -
     if [ -n "$shared" ]; then mount --bind "$shared" "$run/merged/build/shared" && mount -o remount,bind,ro "$run/merged/build/shared"; fi
     in_root "$run/merged" bash -c "cd /build/rollcall && exec \"\$@\"" _ "$@"
-' _ "$run" "$lower" "$repo" "$shared" "$@"
+' _ "$run" "$lower" "$repo" "$shared" "$toolchain" "$mirror" "$inner_cache" "$@"
 status=$?
 set -e
 log "run layer: exit $status after $(( $(now) - t )) s; $(( $(now) - t_start )) s in all"

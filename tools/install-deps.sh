@@ -32,6 +32,8 @@ packages=(
     qrencode             # ... qrencode to draw QR codes for it,
     zbar-tools           # ... zbarimg to read them back,
     udev                 # ... and systemd-udevd and udevadm to apply udev/99-rollcall-camera.rules there
+    debootstrap          # the systemd guest test (make guest-test) builds a Debian root for its guest ...
+    e2fsprogs            # ... and makes an ext4 disk image of it
 )
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -67,6 +67,10 @@ struct MonitorService: Service {
 
     func run() async throws {
         let watchdog = SystemdNotifier.watchdogInterval()
+        // Test only: ROLLCALL_TEST_STARVE_WATCHDOG_AFTER=N stops feeding the watchdog N seconds after
+        // READY=1, as a hung daemon would, so that a test can see systemd kill and restart it.
+        let starveAfter = ProcessInfo.processInfo.environment["ROLLCALL_TEST_STARVE_WATCHDOG_AFTER"].flatMap(Int.init)
+        var starveAt: ContinuousClock.Instant?
         var lastPing = ContinuousClock.now
         var lastProgress: (source: Int, processed: Int)?
         var lastLine = ""
@@ -95,6 +99,12 @@ struct MonitorService: Service {
             daemon.metrics.update(from: status)
             if !ready, daemon.signageListening {
                 ready = true
+                if let starveAfter {
+                    starveAt = now + .seconds(starveAfter)
+                    daemon.logger.warning(
+                        "test switch ROLLCALL_TEST_STARVE_WATCHDOG_AFTER: the watchdog will not be fed after \(starveAfter) s"
+                    )
+                }
                 SystemdNotifier.notify("READY=1\nSTATUS=\(status.line)")
                 daemon.logger.notice("ready: \(status.line)")
             }
@@ -118,7 +128,9 @@ struct MonitorService: Service {
                 let cameraDelivering = status.camera.state == "streaming" && progress.source != -1
                 let pipelineMoved =
                     lastProgress == nil || !cameraDelivering || progress.processed != lastProgress?.processed
-                if ready && sourceMoved && pipelineMoved {
+                if let starveAt, now >= starveAt {
+                    daemon.logger.error("test switch: watchdog not fed")
+                } else if ready && sourceMoved && pipelineMoved {
                     SystemdNotifier.notify("WATCHDOG=1")
                 } else {
                     daemon.logger.error(
