@@ -98,8 +98,11 @@ public final class KioskDaemon: Sendable {
         var group = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: Logger(label: "rollcall.services"))
-        group.maximumGracefulShutdownDuration = .seconds(4)
-        group.maximumCancellationDuration = .seconds(1)
+        // A slow board (or the emulated one of the systemd guest test) may need longer than the second
+        // this takes here to decide the frames in flight; past these the service group gives up with a
+        // crash, so they stay just inside systemd's TimeoutStopSec=10 rather than near the usual time.
+        group.maximumGracefulShutdownDuration = .seconds(7)
+        group.maximumCancellationDuration = .seconds(2)
         try await ServiceGroup(configuration: group).run()
         do {
             try await outbox.checkpoint()
