@@ -17,6 +17,7 @@ the package that provides it here, and the fix), 2 when the check itself cannot 
 The Swift toolchain, git and make are the machine's own (README, "The two commands") and not checked.
 """
 import argparse
+import functools
 import os
 import re
 import subprocess
@@ -154,6 +155,7 @@ def essential_packages():
     return {line.split()[0] for line in result.stdout.splitlines() if line.endswith(" yes")}
 
 
+@functools.cache
 def library_dirs():
     arch = run(["gcc", "-print-multiarch"]).stdout.strip() or run(["dpkg-architecture", "-qDEB_HOST_MULTIARCH"]).stdout.strip()
     dirs = []
@@ -164,6 +166,7 @@ def library_dirs():
     return dirs
 
 
+@functools.cache
 def pkg_config_dirs():
     result = run(["pkg-config", "--variable", "pc_path", "pkg-config"])
     if result.returncode == 0 and result.stdout.strip():

@@ -36,12 +36,6 @@ def check(condition, what, detail=""):
         print(f"FAIL: {what}\n{detail}")
 
 
-def listed():
-    text = open(install_deps, encoding="utf-8").read()
-    block = re.search(r"^packages=\((.*?)^\)", text, re.S | re.M).group(1)
-    return [name for line in block.splitlines() for name in line.split("#", 1)[0].split()]
-
-
 def without(package, folder):
     """A copy of install-deps.sh whose packages array lacks `package`."""
     text = open(install_deps, encoding="utf-8").read()
@@ -72,7 +66,7 @@ def reached_from_others(package, packages):
 def main():
     status, output = run_checker()
     check(status == 0, "the real tools/install-deps.sh provides every library and command", output)
-    packages = listed()
+    packages = check_deps.listed_packages(install_deps)
     with tempfile.TemporaryDirectory() as folder:
         status, output = run_checker(without("libopenblas-dev", folder))
         check(status == 1 and "-lblas" in output and "-llapack" in output and "libopenblas" in output
