@@ -293,7 +293,8 @@ let package = Package(
         .testTarget(
             name: "KioskTests",
             dependencies: [
-                "Kiosk", "Attendance", "Capture", "Outbox", "Pipeline", "Recognition", "SyncProtocol", "TestSupport",
+                "Kiosk", "Attendance", "Badges", "Capture", "Outbox", "Pipeline", "Recognition", "SyncProtocol",
+                "TestSupport", "Vision",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

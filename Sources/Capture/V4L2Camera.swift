@@ -295,19 +295,23 @@ public final class V4L2Camera: FrameSource {
         }
     }
 
-    private func poll(_ device: V4L2Device) throws(CaptureError) -> Int16 {
+    private func poll(_ device: V4L2Device, timeout: Int32 = 100) throws(CaptureError) -> Int16 {
         do {
-            return try system.poll(device.fd, events: Int16(POLLIN | POLLPRI), timeout: 100)
+            return try system.poll(device.fd, events: Int16(POLLIN | POLLPRI), timeout: timeout)
         } catch {
             throw CaptureError.device(device.path, "poll", error)
         }
     }
 
-    /// Dequeues every ready buffer and gives all but the newest straight back to the driver.
+    /// Dequeues every ready buffer and gives all but the newest straight back to the driver. A
+    /// buffer is asked for only when poll says one is ready, not until DQBUF answers EAGAIN: libv4l2
+    /// writes a line to stderr (the journal, under systemd) for every DQBUF that finds none.
     private func newestBuffer(_ device: V4L2Device) throws(CaptureError) -> DequeuedBuffer? {
-        var newest: DequeuedBuffer?
-        while let buffer = try device.dequeue() {
-            if let previous = newest { try device.requeue(previous.index) }
+        var newest = try device.dequeue()  // poll said POLLIN; nil after a spurious wake-up
+        while let previous = newest, try poll(device, timeout: 0) & Int16(POLLIN) != 0,
+            let buffer = try device.dequeue()
+        {
+            try device.requeue(previous.index)
             newest = buffer
         }
         return newest

@@ -84,8 +84,8 @@ public final class KioskDaemon: Sendable {
             ])
     }
 
-    /// Runs every service until SIGTERM or SIGINT: then capture stops, the last frames are decided and
-    /// committed, sync and the page stop, and the outbox is checkpointed, within a few seconds.
+    /// Runs every service until SIGTERM or SIGINT: then capture stops, the frames being analysed are
+    /// decided and committed, sync and the page stop, and the outbox is checkpointed, within a few seconds.
     public func run() async throws {
         let services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [
@@ -137,7 +137,7 @@ public final class KioskDaemon: Sendable {
                 configuration: settings, workers: workers, gallery: inputs.gallery.gallery, book: inputs.book,
                 verifier: inputs.verifier)
             let started = Monotonic.nanoseconds()
-            _ = try await pipeline.run(
+            let summary = try await pipeline.run(
                 frames: source.source.frames,
                 clock: { _ in (Double(Monotonic.nanoseconds() - started) / 1e9, Date()) },
                 updates: {
@@ -147,8 +147,14 @@ public final class KioskDaemon: Sendable {
                         return state.pendingUpdate
                     }
                 },
+                stopping: { self.runtime.withLock { $0.stopping } },
                 emit: { decision in await self.handle(decision) })
             await source.source.shutdown()
+            if summary.framesDroppedAtStop > 0 {
+                logger.info(
+                    "stopping: frames taken but not yet analysed were dropped",
+                    metadata: ["frames": "\(summary.framesDroppedAtStop)"])
+            }
             // The source ended: stopped for a restart or for good, or a replayed file came to its end.
             while true {
                 let (restart, stopping) = runtime.withLock { ($0.restartSource, $0.stopping) }
@@ -159,7 +165,8 @@ public final class KioskDaemon: Sendable {
         }
     }
 
-    /// Stops the frame source; the door decides on the frames already taken and returns.
+    /// Stops the frame source; the door decides on the frames whose analysis has begun, drops the
+    /// rest (none of them was decided, so nothing committed or shown is lost) and returns.
     func stopDoor() {
         let source = runtime.withLock { state in
             state.stopping = true

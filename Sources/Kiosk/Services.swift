@@ -9,8 +9,8 @@ import Sync
 import Synchronization
 import UnixSignals
 
-/// Captures frames and decides (`KioskDaemon.runDoor`); on shutdown, stops capture and finishes the
-/// frames already taken.
+/// Captures frames and decides (`KioskDaemon.runDoor`); on shutdown, stops capture and decides the
+/// frames being analysed.
 struct DoorService: Service {
     let daemon: KioskDaemon
 
@@ -140,10 +140,11 @@ struct MonitorService: Service {
                 lastProgress = progress
                 lastPing = now
             }
-            try? await Task.sleep(for: .seconds(1))
+            // Woken early by a shutdown: the services stop one after the other, this one first.
+            await cancelWhenGracefulShutdown { try? await Task.sleep(for: .seconds(1)) }
         }
         SystemdNotifier.notify("STOPPING=1\nSTATUS=stopping")
-        daemon.logger.notice("stopping: capture ends, the last frames are decided and committed")
+        daemon.logger.notice("stopping: capture ends, the frames being analysed are decided and committed")
     }
 }
 

@@ -40,6 +40,8 @@ public struct PipelineSummary: Sendable {
     public var qualityRejections: [QualityRejection: Int] = [:]
     /// Frames that could not be analysed (a corrupt frame), with the first error.
     public var frameErrors = 0
+    /// Frames taken but dropped unanalysed because the door was stopping (`run`'s `stopping`).
+    public var framesDroppedAtStop = 0
     public var firstFrameError: String?
     public var decisions: [DoorDecision.Kind: Int] = [:]
 
@@ -113,24 +115,31 @@ public final class DoorPipeline {
     /// Runs every frame of `frames` through the door and hands each decision to `emit` as it is
     /// made. `clock` gives, for a frame's index, its seconds from the start and its wall-clock time.
     /// `updates` is asked before each frame's decisions for new inputs (nil: none).
+    ///
+    /// `stopping` (asked from any thread) says the door is being stopped: from then on no frame is
+    /// taken from the stream, and a frame whose analysis has not begun is dropped (counted in
+    /// `framesDroppedAtStop`); the analyses already running are decided and emitted as usual. So a
+    /// stop waits for one frame's analysis at most, however slow the processor, and nothing that was
+    /// decided is lost. When the stream ends without `stopping` (a restart), every frame is decided.
     public func run(
         frames: FrameStream, clock: (Int) -> (t: Double, at: Date), updates: () -> PipelineUpdate? = { nil },
-        emit: (DoorDecision) async throws -> Void
+        stopping: @escaping @Sendable () -> Bool = { false }, emit: (DoorDecision) async throws -> Void
     ) async throws -> PipelineSummary {
         let started = Monotonic.nanoseconds()
         var iterator = frames.makeAsyncIterator()
-        var pending: [Task<FrameAnalysis, any Error>] = []
+        var pending: [Task<FrameAnalysis?, any Error>] = []
         var nextIndex = 0
         let workers = self.workers
         let settings = configuration
         func fill() async {
-            while pending.count < max(1, settings.lookahead), let frame = await iterator.next() {
+            while pending.count < max(1, settings.lookahead), !stopping(), let frame = await iterator.next() {
                 let index = nextIndex
                 nextIndex += 1
                 pending.append(
                     Task {
                         try await workers.run { worker in
-                            FrameAnalyzer.analyze(
+                            if stopping() { return nil }
+                            return FrameAnalyzer.analyze(
                                 frame, index: index, worker: worker, upsample: settings.upsample,
                                 detectionWidth: settings.detectionWidth, scanQR: settings.scanQR)
                         }
@@ -139,7 +148,10 @@ public final class DoorPipeline {
         }
         await fill()
         while !pending.isEmpty {
-            let analysis = try await pending.removeFirst().value
+            guard let analysis = try await pending.removeFirst().value else {
+                summary.framesDroppedAtStop += 1
+                continue
+            }
             // Queue the next frame before deciding on this one, so the workers never idle.
             await fill()
             if let update = updates() { apply(update) }

@@ -130,6 +130,19 @@ struct CameraTests {
         #expect(camera.status.drops == 2 + 6)
     }
 
+    @Test("buffers are dequeued only when poll says one is ready: no DQBUF finds none (libv4l2 logs each)")
+    func noEmptyDequeues() async throws {
+        let device = SimulatedCamera()
+        let camera = V4L2Camera(configuration: quickConfiguration(), system: device)
+        camera.start()
+        defer { camera.stop() }
+        for _ in 0..<5 { _ = try #require(await nextFrame(camera)) }
+        device.with { $0.framesPerPoll = 0 }
+        device.produce(3)  // several ready at once: the newest is taken, the others given back
+        _ = try #require(await nextFrame(camera))
+        #expect(device.with { $0.emptyDequeues } == 0)
+    }
+
     @Test("a busy consumer gets the newest frame, with the frames it missed counted")
     func slowConsumer() async throws {
         let device = SimulatedCamera()

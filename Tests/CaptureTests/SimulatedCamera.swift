@@ -23,6 +23,9 @@ final class SimulatedCamera: V4L2Syscalls, @unchecked Sendable {
         var damageNext = false
         /// Count of DQBUF calls to answer EAGAIN even though poll said POLLIN.
         var spuriousWakeups = 0
+        /// DQBUF calls that found no filled buffer (not counting `spuriousWakeups`): each is a line
+        /// libv4l2 writes to stderr.
+        var emptyDequeues = 0
 
         var nextFD: Int32 = 100
         var openFDs: Set<Int32> = []
@@ -197,7 +200,10 @@ final class SimulatedCamera: V4L2Syscalls, @unchecked Sendable {
                 state.spuriousWakeups -= 1
                 return .failure(.resourceTemporarilyUnavailable)
             }
-            guard !state.filled.isEmpty else { return .failure(.resourceTemporarilyUnavailable) }
+            guard !state.filled.isEmpty else {
+                state.emptyDequeues += 1
+                return .failure(.resourceTemporarilyUnavailable)
+            }
             let filled = state.filled.removeFirst()
             let buffer = argument.assumingMemoryBound(to: v4l2_buffer.self)
             buffer.pointee.index = UInt32(filled.index)
