@@ -10,7 +10,7 @@ export ROLLCALL_FIXTURES ?= $(FIXTURES)
 # tools/install-deps.sh) comes first, so that every `python3` below and in the tests is that one.
 export PATH := $(CURDIR)/.venv-tests/bin:$(PATH)
 
-.PHONY: run test e2e guest-test deps check-deps models build lint bench chaos compare install clean
+.PHONY: run test e2e attack guest-test deps check-deps models build lint bench chaos compare install clean
 
 ## run: set up everything, then the daemon with an embedded hub on loopback (tools/demo.py). With a
 ## camera at /dev/video0 it captures from it until Ctrl-C; without one it plays the demo scenario built
@@ -27,7 +27,7 @@ run: models build
 ## (systemd-analyze verify and security), the signage page is rendered in every state in headless
 ## chromium, and the end-to-end test runs: a real hub, the daemon on a
 ## replay of the scenario, and the signage page in headless chromium; and the hub's reports are
-## checked against a real hub process (tools/hub_e2e.py).
+## checked against a real hub process (tools/hub_e2e.py); last, the hub under attack (tools/attack.py).
 test: models check-deps lint
 	python3 tools/test_check_deps.py
 	$(SWIFT) test --disable-xctest --skip VividCameraTests
@@ -37,6 +37,7 @@ test: models check-deps lint
 	$(SWIFT) build --product rollcall-scenario
 	python3 tools/e2e.py --bin .build/debug
 	python3 tools/hub_e2e.py --bin .build/debug
+	python3 tools/attack.py --bin .build/debug
 
 ## e2e: the end-to-end test alone (debug builds; screenshots of the page into .build/e2e)
 e2e: models
@@ -44,6 +45,12 @@ e2e: models
 	$(SWIFT) build --product rollcall-hub
 	$(SWIFT) build --product rollcall-scenario
 	python3 tools/e2e.py --bin .build/debug --screenshots .build/e2e
+
+## attack: the hub under attack (tools/attack.py): a real hub process, and each finding of its trust
+## review tried with the request that exploited it (README, "Trust model")
+attack:
+	$(SWIFT) build --product rollcall-hub
+	python3 tools/attack.py --bin .build/debug
 
 ## guest-test: the door as a technician runs it under a real systemd (tools/systemd_guest.py): a
 ## Debian 12 guest booted in QEMU with systemd as PID 1 and the vivid camera driver, the project put

@@ -24,12 +24,15 @@ import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
-ADMIN = "chaos-admin-token"
+ADMIN = "chaos-admin-token-0123456789abcdef"  # at least 32 characters, as the hub requires
 TOKEN = "chaos-device-token-0123456789"
 
 
 def start_hub(binary, db):
-    hub = subprocess.Popen([binary, "serve", "--db", db, "--port", "0", "--admin-token", ADMIN],
+    token_file = db + ".admin-token"  # only this user may read it, as the hub requires
+    with open(os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write(ADMIN + "\n")
+    hub = subprocess.Popen([binary, "serve", "--db", db, "--port", "0", "--admin-token-file", token_file],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = hub.stdout.readline()
     if "listening on" not in line:

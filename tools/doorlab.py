@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
-ADMIN = "doorlab-admin-token"
+ADMIN = "doorlab-admin-token-0123456789abcdef"  # at least 32 characters, as the hub requires
 TOKEN = "doorlab-device-token-0123456789"
 DEVICE = "door-b12"
 SESSION = "s-demo-7b"
@@ -40,8 +40,12 @@ class Hub:
         self.process = None
 
     def start(self):
+        # The admin token from a file only this user can read, as the hub requires (never on the command line).
+        token_file = self.db + ".admin-token"
+        with open(os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            handle.write(ADMIN + "\n")
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--db", self.db, "--port", str(self.port), "--admin-token", ADMIN],
+            [self.binary, "serve", "--db", self.db, "--port", str(self.port), "--admin-token-file", token_file],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.process.stdout.readline()
         if "listening on" not in line:

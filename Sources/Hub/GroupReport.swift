@@ -108,7 +108,8 @@ public struct GroupReport: Sendable, Equatable, Codable {
             person.attendance = expected > 0 ? Double(attended) / Double(expected) : nil
             person.punctuality = attended > 0 ? Double(person.present) / Double(attended) : nil
             if let minutes = lateMinutes[id], !minutes.isEmpty {
-                person.averageMinutesLate = Double(minutes.reduce(0, +)) / Double(minutes.count)
+                // Summed as Double: a device-sent minutes_late near Int.max would trap an Int sum.
+                person.averageMinutesLate = minutes.reduce(0.0) { $0 + Double($1) } / Double(minutes.count)
             }
             person.pastoral = person.missedInARow >= pastoralThreshold
             return person
@@ -134,6 +135,6 @@ public struct GroupReport: Sendable, Equatable, Codable {
                 String(person.missedInARow), person.pastoral ? "yes" : "no",
             ])
         }
-        return rows.map { $0.map(SessionReport.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        return CSVWriter.document(rows)
     }
 }

@@ -52,6 +52,20 @@ public struct Visit: Sendable, Equatable {
     }
 }
 
+/// A staff or public token as the admin sees it: never the token, an id made from its hash.
+public struct AccessTokenRecord: Sendable, Equatable, Codable {
+    /// The first 16 hexadecimal digits of the token's SHA-256.
+    public var id: String
+    public var scope: TokenScope
+    public var label: String
+
+    public init(id: String, scope: TokenScope, label: String) {
+        self.id = id
+        self.scope = scope
+        self.label = label
+    }
+}
+
 /// Where the hub keeps everything. One protocol, so that a PostgreSQL store can follow the SQLite one.
 public protocol HubStorage: Sendable {
     /// Adds a room with its timezone and attendance policy (nil: the defaults).
@@ -60,6 +74,20 @@ public protocol HubStorage: Sendable {
     func addDevice(_ device: DeviceRecord, token: String) async throws(HubError)
     /// The device a bearer token belongs to.
     func device(forToken token: String) async throws(HubError) -> DeviceRecord?
+    /// Removes a device: its token stops working with the next request; what it sent stays. False if
+    /// there was no such device.
+    func removeDevice(_ id: String) async throws(HubError) -> Bool
+    /// Gives a device a new token; the old one stops working with the next request. False if there
+    /// was no such device.
+    func replaceDeviceToken(_ id: String, token: String) async throws(HubError) -> Bool
+    /// The staff and public tokens (never the tokens themselves: an id made from the hash, the scope
+    /// and the label).
+    func accessTokens() async throws(HubError) -> [AccessTokenRecord]
+    /// Revokes a staff or public token by its id (`accessTokens`); false if there was none.
+    func revokeAccessToken(id: String) async throws(HubError) -> Bool
+    /// Removes a badge key; the doors refuse badges signed with it once they have the new key list
+    /// (their next refresh). False if there was no such key.
+    func removeBadgeKey(kid: String) async throws(HubError) -> Bool
     /// Adds or replaces a person with their templates; returns the new gallery version.
     @discardableResult
     func upsertPerson(_ person: GalleryDocument.Entry) async throws(HubError) -> Int64

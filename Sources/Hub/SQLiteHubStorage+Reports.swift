@@ -20,6 +20,29 @@ extension SQLiteHubStorage {
         }
     }
 
+    public func accessTokens() async throws(HubError) -> [AccessTokenRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT tokenHash, scope, label FROM accessToken ORDER BY scope, label")
+                .compactMap {
+                    row in
+                    guard let scope = TokenScope(rawValue: row["scope"]) else { return nil }
+                    return AccessTokenRecord(
+                        id: String((row["tokenHash"] as String).prefix(16)), scope: scope, label: row["label"])
+                }
+        }
+    }
+
+    public func revokeAccessToken(id: String) async throws(HubError) -> Bool {
+        guard id.count == 16, id.allSatisfy(\.isHexDigit) else {
+            throw HubError("bad_request", "a token id is 16 hexadecimal digits, as the token list shows", status: 400)
+        }
+        return try await write { db in
+            try db.execute(
+                sql: "DELETE FROM accessToken WHERE substr(tokenHash, 1, 16) = ?", arguments: [id.lowercased()])
+            return db.changesCount > 0
+        }
+    }
+
     public func scope(forToken token: String) async throws(HubError) -> TokenScope? {
         let hash = Self.hash(token)
         return try await read { db in

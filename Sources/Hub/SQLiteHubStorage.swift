@@ -130,6 +130,28 @@ public final class SQLiteHubStorage: HubStorage {
             // The class a session is of ("Maths"), from the timetable; null for sessions made otherwise.
             try db.alter(table: "session") { table in table.add(column: "className", .text) }
         }
+        migrator.registerMigration("v6 event ids per device") { db in
+            // An event id is the device's own (a UUIDv7 it made): unique per device, not across devices,
+            // so that a device that learns another's id cannot send it first and have the real one
+            // answered "duplicate".
+            try db.create(table: "receivedEventByDevice") { table in
+                table.column("id", .text).notNull()
+                table.column("device", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("person", .text).notNull()
+                table.column("session", .text)
+                table.column("at", .integer).notNull()
+                table.column("receivedAt", .integer).notNull()
+                table.column("body", .blob).notNull()
+                table.primaryKey(["device", "id"])
+            }
+            try db.execute(
+                sql:
+                    "INSERT INTO receivedEventByDevice SELECT id, device, kind, person, session, at, receivedAt, body FROM receivedEvent"
+            )
+            try db.drop(table: "receivedEvent")
+            try db.rename(table: "receivedEventByDevice", to: "receivedEvent")
+        }
         return migrator
     }
 
@@ -163,6 +185,21 @@ public final class SQLiteHubStorage: HubStorage {
             try Row.fetchOne(db, sql: "SELECT id, room FROM device WHERE tokenHash = ?", arguments: [hash]).map {
                 DeviceRecord(id: $0["id"], room: $0["room"])
             }
+        }
+    }
+
+    public func removeDevice(_ id: String) async throws(HubError) -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM device WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func replaceDeviceToken(_ id: String, token: String) async throws(HubError) -> Bool {
+        let hash = Self.hash(token)
+        return try await write { db in
+            try db.execute(sql: "UPDATE device SET tokenHash = ? WHERE id = ?", arguments: [hash, id])
+            return db.changesCount > 0
         }
     }
 
@@ -301,7 +338,10 @@ public final class SQLiteHubStorage: HubStorage {
         return try await write { db in
             var result = EventBatchResult()
             for (event, body) in zip(batch.events, bodies) {
-                if try Int.fetchOne(db, sql: "SELECT 1 FROM receivedEvent WHERE id = ?", arguments: [event.id]) != nil {
+                let seen = try Int.fetchOne(
+                    db, sql: "SELECT 1 FROM receivedEvent WHERE device = ? AND id = ?",
+                    arguments: [device.id, event.id])
+                if seen != nil {
                     result.duplicate.append(event.id)
                     continue
                 }
@@ -321,7 +361,9 @@ public final class SQLiteHubStorage: HubStorage {
         guard item.source == "signage:\(device.id)" else {
             return "source \(item.source) is not this device (signage:\(device.id))"
         }
-        guard !item.id.isEmpty else { return "an event needs an id" }
+        guard UUID(uuidString: item.id) != nil else {
+            return "an event id is a UUID (the device makes UUIDv7s), not \(item.id.prefix(64))"
+        }
         guard try Int.fetchOne(db, sql: "SELECT 1 FROM person WHERE id = ?", arguments: [item.event.person]) != nil
         else { return "unknown person \(item.event.person)" }
         switch item.event.kind {
@@ -438,6 +480,15 @@ public final class SQLiteHubStorage: HubStorage {
         try await write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO revokedBadge (id) VALUES (?)", arguments: [id])
             try Self.bump("badgeKeys", db)
+        }
+    }
+
+    public func removeBadgeKey(kid: String) async throws(HubError) -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM badgeKey WHERE kid = ?", arguments: [kid])
+            guard db.changesCount > 0 else { return false }
+            try Self.bump("badgeKeys", db)
+            return true
         }
     }
 

@@ -130,12 +130,7 @@ public struct SessionReport: Sendable, Equatable, Codable {
                 line.flags.map(\.rawValue).joined(separator: ";"),
             ])
         }
-        return rows.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-    }
-
-    static func csvField(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return CSVWriter.document(rows)
     }
 
     /// Builds the report from the stored facts.
@@ -241,8 +236,9 @@ extension SessionReport {
         text += "\(attended) of \(roster.count) came"
         let late = roster.filter { $0.outcome == .late }
         if !late.isEmpty {
-            let average = Double(late.compactMap(\.minutesLate).reduce(0, +)) / Double(late.count)
-            text += ", \(late.count) late (on average \(Int(average.rounded())) min)"
+            // Summed and printed as Double: Int arithmetic on a device-sent minutes_late could trap.
+            let average = late.compactMap(\.minutesLate).reduce(0.0) { $0 + Double($1) } / Double(late.count)
+            text += ", \(late.count) late (on average \(String(format: "%.0f", average)) min)"
         }
         text += "."
         switch status {

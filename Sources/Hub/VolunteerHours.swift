@@ -44,7 +44,7 @@ public struct VolunteerHours: Sendable, Equatable, Codable {
                 String(week.visits),
             ])
         }
-        return rows.map { $0.map(SessionReport.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        return CSVWriter.document(rows)
     }
 
     /// Sums `visits` (with each room's timezone) that overlap [from, to), clipped to it.

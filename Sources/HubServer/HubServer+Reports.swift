@@ -2,6 +2,7 @@ import Attendance
 import Foundation
 import Hub
 import Hummingbird
+import Logging
 
 extension HubServer {
     struct NewToken: Decodable {
@@ -42,7 +43,7 @@ extension HubServer {
             throw HubError("unauthorized", "send a staff token as `Authorization: Bearer <token>`", status: 401)
         }
         let scope: TokenScope
-        if let admin = configuration.adminToken, token == admin {
+        if configuration.isAdmin(token) {
             scope = .admin
         } else if let stored = try await storage.scope(forToken: token) {
             scope = stored
@@ -79,15 +80,30 @@ extension HubServer {
         let limit = configuration.maximumBodyBytes
         let staff: Set<TokenScope> = [.admin, .staff]
         router.post("/api/v1/admin/tokens") { request, _ in
-            await respond {
+            try await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: [.admin])
                 let body: NewToken = try await decodeBody(request, limit: limit)
                 try await storage.addAccessToken(body.token, scope: body.scope, label: body.label)
                 return try json(Done())
             }
         }
+        router.get("/api/v1/admin/tokens") { request, _ in
+            try await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: [.admin])
+                return try json(try await storage.accessTokens())
+            }
+        }
+        router.delete("/api/v1/admin/tokens/:id") { request, context in
+            try await respond {
+                _ = try await authorize(request, storage, configuration: configuration, allowed: [.admin])
+                let id = parameter(context, "id")
+                guard try await storage.revokeAccessToken(id: id) else { throw unknown("token", id) }
+                context.logger.notice("admin: token revoked; it no longer works", metadata: ["token": "\(id)"])
+                return try json(Done())
+            }
+        }
         router.post("/api/v1/admin/timetable") { request, _ in
-            await respond {
+            try await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: [.admin])
                 let body = try await collect(request, limit: limit)
                 let result = try await storage.importTimetable(String(decoding: body, as: UTF8.self))
@@ -95,9 +111,9 @@ extension HubServer {
             }
         }
         router.get("/api/v1/reports/sessions/:id") { request, context in
-            await respond {
+            try await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
-                let report = try await storage.sessionReport(context.parameters.get("id") ?? "", now: Date())
+                let report = try await storage.sessionReport(parameter(context, "id"), now: Date())
                 switch request.uri.queryParameters.get("format") ?? "json" {
                 case "json": return try json(report)
                 case "csv":
@@ -110,20 +126,20 @@ extension HubServer {
             }
         }
         router.get("/api/v1/reports/sessions/:id/summary") { request, context in
-            await respond {
+            try await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
-                let report = try await storage.sessionReport(context.parameters.get("id") ?? "", now: Date())
+                let report = try await storage.sessionReport(parameter(context, "id"), now: Date())
                 return Response(
                     status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                     body: ResponseBody(byteBuffer: ByteBuffer(string: report.summary + "\n")))
             }
         }
         router.get("/api/v1/reports/groups/:group") { request, context in
-            await respond {
+            try await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
                 let (from, to) = try range(request)
                 let report = try await storage.groupReport(
-                    context.parameters.get("group") ?? "", from: from, to: to, now: Date())
+                    parameter(context, "group"), from: from, to: to, now: Date())
                 if request.uri.queryParameters.get("format") == "csv" {
                     return Response(
                         status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
@@ -135,19 +151,19 @@ extension HubServer {
         // The same as a page for a browser, which cannot send a bearer header: the staff token may come
         // as ?token= (prefer the header for anything but a browser; query strings end up in logs).
         router.get("/reports/groups/:group") { request, context in
-            await respond {
+            try await respond {
                 let token = bearer(request) ?? request.uri.queryParameters.get("token").map { String($0) }
                 _ = try await authorize(token: token, storage, configuration: configuration, allowed: staff)
                 let (from, to) = try range(request)
                 let report = try await storage.groupReport(
-                    context.parameters.get("group") ?? "", from: from, to: to, now: Date())
+                    parameter(context, "group"), from: from, to: to, now: Date())
                 return Response(
                     status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                     body: ResponseBody(byteBuffer: ByteBuffer(string: GroupPage.html(report))))
             }
         }
         router.get("/api/v1/reports/volunteers") { request, _ in
-            await respond {
+            try await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
                 let (from, to) = try range(request)
                 let hours = try await storage.volunteerHours(from: from, to: to)
@@ -160,53 +176,53 @@ extension HubServer {
             }
         }
         router.get("/api/v1/public/sessions/:id") { request, context in
-            await respond {
+            try await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: [.public, .admin])
-                return try json(try await storage.publicSessionReport(context.parameters.get("id") ?? "", now: Date()))
+                return try json(try await storage.publicSessionReport(parameter(context, "id"), now: Date()))
             }
         }
         let sessions = router.group(RouterPath("/api/v1/staff/sessions"))
         sessions.put(":id/flags") { request, context in
-            await respond {
+            try await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
                 let body: FlagBody = try await decodeBody(request, limit: limit)
                 try await storage.setFlag(
-                    session: context.parameters.get("id") ?? "", person: body.person, flag: body.flag, note: body.note,
+                    session: parameter(context, "id"), person: body.person, flag: body.flag, note: body.note,
                     on: true)
                 return try json(Done())
             }
         }
         sessions.delete(":id/flags/:person/:flag") { request, context in
-            await respond {
+            try await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
-                let text = context.parameters.get("flag") ?? ""
+                let text = parameter(context, "flag")
                 guard let flag = MentorFlag(rawValue: text) else {
                     let known = MentorFlag.allCases.map(\.rawValue).joined(separator: ", ")
                     throw HubError("bad_request", "\(text) is not a flag; the flags are \(known)", status: 400)
                 }
                 try await storage.setFlag(
-                    session: context.parameters.get("id") ?? "", person: context.parameters.get("person") ?? "",
+                    session: parameter(context, "id"), person: parameter(context, "person"),
                     flag: flag, note: nil, on: false)
                 return try json(Done())
             }
         }
         sessions.put(":id/excuses") { request, context in
-            await respond {
+            try await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
                 let body: ExcuseBody = try await decodeBody(request, limit: limit)
                 guard !body.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
                     throw HubError("bad_request", "an excuse needs a reason", status: 400)
                 }
                 try await storage.setExcuse(
-                    session: context.parameters.get("id") ?? "", person: body.person, reason: body.reason)
+                    session: parameter(context, "id"), person: body.person, reason: body.reason)
                 return try json(Done())
             }
         }
         sessions.delete(":id/excuses/:person") { request, context in
-            await respond {
+            try await respond {
                 _ = try await authorize(request, storage, configuration: configuration, allowed: staff)
                 try await storage.setExcuse(
-                    session: context.parameters.get("id") ?? "", person: context.parameters.get("person") ?? "",
+                    session: parameter(context, "id"), person: parameter(context, "person"),
                     reason: nil)
                 return try json(Done())
             }

@@ -3,19 +3,31 @@ import Crypto
 import Foundation
 public import Hub
 public import Hummingbird
+import Logging
 import Recognition
 import SyncProtocol
 
 /// How the hub serves.
 public struct HubServerConfiguration: Sendable {
-    /// The admin API's bearer token; nil turns the admin API off.
-    public var adminToken: String?
+    /// The digest of the admin API's bearer token (the token itself is not kept); nil: the admin API is off.
+    let adminTokenDigest: Data?
     /// The largest request body accepted (a batch of 500 events is about 250 KB).
     public var maximumBodyBytes = 2 << 20
 
-    /// A configuration.
+    /// A configuration; `adminToken` nil (or empty) turns the admin API off. `AdminToken.load` reads
+    /// and checks the token as `rollcall-hub serve` takes it.
     public init(adminToken: String?) {
-        self.adminToken = adminToken
+        adminTokenDigest = adminToken.flatMap { $0.isEmpty ? nil : Data(SHA256.hash(data: Data($0.utf8))) }
+    }
+
+    /// Whether the admin API is on.
+    public var adminAPI: Bool { adminTokenDigest != nil }
+
+    /// Whether `token` is the admin token: the digests are compared in constant time, so the time
+    /// taken says nothing about how much of a guess was right.
+    func isAdmin(_ token: String) -> Bool {
+        guard let adminTokenDigest else { return false }
+        return SHA256.hash(data: Data(token.utf8)) == adminTokenDigest  // swift-crypto: constant time
     }
 }
 
@@ -27,16 +39,17 @@ public enum HubServer {
         -> Router<BasicRequestContext>
     {
         let router = Router()
+        router.add(middleware: AnswerMiddleware())
         let device = router.group(RouterPath("/api/v1/device"))
         device.get("manifest") { request, _ in
-            await respond {
+            try await respond {
                 let device = try await authenticate(request, storage)
                 let manifest = try await storage.manifest(room: device.room, now: Date())
                 return try cached(manifest, request)
             }
         }
         device.get("gallery") { request, _ in
-            await respond {
+            try await respond {
                 _ = try await authenticate(request, storage)
                 let text = request.uri.queryParameters.get("since") ?? "0"
                 guard let since = Int64(text), since >= 0 else {
@@ -47,13 +60,13 @@ public enum HubServer {
             }
         }
         device.get("badge-keys") { request, _ in
-            await respond {
+            try await respond {
                 _ = try await authenticate(request, storage)
                 return try json(try await storage.badgeKeys())
             }
         }
         device.post("events") { request, _ in
-            await respond {
+            try await respond {
                 let device = try await authenticate(request, storage)
                 let batch: EventBatch = try await decodeBody(request, limit: configuration.maximumBodyBytes)
                 return try json(try await storage.ingest(batch, from: device, receivedAt: Date()))
@@ -136,6 +149,15 @@ public enum HubServer {
         }
     }
 
+    struct ReplacementToken: Decodable {
+        var token: String
+    }
+
+    /// 404 for something the admin named that is not there.
+    static func unknown(_ what: String, _ id: String) -> HubError {
+        HubError("not_found", "there is no \(what) \(id.prefix(100))", status: 404)
+    }
+
     struct Revocation: Decodable {
         var id: String
     }
@@ -150,13 +172,14 @@ public enum HubServer {
         let admin = router.group(RouterPath("/api/v1/admin"))
         let limit = configuration.maximumBodyBytes
         @Sendable func guarded(_ request: Request) async throws(HubError) {
-            guard configuration.adminToken != nil else {
-                throw HubError("not_found", "the admin API is off (start the hub with --admin-token)", status: 404)
+            guard configuration.adminAPI else {
+                throw HubError(
+                    "not_found", "the admin API is off (start the hub with --admin-token-file)", status: 404)
             }
             _ = try await authorize(request, storage, configuration: configuration, allowed: [.admin])
         }
         admin.post("rooms") { request, _ in
-            await respond {
+            try await respond {
                 try await guarded(request)
                 let room: NewRoom = try await decodeBody(request, limit: limit)
                 try await storage.addRoom(room.id, timezone: room.timezone, policy: room.policy)
@@ -164,7 +187,7 @@ public enum HubServer {
             }
         }
         admin.post("devices") { request, _ in
-            await respond {
+            try await respond {
                 try await guarded(request)
                 let device: NewDevice = try await decodeBody(request, limit: limit)
                 guard device.token.count >= 16 else {
@@ -174,22 +197,45 @@ public enum HubServer {
                 return try json(Done())
             }
         }
+        admin.delete("devices/:id") { request, context in
+            try await respond {
+                try await guarded(request)
+                let id = parameter(context, "id")
+                guard try await storage.removeDevice(id) else { throw unknown("device", id) }
+                context.logger.notice("admin: device removed; its token no longer works", metadata: ["device": "\(id)"])
+                return try json(Done())
+            }
+        }
+        admin.put("devices/:id/token") { request, context in
+            try await respond {
+                try await guarded(request)
+                let id = parameter(context, "id")
+                let body: ReplacementToken = try await decodeBody(request, limit: limit)
+                guard body.token.count >= 16 else {
+                    throw HubError("bad_request", "a device token has at least 16 characters", status: 400)
+                }
+                guard try await storage.replaceDeviceToken(id, token: body.token) else { throw unknown("device", id) }
+                context.logger.notice(
+                    "admin: device token replaced; the old one no longer works", metadata: ["device": "\(id)"])
+                return try json(Done())
+            }
+        }
         admin.post("people") { request, _ in
-            await respond {
+            try await respond {
                 try await guarded(request)
                 let person: GalleryPersonBody = try await decodeBody(request, limit: limit)
                 return try json(["gallery_version": try await storage.upsertPerson(person.entry)])
             }
         }
         admin.delete("people/:id") { request, context in
-            await respond {
+            try await respond {
                 try await guarded(request)
-                let id = context.parameters.get("id") ?? ""
+                let id = parameter(context, "id")
                 return try json(["gallery_version": try await storage.removePerson(id)])
             }
         }
         admin.post("sessions") { request, _ in
-            await respond {
+            try await respond {
                 try await guarded(request)
                 let body = try await collect(request, limit: limit)
                 let schedule: SessionScheduleBody
@@ -203,29 +249,40 @@ public enum HubServer {
             }
         }
         admin.get("sessions/:id/checkins") { request, context in
-            await respond {
+            try await respond {
                 try await guarded(request)
-                let records = try await storage.checkinRecords(session: context.parameters.get("id") ?? "")
+                let records = try await storage.checkinRecords(session: parameter(context, "id"))
                 return try json(records.map(CheckinBody.init))
             }
         }
         admin.get("people/:id/visits") { request, context in
-            await respond {
+            try await respond {
                 try await guarded(request)
                 return try json(
-                    try await storage.visits(person: context.parameters.get("id") ?? "").map(VisitBody.init))
+                    try await storage.visits(person: parameter(context, "id")).map(VisitBody.init))
             }
         }
         admin.post("badge-keys") { request, _ in
-            await respond {
+            try await respond {
                 try await guarded(request)
                 let key: NewBadgeKey = try await decodeBody(request, limit: limit)
                 try await storage.putBadgeKey(kid: key.kid, publicKey: key.publicKey)
                 return try json(Done())
             }
         }
+        admin.delete("badge-keys/:kid") { request, context in
+            try await respond {
+                try await guarded(request)
+                let kid = parameter(context, "kid")
+                guard try await storage.removeBadgeKey(kid: kid) else { throw unknown("badge key", kid) }
+                context.logger.notice(
+                    "admin: badge key removed; doors refuse its badges from their next refresh",
+                    metadata: ["kid": "\(kid)"])
+                return try json(Done())
+            }
+        }
         admin.post("revocations") { request, _ in
-            await respond {
+            try await respond {
                 try await guarded(request)
                 let revocation: Revocation = try await decodeBody(request, limit: limit)
                 try await storage.revokeBadge(revocation.id)
@@ -236,14 +293,14 @@ public enum HubServer {
 
     // MARK: Plumbing
 
-    /// Runs a handler; a `HubError` becomes its status with an `APIProblem` body.
-    static func respond(_ body: () async throws -> Response) async -> Response {
+    /// Runs a handler; a `HubError` of the caller's making (4xx) becomes its status with an
+    /// `APIProblem` body. Anything else is thrown on to `AnswerMiddleware`, which logs it and answers
+    /// 500 without its details.
+    static func respond(_ body: () async throws -> Response) async throws -> Response {
         do {
             return try await body()
-        } catch let error as HubError {
+        } catch let error as HubError where error.status < 500 {
             return problem(error)
-        } catch {
-            return problem(HubError("internal", "the hub failed: \(error)", status: 500))
         }
     }
 
@@ -282,6 +339,12 @@ public enum HubServer {
         return Response(
             status: .ok, headers: [.contentType: "application/json", .eTag: tag],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A path parameter, percent-decoded (`/reports/groups/7B%20Maths` is group "7B Maths"); "" if absent.
+    static func parameter(_ context: some RequestContext, _ name: String) -> String {
+        guard let raw = context.parameters.get(name) else { return "" }
+        return raw.removingPercentEncoding ?? raw
     }
 
     static func bearer(_ request: Request) -> String? {

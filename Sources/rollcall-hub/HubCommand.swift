@@ -13,7 +13,7 @@ struct HubCommand: AsyncParsableCommand {
         subcommands: [
             Serve.self, EnrollCommand.self, ImportCommand.self, ReportCommand.self, FlagCommand.self,
             ExcuseCommand.self,
-            TokenCommand.self,
+            TokenCommand.self, DeviceCommand.self, BadgeKeyCommand.self,
         ]
     )
 }
@@ -39,11 +39,30 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Bearer token of the admin API (or $ROLLCALL_HUB_ADMIN_TOKEN); without it the admin API is off.",
-            valueName: "token"))
-    var adminToken: String?
+            "File holding the admin API's bearer token, one line of at least 32 characters, readable by the hub's "
+                + "user only (or $ROLLCALL_HUB_ADMIN_TOKEN_FILE, or the systemd credential admin-token); "
+                + "without one the admin API is off.",
+            valueName: "file"))
+    var adminTokenFile: String?
+
+    /// Refused with the reason: a token on the command line shows in `ps`.
+    @Option(help: .hidden) var adminToken: String?
 
     func run() async throws {
+        if adminToken != nil {
+            FileHandle.standardError.write(
+                Data(
+                    ("rollcall-hub: --admin-token is not accepted (a token on the command line shows in ps): "
+                        + "put it in a file only the hub's user can read and give --admin-token-file FILE\n").utf8))
+            throw ExitCode(78)
+        }
+        let token: String?
+        do {
+            token = try AdminToken.load(file: adminTokenFile, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("rollcall-hub: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
         let storage: SQLiteHubStorage
         do {
             storage = try SQLiteHubStorage(path: db)
@@ -51,7 +70,6 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("rollcall-hub: \(error)\n".utf8))
             throw ExitCode(69)
         }
-        let token = adminToken ?? ProcessInfo.processInfo.environment["ROLLCALL_HUB_ADMIN_TOKEN"]
         let router = HubServer.router(storage: storage, configuration: HubServerConfiguration(adminToken: token))
         let host = self.host
         let app = Application(

