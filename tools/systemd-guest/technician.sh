@@ -180,14 +180,21 @@ fi
 # 10. The screen: rollcall-screen.service (its own user, sandboxed) shows the signage page. Headless
 #     here (a drop-in from the host: no display in this guest): a screenshot of what it shows.
 t=$(now)
+# The screen's user reads none of the door's data: the outbox (its events and the gallery's templates),
+# the hub token, and the hub's database where the hub runs on the same machine.
+apart=yes
+for file in /var/lib/rollcall/outbox.sqlite /etc/rollcall/hub-token /var/lib/rollcall-hub/hub.sqlite; do
+    if [ ! -e "$file" ]; then apart="$file is missing"; break; fi
+    if runuser -u rollcall-screen -- head -c 1 "$file" > /dev/null 2>&1; then apart="rollcall-screen can read $file"; break; fi
+done
 systemctl start rollcall-screen.service
 if wait_for 480 test -s /var/lib/rollcall-screen/screen.png && sleep 1 &&
     cp /var/lib/rollcall-screen/screen.png "$out/screen.png" &&
     [ "$(head -c 8 "$out/screen.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
-    [ "$(stat -c %s "$out/screen.png")" -gt 4000 ]; then
-    step ok screen "$t" "rollcall-screen.service as $(show rollcall-screen.service User), ProtectSystem=$(show rollcall-screen.service ProtectSystem), Chromium's own sandbox off (emulation): PNG screenshot $(stat -c %s "$out/screen.png") bytes after $(show rollcall-screen.service NRestarts) restarts"
+    [ "$(stat -c %s "$out/screen.png")" -gt 4000 ] && [ "$apart" = yes ]; then
+    step ok screen "$t" "rollcall-screen.service as $(show rollcall-screen.service User), ProtectSystem=$(show rollcall-screen.service ProtectSystem), cannot read the outbox, the hub token or the hub's database, Chromium's own sandbox off (emulation): PNG screenshot $(stat -c %s "$out/screen.png") bytes after $(show rollcall-screen.service NRestarts) restarts"
 else
-    step FAIL screen "$t" "$(journalctl -u rollcall-screen.service -n 10 -o cat --no-pager | tr '\n' ' ')"
+    step FAIL screen "$t" "apart: $apart; $(journalctl -u rollcall-screen.service -n 10 -o cat --no-pager | tr '\n' ' ')"
 fi
 systemctl stop rollcall-screen.service
 
