@@ -53,17 +53,9 @@ public enum TestResources {
 }
 
 /// A fixed event id (a UUID, as the hub requires) named for a test: `eventUUID("e-1")` is always the
-/// same id, and two names give two ids. Names of up to 16 bytes.
+/// same id, and two names give two ids. Names of up to 16 bytes: they are the UUID's bytes.
 public func eventUUID(_ name: String) -> String {
     var bytes = Array(name.utf8.prefix(16))
     bytes += [UInt8](repeating: 0, count: 16 - bytes.count)
-    let hex = bytes.map { String(format: "%02x", $0) }.joined()
-    let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-        String(
-            hex[
-                hex.index(
-                    hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)]
-        )
-    }
-    return parts.joined(separator: "-").uppercased()
+    return NSUUID(uuidBytes: bytes).uuidString
 }

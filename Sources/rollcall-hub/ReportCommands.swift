@@ -256,11 +256,8 @@ struct TokenAdd: AsyncParsableCommand {
         guard let value = TokenScope(rawValue: scope), value != .admin else {
             fail("--scope must be staff or public")
         }
-        let storage = try openStorage(db)
-        do {
+        try await onStorage(db) { storage throws(HubError) in
             try await storage.addAccessToken(token, scope: value, label: label)
-        } catch {
-            fail(error.message)
         }
         print("added a \(value.rawValue) token for \(label)")
     }
@@ -272,6 +269,17 @@ func openStorage(_ path: String) throws -> SQLiteHubStorage {
         return try SQLiteHubStorage(path: path)
     } catch {
         fail("\(error)")
+    }
+}
+
+/// Runs `body` on the hub's database at `path`; a refusal or a storage error ends the command with its
+/// message.
+func onStorage<T>(_ path: String, _ body: (SQLiteHubStorage) async throws(HubError) -> T) async throws -> T {
+    let storage = try openStorage(path)
+    do {
+        return try await body(storage)
+    } catch {
+        fail(error.message)
     }
 }
 

@@ -10,17 +10,11 @@ struct TokenList: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
 
     func run() async throws {
-        let storage = try openStorage(db)
-        do {
-            let tokens = try await storage.accessTokens()
-            if tokens.isEmpty { print("no staff or public tokens") }
-            for token in tokens {
-                print(
-                    "\(token.id)  \(token.scope.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \(token.label)"
-                )
-            }
-        } catch {
-            fail(error.message)
+        let tokens = try await onStorage(db) { storage throws(HubError) in try await storage.accessTokens() }
+        if tokens.isEmpty { print("no staff or public tokens") }
+        for token in tokens {
+            let scope = token.scope.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)
+            print("\(token.id)  \(scope)  \(token.label)")
         }
     }
 }
@@ -34,13 +28,9 @@ struct TokenRevoke: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
 
     func run() async throws {
-        let storage = try openStorage(db)
-        do {
-            guard try await storage.revokeAccessToken(id: id) else {
-                fail("there is no token \(id) (see `token list`)")
-            }
-        } catch {
-            fail(error.message)
+        let done = try await onStorage(db) { storage throws(HubError) in try await storage.revokeAccessToken(id: id) }
+        guard done else {
+            fail("there is no token \(id) (see `token list`)")
         }
         print("revoked token \(id): it no longer works")
     }
@@ -61,12 +51,8 @@ struct DeviceRemove: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
 
     func run() async throws {
-        let storage = try openStorage(db)
-        do {
-            guard try await storage.removeDevice(id) else { fail("there is no device \(id)") }
-        } catch {
-            fail(error.message)
-        }
+        let done = try await onStorage(db) { storage throws(HubError) in try await storage.removeDevice(id) }
+        guard done else { fail("there is no device \(id)") }
         print("removed device \(id): its token no longer works")
     }
 }
@@ -84,12 +70,10 @@ struct DeviceToken: AsyncParsableCommand {
         guard let data = FileManager.default.contents(atPath: tokenFile) else { fail("cannot read \(tokenFile)") }
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard token.count >= 16 else { fail("the token in \(tokenFile) has fewer than 16 characters") }
-        let storage = try openStorage(db)
-        do {
-            guard try await storage.replaceDeviceToken(id, token: token) else { fail("there is no device \(id)") }
-        } catch {
-            fail(error.message)
+        let done = try await onStorage(db) { storage throws(HubError) in
+            try await storage.replaceDeviceToken(id, token: token)
         }
+        guard done else { fail("there is no device \(id)") }
         print("replaced the token of device \(id): the old one no longer works")
     }
 }
@@ -109,12 +93,8 @@ struct BadgeKeyRemove: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
 
     func run() async throws {
-        let storage = try openStorage(db)
-        do {
-            guard try await storage.removeBadgeKey(kid: kid) else { fail("there is no badge key \(kid)") }
-        } catch {
-            fail(error.message)
-        }
+        let done = try await onStorage(db) { storage throws(HubError) in try await storage.removeBadgeKey(kid: kid) }
+        guard done else { fail("there is no badge key \(kid)") }
         print("removed badge key \(kid): doors refuse its badges from their next refresh")
     }
 }
