@@ -28,16 +28,20 @@ run: models build
 ## chromium, and the end-to-end test runs: a real hub, the daemon on a
 ## replay of the scenario, and the signage page in headless chromium; and the hub's reports are
 ## checked against a real hub process (tools/hub_e2e.py); last, the hub under attack (tools/attack.py).
+## Each step runs through tools/step.py: a time bound well above what it takes (README, "Tests"),
+## its whole output in .build/test-logs/STEP.log, and a verdict line with its time.
+STEP := python3 tools/step.py
 test: models check-deps lint
-	python3 tools/test_check_deps.py
-	$(SWIFT) test --disable-xctest --skip VividCameraTests
-	$(SWIFT) test --disable-xctest --filter VividCameraTests
-	tools/check-units.sh
-	python3 tools/signage/check_page.py
-	$(SWIFT) build --product rollcall-scenario
-	python3 tools/e2e.py --bin .build/debug
-	python3 tools/hub_e2e.py --bin .build/debug
-	python3 tools/attack.py --bin .build/debug
+	$(STEP) check-deps-test 600 -- python3 tools/test_check_deps.py
+	$(STEP) build-tests 2700 -- $(SWIFT) build --build-tests
+	$(STEP) swift-test 1200 -- $(SWIFT) test --skip-build --disable-xctest --skip VividCameraTests
+	$(STEP) vivid 900 -- $(SWIFT) test --skip-build --disable-xctest --filter VividCameraTests
+	$(STEP) units 600 -- tools/check-units.sh
+	$(STEP) signage 600 -- python3 tools/signage/check_page.py
+	$(STEP) build-scenario 600 -- $(SWIFT) build --product rollcall-scenario
+	$(STEP) e2e 900 -- python3 tools/e2e.py --bin .build/debug
+	$(STEP) hub-e2e 900 -- python3 tools/hub_e2e.py --bin .build/debug
+	$(STEP) attack 900 -- python3 tools/attack.py --bin .build/debug
 
 ## e2e: the end-to-end test alone (debug builds; screenshots of the page into .build/e2e)
 e2e: models

@@ -5,6 +5,10 @@
     tools/attack.py [--bin DIR]
 
 Findings covered so far (the rest of the review is listed in README, "Trust model"):
+  2. facts recomputed: a check-in's status and minutes late are the hub's; check-ins off the roster,
+     outside the check-in window, ahead of the hub's clock or too old, methods outside the enum,
+     entries of people the room does not allow, and inflated exits are refused; a forged earlier
+     "present" sent after a genuine "late" changes nothing;
   3. a device's huge minutes_late must not crash the hub when a report is read (it trapped every time);
   4. revocation: a removed device, a replaced device token, a revoked staff token and a removed badge
      key stop working with the next request (admin API and CLI);
@@ -80,6 +84,11 @@ def provision(hub, now):
         role = "volunteer" if person == "v-1" else "student"
         hub.admin("POST", "/people", {"id": person, "name": name, "role": role,
                                       "groups": [] if role == "volunteer" else ["=7B"], "templates": []})
+    hub.admin("POST", "/people", {"id": "p-9", "name": "Not On Roster", "role": "student", "groups": ["8A"],
+                                  "templates": []})
+    hub.admin("POST", "/people", {"id": "v-2", "name": "Other Room", "role": "volunteer", "groups": [],
+                                  "templates": []})
+    hub.admin("PUT", "/rooms/B12/access", {"people": ["v-1"]})
     hub.admin("POST", "/sessions", {"room": "B12", "sessions": [{
         "id": SESSION, "group": "=7B", "start": stamp(now - timedelta(minutes=50)),
         "end": stamp(now - timedelta(minutes=5)), "roster": ["p-1", FORMULAS[1], "p-3"]}]})
@@ -107,6 +116,65 @@ def attack_overflow(hub, now):
             status, _, text = call(hub.url + path, token=doorlab.ADMIN)
             check(status is not None and status < 500, f"3: {path} (read {attempt + 1}) answers", f"{status} {text}")
     check(hub.process.poll() is None, "3: the hub process is still running after the reports were read")
+
+
+def attack_ingest(hub, now):
+    """2. the hub recomputes what a door says and refuses what it cannot be."""
+    start = now - timedelta(minutes=50)
+
+    def event(person, at, kind="checkin", method="face", **extra):
+        body = {"id": str(uuid.uuid4()), "kind": kind, "person": person, "at": stamp(at), "method": method,
+                "source": "signage:door-b12", **extra}
+        if kind == "checkin":
+            body.update({"session": SESSION, "status": "present", "minutes_late": 0})
+        return body
+
+    def verdict(body):
+        status, _, text = device_events(hub, [body])
+        answer = json.loads(text) if status == 200 else {}
+        if answer.get("accepted") == [body["id"]]:
+            return "accepted"
+        reasons = [item["reason"] for item in answer.get("rejected", [])]
+        return reasons[0] if reasons else f"{status} {text[:200]}"
+
+    refused = [
+        ("a check-in of someone not on the session's roster", event("p-9", start + timedelta(minutes=1)),
+         "not on the roster"),
+        ("a check-in 31 minutes before the session (check-in opens 30 before)",
+         event("p-3", start - timedelta(minutes=31)), "outside session"),
+        ("a check-in 10 minutes ahead of the hub's clock", event("p-3", now + timedelta(minutes=10)),
+         "ahead of the hub's clock"),
+        ("a check-in 40 days old", event("p-3", now - timedelta(days=40)), "days old"),
+        ("a method outside the enum (sms)", event("p-3", start + timedelta(minutes=1), method="sms"),
+         "not one of face, qr"),
+        ("an entry of a volunteer the room does not allow", event("v-2", now - timedelta(minutes=3), "entry", "qr"),
+         "not allowed in room B12"),
+        ("an entry of a student", event("p-3", now - timedelta(minutes=3), "entry", "qr"), "is a student"),
+        ("an exit claiming a 20-hour visit", event("v-1", now - timedelta(minutes=3), "exit", "qr",
+                                                   entry_at=stamp(now - timedelta(hours=20)),
+                                                   duration_seconds=72000), "a visit lasts"),
+    ]
+    for what, body, says in refused:
+        answer = verdict(body)
+        check(says in answer, f"2: refused: {what}", answer)
+    forged = event("p-3", start + timedelta(minutes=30))
+    check(verdict(forged) == "accepted", "2: a check-in sent as 'present, 0 minutes late' 30 minutes in is taken")
+    status, _, text = call(hub.url + f"/api/v1/reports/sessions/{SESSION}", token=doorlab.ADMIN)
+    line = next((line for line in json.loads(text)["lines"] if line["person"] == "p-3"), {}) if status == 200 else {}
+    check(line.get("outcome") == "late" and line.get("minutes_late") == 30,
+          "2: ... and the hub records it late by 30 minutes (its own verdict, not the door's)", line)
+    earlier = event("p-3", start - timedelta(minutes=5))
+    check(verdict(earlier) == "accepted", "2: a forged earlier 'present' sent afterwards is answered (kept as received)")
+    status, _, text = call(hub.url + f"/api/v1/reports/sessions/{SESSION}", token=doorlab.ADMIN)
+    line = next((line for line in json.loads(text)["lines"] if line["person"] == "p-3"), {}) if status == 200 else {}
+    check(line.get("outcome") == "late" and line.get("minutes_late") == 30,
+          "2: ... and changes nothing: the first check-in to arrive stands", line)
+    status, _, _ = call(hub.url + "/api/v1/admin/rooms/B12/access", "PUT", doorlab.TOKEN, {"people": ["v-2"]})
+    check(status in (401, 403), "2: a door's token cannot change who the room lets in", status)
+    status, _, text = call(hub.url + "/api/v1/admin/rooms/B12/access", "PUT", doorlab.ADMIN, {"people": ["p-1"]})
+    check(status == 400 and "student" in text, "2: a room's access list takes no students", f"{status} {text}")
+    status, _, text = call(hub.url + "/api/v1/admin/rooms/B12/access", token=doorlab.ADMIN)
+    check(status == 200 and json.loads(text) == {"people": ["v-1"]}, "2: the access list reads back unchanged", text)
 
 
 def attack_revocation(hub, binary):
@@ -341,6 +409,7 @@ def main():
         hub.start()
         provision(hub, now)
         attack_overflow(hub, now)
+        attack_ingest(hub, now)
         attack_csv(hub, now)
         attack_event_ids(hub, now)
         attack_revocation(hub, binary)

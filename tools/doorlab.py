@@ -34,8 +34,9 @@ def stamp(moment):
 class Hub:
     """`rollcall-hub serve` on 127.0.0.1:port (fixed, so that it can be stopped and started again)."""
 
-    def __init__(self, binary, db, port=None):
+    def __init__(self, binary, db, port=None, arguments=()):
         self.binary, self.db, self.port = binary, db, port or free_port()
+        self.arguments = list(arguments)
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
 
@@ -45,7 +46,8 @@ class Hub:
         with open(os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
             handle.write(ADMIN + "\n")
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--db", self.db, "--port", str(self.port), "--admin-token-file", token_file],
+            [self.binary, "serve", "--db", self.db, "--port", str(self.port), "--admin-token-file", token_file,
+             *self.arguments],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.process.stdout.readline()
         if "listening on" not in line:
@@ -84,6 +86,8 @@ class Hub:
             name = volunteer.removeprefix("v-").capitalize()
             self.admin("POST", "/people", {"id": volunteer, "name": name, "role": "volunteer", "groups": [],
                                            "templates": []})
+        # The room lets the volunteers in: the hub refuses entries and exits of anyone it does not.
+        self.admin("PUT", f"/rooms/{sessions['room']}/access", {"people": volunteers})
         students = [p["id"] for p in gallery["people"] if p["role"] == "student"]
         self.admin("POST", "/sessions", {"room": sessions["room"], "sessions": [{
             "id": SESSION, "group": "7B", "start": stamp(now - timedelta(minutes=2)),

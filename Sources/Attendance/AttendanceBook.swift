@@ -106,17 +106,9 @@ public struct AttendanceBook: Sendable, Equatable {
         if let firstAt = checkinTime(session: session.id, person: person) {
             return .alreadyCheckedIn(session: session.id, person: person, firstAt: firstAt)
         }
-        let sinceStart = at.timeIntervalSince(session.start)
-        let decision: AttendanceDecision =
-            sinceStart <= policy.grace
-            ? .checkin(session: session.id, person: person, at: at, status: .present, minutesLate: 0)
-            : .checkin(
-                session: session.id,
-                person: person,
-                at: at,
-                status: .late,
-                minutesLate: Int((sinceStart / 60).rounded(.down))
-            )
+        let arrival = session.arrival(at: at, policy: policy)
+        let decision = AttendanceDecision.checkin(
+            session: session.id, person: person, at: at, status: arrival.status, minutesLate: arrival.minutesLate)
         record(decision)
         return decision
     }

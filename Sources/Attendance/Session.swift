@@ -33,6 +33,16 @@ public struct Session: Sendable, Equatable, Hashable {
         return opens...max(opens, end.addingTimeInterval(policy.checkinClosesAfterEnd))
     }
 
+    /// What an arrival at `at` is: `present` up to and including `start + grace` (early arrivals too),
+    /// otherwise `late` by ⌊(`at` − start) / 60⌋ whole minutes. The door decides with it, and the hub
+    /// recomputes with it what a door sent.
+    public func arrival(at: Date, policy: AttendancePolicy) -> (status: CheckinStatus, minutesLate: Int) {
+        let sinceStart = at.timeIntervalSince(start)
+        guard sinceStart > policy.grace else { return (.present, 0) }
+        let minutes = (sinceStart / 60).rounded(.down)
+        return (.late, minutes < Double(Int.max) ? Int(minutes) : Int.max)
+    }
+
     /// True from `start` to `end`, both included.
     public func isRunning(at time: Date) -> Bool {
         start <= time && time <= end

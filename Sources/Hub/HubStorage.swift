@@ -71,6 +71,10 @@ public protocol HubStorage: Sendable {
     /// Adds a room with its timezone and attendance policy (nil: the defaults).
     func addRoom(_ room: String, timezone: String, policy: AttendancePolicy?) async throws(HubError)
     /// Adds a device in a room with its bearer token (only the token's hash is kept).
+    /// Replaces the volunteers and staff `room` lets in (entries and exits of anyone else are refused).
+    func setRoomAccess(room: String, people: [String]) async throws(HubError)
+    /// Who `room` lets in, sorted; nil when there is no such room.
+    func roomAccess(room: String) async throws(HubError) -> [String]?
     func addDevice(_ device: DeviceRecord, token: String) async throws(HubError)
     /// The device a bearer token belongs to.
     func device(forToken token: String) async throws(HubError) -> DeviceRecord?

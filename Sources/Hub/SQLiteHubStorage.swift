@@ -9,9 +9,12 @@ public import SyncProtocol
 /// The hub's storage in one SQLite file (WAL, synchronous=FULL), through GRDB.
 public final class SQLiteHubStorage: HubStorage {
     private let pool: DatabasePool
+    /// The bounds on an event's time (IngestRules).
+    public let ingestLimits: IngestRules.Limits
 
     /// Opens or creates the store at `path`.
-    public init(path: String) throws(HubError) {
+    public init(path: String, ingestLimits: IngestRules.Limits = .standard) throws(HubError) {
+        self.ingestLimits = ingestLimits
         do {
             var configuration = Configuration()
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
@@ -152,6 +155,14 @@ public final class SQLiteHubStorage: HubStorage {
             try db.drop(table: "receivedEvent")
             try db.rename(table: "receivedEventByDevice", to: "receivedEvent")
         }
+        migrator.registerMigration("v7 room access") { db in
+            // The volunteers and staff a room lets in: the hub refuses entries and exits of anyone else.
+            try db.create(table: "roomAccess") { table in
+                table.column("room", .text).notNull().references("room", onDelete: .cascade)
+                table.column("person", .text).notNull()
+                table.primaryKey(["room", "person"])
+            }
+        }
         return migrator
     }
 
@@ -167,6 +178,40 @@ public final class SQLiteHubStorage: HubStorage {
             try db.execute(
                 sql: "INSERT INTO room (id, timezone, policy) VALUES (?, ?, ?)",
                 arguments: [room, timezone, encoded])
+        }
+    }
+
+    public func setRoomAccess(room: String, people: [String]) async throws(HubError) {
+        try await write { db in
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM room WHERE id = ?", arguments: [room]) != nil else {
+                throw HubError("not_found", "no room \(room)", status: 404)
+            }
+            for person in Set(people) {
+                guard
+                    let entry = try Data.fetchOne(db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [person])
+                else { throw HubError("not_found", "no person \(person.prefix(80))", status: 404) }
+                let role = try JSONDecoder().decode(GalleryDocument.Entry.self, from: entry).role
+                guard role != .student else {
+                    throw HubError(
+                        "bad_request",
+                        "\(person) is a student: a room's access list holds volunteers and staff; students come with their sessions' rosters",
+                        status: 400)
+                }
+            }
+            try db.execute(sql: "DELETE FROM roomAccess WHERE room = ?", arguments: [room])
+            for person in Set(people).sorted() {
+                try db.execute(sql: "INSERT INTO roomAccess (room, person) VALUES (?, ?)", arguments: [room, person])
+            }
+        }
+    }
+
+    public func roomAccess(room: String) async throws(HubError) -> [String]? {
+        try await read { db in
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM room WHERE id = ?", arguments: [room]) != nil else {
+                return nil
+            }
+            return try String.fetchAll(
+                db, sql: "SELECT person FROM roomAccess WHERE room = ? ORDER BY person", arguments: [room])
         }
     }
 
@@ -244,6 +289,7 @@ public final class SQLiteHubStorage: HubStorage {
             }
             let version = try Self.nextGalleryVersion(db)
             try db.execute(sql: "DELETE FROM person WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM roomAccess WHERE person = ?", arguments: [id])
             try db.execute(
                 sql: "INSERT INTO personTombstone (id, version) VALUES (?, ?) "
                     + "ON CONFLICT(id) DO UPDATE SET version = excluded.version",
@@ -335,8 +381,10 @@ public final class SQLiteHubStorage: HubStorage {
         var encoded: [Data] = []
         for event in batch.events { encoded.append(try encode(event)) }
         let bodies = encoded
+        let limits = ingestLimits
         return try await write { db in
             var result = EventBatchResult()
+            var lookup = try IngestLookup(room: device.room, db)
             for (event, body) in zip(batch.events, bodies) {
                 let seen = try Int.fetchOne(
                     db, sql: "SELECT 1 FROM receivedEvent WHERE device = ? AND id = ?",
@@ -345,45 +393,78 @@ public final class SQLiteHubStorage: HubStorage {
                     result.duplicate.append(event.id)
                     continue
                 }
-                if let reason = try Self.refusal(of: event, from: device, db) {
-                    result.rejected.append(EventBatchResult.Rejection(id: event.id, reason: reason))
-                    continue
+                let verdict: IngestRules.Verdict
+                if let reason = IngestRules.precheck(event, device: device, receivedAt: receivedAt, limits: limits) {
+                    verdict = .refuse(reason)
+                } else {
+                    let facts = try lookup.facts(for: event.event, db)
+                    verdict = IngestRules.judge(
+                        event, device: device, receivedAt: receivedAt, facts: facts, limits: limits)
                 }
-                try Self.store(event, body: body, from: device, receivedAt: receivedAt, db)
-                result.accepted.append(event.id)
+                switch verdict {
+                case .refuse(let reason):
+                    result.rejected.append(EventBatchResult.Rejection(id: event.id, reason: reason))
+                case .accept(let checkin):
+                    try Self.store(event, checkin: checkin, body: body, from: device, receivedAt: receivedAt, db)
+                    result.accepted.append(event.id)
+                case .keep:
+                    try Self.keep(event, body: body, from: device, receivedAt: receivedAt, db)
+                    result.accepted.append(event.id)
+                }
             }
             return result
         }
     }
 
-    /// Why an event cannot be stored, or nil when it can.
-    private static func refusal(of item: DeviceEvent, from device: DeviceRecord, _ db: Database) throws -> String? {
-        guard item.source == "signage:\(device.id)" else {
-            return "source \(item.source) is not this device (signage:\(device.id))"
+    /// What the ingest rules need, looked up once per batch and person.
+    private struct IngestLookup {
+        let policy: AttendancePolicy
+        let allowed: Set<String>
+        var roles: [String: PersonRole?] = [:]
+        var sessions: [String: Session?] = [:]
+
+        init(room: String, _ db: Database) throws {
+            policy =
+                try (Data.fetchOne(db, sql: "SELECT policy FROM room WHERE id = ?", arguments: [room])).map {
+                    try JSONDecoder().decode(AttendancePolicy.self, from: $0)
+                } ?? AttendancePolicy()
+            allowed = Set(
+                try String.fetchAll(db, sql: "SELECT person FROM roomAccess WHERE room = ?", arguments: [room]))
         }
-        guard UUID(uuidString: item.id) != nil else {
-            return "an event id is a UUID (the device makes UUIDv7s), not \(item.id.prefix(64))"
-        }
-        guard try Int.fetchOne(db, sql: "SELECT 1 FROM person WHERE id = ?", arguments: [item.event.person]) != nil
-        else { return "unknown person \(item.event.person)" }
-        switch item.event.kind {
-        case .checkin:
-            guard let session = item.event.session else { return "a check-in needs a session" }
-            guard let room = try String.fetchOne(db, sql: "SELECT room FROM session WHERE id = ?", arguments: [session])
-            else { return "unknown session \(session)" }
-            guard room == device.room else {
-                return "session \(session) is in room \(room), not in this device's room \(device.room)"
+
+        mutating func facts(for event: AttendanceEvent, _ db: Database) throws -> IngestRules.Facts {
+            if roles[event.person] == nil {
+                roles[event.person] = try Data.fetchOne(
+                    db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [event.person]
+                ).map { try JSONDecoder().decode(GalleryDocument.Entry.self, from: $0).role }
             }
-            guard item.event.status != nil else { return "a check-in needs a status" }
-        case .exit:
-            guard item.event.entryAt != nil else { return "an exit needs the time of its entry" }
-        case .entry:
-            break
+            var session: Session?
+            var checkedInAt: Date?
+            if let id = event.session {
+                checkedInAt = try Int64.fetchOne(
+                    db, sql: "SELECT checkinTime FROM checkinRecord WHERE session = ? AND person = ?",
+                    arguments: [id, event.person]
+                ).map(SQLiteHubStorage.date)
+                if sessions[id] == nil {
+                    sessions[id] = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id]).map
+                    {
+                        row in
+                        Session(
+                            id: row["id"], room: row["room"], group: row["groupName"],
+                            start: SQLiteHubStorage.date(row["start"]), end: SQLiteHubStorage.date(row["end"]),
+                            roster: try JSONDecoder().decode([String].self, from: row["roster"] as Data))
+                    }
+                }
+                session = sessions[id] ?? nil
+            }
+            return IngestRules.Facts(
+                role: roles[event.person] ?? nil, session: session, policy: policy,
+                allowedInRoom: allowed.contains(event.person), checkedInAt: checkedInAt)
         }
-        return nil
     }
 
-    private static func store(
+    /// The event as received, and nothing else.
+    private static func keep(
         _ item: DeviceEvent, body: Data, from device: DeviceRecord, receivedAt: Date, _ db: Database
     ) throws {
         let event = item.event
@@ -394,22 +475,27 @@ public final class SQLiteHubStorage: HubStorage {
                 item.id, device.id, event.kind.rawValue, event.person, event.session, ms(event.at), ms(receivedAt),
                 body,
             ])
+    }
+
+    private static func store(
+        _ item: DeviceEvent, checkin: IngestRules.Checkin?, body: Data, from device: DeviceRecord, receivedAt: Date,
+        _ db: Database
+    ) throws {
+        let event = item.event
+        try keep(item, body: body, from: device, receivedAt: receivedAt, db)
         switch event.kind {
         case .checkin:
-            // One record per (session, person); a later check-in never replaces an earlier one.
+            // One record per (session, person): the first to arrive (IngestRules keeps the others as received,
+            // changing nothing). The status and the minutes late are the hub's (IngestRules), not the device's.
             try db.execute(
                 sql: """
                     INSERT INTO checkinRecord
                         (session, person, status, checkinTime, minutesLate, method, source, confidence, eventID)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(session, person) DO UPDATE SET
-                        status = excluded.status, checkinTime = excluded.checkinTime,
-                        minutesLate = excluded.minutesLate, method = excluded.method, source = excluded.source,
-                        confidence = excluded.confidence, eventID = excluded.eventID
-                    WHERE excluded.checkinTime < checkinRecord.checkinTime
                     """,
                 arguments: [
-                    event.session, event.person, event.status?.rawValue, ms(event.at), event.minutesLate, item.method,
+                    event.session, event.person, checkin?.status.rawValue, ms(event.at), checkin?.minutesLate,
+                    item.method,
                     item.source, item.confidence, item.id,
                 ])
         case .entry:

@@ -162,6 +162,11 @@ public enum HubServer {
         var id: String
     }
 
+    /// The volunteers and staff a room lets in.
+    struct RoomAccess: Codable {
+        var people: [String]
+    }
+
     struct Done: Encodable {
         var ok = true
     }
@@ -184,6 +189,26 @@ public enum HubServer {
                 let room: NewRoom = try await decodeBody(request, limit: limit)
                 try await storage.addRoom(room.id, timezone: room.timezone, policy: room.policy)
                 return try json(Done())
+            }
+        }
+        admin.put("rooms/:id/access") { request, context in
+            try await respond {
+                try await guarded(request)
+                let room = parameter(context, "id")
+                let body: RoomAccess = try await decodeBody(request, limit: limit)
+                try await storage.setRoomAccess(room: room, people: body.people)
+                context.logger.notice(
+                    "admin: the room's access list replaced",
+                    metadata: ["room": "\(room)", "people": "\(body.people.count)"])
+                return try json(Done())
+            }
+        }
+        admin.get("rooms/:id/access") { request, context in
+            try await respond {
+                try await guarded(request)
+                let room = parameter(context, "id")
+                guard let people = try await storage.roomAccess(room: room) else { throw unknown("room", room) }
+                return try json(RoomAccess(people: people))
             }
         }
         admin.post("devices") { request, _ in

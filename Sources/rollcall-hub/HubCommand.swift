@@ -45,8 +45,21 @@ struct Serve: AsyncParsableCommand {
             valueName: "file"))
     var adminTokenFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "How many days after its time an event from a door is still taken (a door keeps its events while "
+                + "the hub cannot be reached); older ones are refused. 1 to 3650.",
+            valueName: "days"))
+    var maxEventAgeDays = 30
+
     /// Refused with the reason: a token on the command line shows in `ps`.
     @Option(help: .hidden) var adminToken: String?
+
+    func validate() throws {
+        guard (1...3650).contains(maxEventAgeDays) else {
+            throw ValidationError("--max-event-age-days \(maxEventAgeDays) is out of range: give 1 to 3650")
+        }
+    }
 
     func run() async throws {
         if adminToken != nil {
@@ -65,7 +78,8 @@ struct Serve: AsyncParsableCommand {
         }
         let storage: SQLiteHubStorage
         do {
-            storage = try SQLiteHubStorage(path: db)
+            storage = try SQLiteHubStorage(
+                path: db, ingestLimits: IngestRules.Limits(maximumDelay: Double(maxEventAgeDays) * 86_400))
         } catch {
             FileHandle.standardError.write(Data("rollcall-hub: \(error)\n".utf8))
             throw ExitCode(69)

@@ -8,11 +8,13 @@ import Testing
 
 let t0 = Date(timeIntervalSince1970: 1_795_420_800)  // 2026-11-23T08:00:00Z
 let device = DeviceRecord(id: "door-b12", room: "B12")
+/// When the tests' events reach the hub: the day after (the hub refuses times ahead of its clock).
+let received = t0 + 86_400
 
-func person(_ id: String, _ value: Float = 0.01) -> GalleryDocument.Entry {
+func person(_ id: String, _ value: Float = 0.01, role: PersonRole = .student) -> GalleryDocument.Entry {
     var document = GalleryDocument()
     document.enroll(
-        Person(id: id, name: id.uppercased(), role: .student),
+        Person(id: id, name: id.uppercased(), role: role),
         templates: [GalleryDocument.Template(source: nil, encoding: [Float](repeating: value, count: 128))])
     return document.people[0]
 }
@@ -30,14 +32,17 @@ func checkin(
         method: "face", source: source, confidence: 0.9, distance: 0.3, margin: 0.5, model: "dlib_resnet_v1")
 }
 
-/// A store with room B12 (device door-b12), room C3, people p-1, p-2 and v-1, and a session in each room.
+/// A store with room B12 (device door-b12), room C3, students p-1 and p-2, volunteer v-1 (allowed in B12),
+/// and a session in each room.
 func makeStore() async throws -> (SQLiteHubStorage, URL) {
     let folder = try TestResources.temporaryDirectory()
     let store = try SQLiteHubStorage(path: folder.appendingPathComponent("hub.sqlite").path)
     try await store.addRoom("B12", timezone: "Europe/Berlin", policy: nil)
     try await store.addRoom("C3", timezone: "Europe/Berlin", policy: nil)
     try await store.addDevice(device, token: "secret-token-b12")
-    for id in ["p-1", "p-2", "v-1"] { try await store.upsertPerson(person(id)) }
+    for id in ["p-1", "p-2"] { try await store.upsertPerson(person(id)) }
+    try await store.upsertPerson(person("v-1", role: .volunteer))
+    try await store.setRoomAccess(room: "B12", people: ["v-1"])
     try await store.putSession(
         Session(id: "s-math", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: ["p-1", "p-2"]))
     try await store.putSession(
@@ -86,36 +91,54 @@ struct HubStorageTests {
         let stolen = eventUUID("stolen")
         let first = try await store.ingest(
             EventBatch(events: [checkin(stolen, "p-2", at: 10, source: "signage:door-b12-2")]), from: other,
-            receivedAt: t0)
+            receivedAt: received)
         #expect(first.accepted == [stolen])
         let real = try await store.ingest(
-            EventBatch(events: [checkin(stolen, "p-1", at: 20)]), from: device, receivedAt: t0)
+            EventBatch(events: [checkin(stolen, "p-1", at: 20)]), from: device, receivedAt: received)
         #expect(real.accepted == [stolen], "the real door's event is taken, not answered duplicate")
         let again = try await store.ingest(
-            EventBatch(events: [checkin(stolen, "p-1", at: 20)]), from: device, receivedAt: t0)
+            EventBatch(events: [checkin(stolen, "p-1", at: 20)]), from: device, receivedAt: received)
         #expect(again.duplicate == [stolen])
         #expect(try await store.checkinRecords(session: "s-math").map(\.person).sorted() == ["p-1", "p-2"])
         let malformed = try await store.ingest(
             EventBatch(events: [checkin("not-a-uuid", "p-1", at: 30), checkin("", "p-2", at: 30)]), from: device,
-            receivedAt: t0)
+            receivedAt: received)
         #expect(malformed.accepted.isEmpty && malformed.rejected.count == 2)
         #expect(malformed.rejected.allSatisfy { $0.reason.contains("an event id is a UUID") })
     }
 
-    @Test("one record per session and person: the earliest check-in is kept, whatever the arrival order")
-    func earliestKept() async throws {
+    @Test(
+        "one record per session and person: the first to arrive stands; a forged earlier 'present' sent after a genuine 'late' changes nothing"
+    )
+    func firstStands() async throws {
         let (store, folder) = try await makeStore()
         defer { try? FileManager.default.removeItem(at: folder) }
-        _ = try await store.ingest(
-            EventBatch(events: [checkin(eventUUID("late"), "p-1", at: 900)]), from: device, receivedAt: t0)
-        _ = try await store.ingest(
-            EventBatch(events: [checkin(eventUUID("early"), "p-1", at: 30)]), from: device, receivedAt: t0)
-        _ = try await store.ingest(
-            EventBatch(events: [checkin(eventUUID("later"), "p-1", at: 1200)]), from: device, receivedAt: t0)
+        let genuine = try await store.ingest(
+            EventBatch(events: [checkin(eventUUID("late"), "p-1", at: 900)]), from: device, receivedAt: received)
+        #expect(genuine.accepted == [eventUUID("late")])
+        let forged = try await store.ingest(
+            EventBatch(events: [checkin(eventUUID("early"), "p-1", at: 30)]), from: device, receivedAt: received)
+        #expect(forged.accepted == [eventUUID("early")], "kept as received: the door is not made to retry it")
         let records = try await store.checkinRecords(session: "s-math")
         #expect(records.count == 1)
-        #expect(records.first?.eventID == eventUUID("early") && records.first?.checkinTime == t0 + 30)
-        #expect(try await store.receivedEventCount() == 3, "every event is kept as received")
+        #expect(records.first?.eventID == eventUUID("late") && records.first?.checkinTime == t0 + 900)
+        #expect(records.first?.status == "late" && records.first?.minutesLate == 15)
+        #expect(try await store.receivedEventCount() == 2, "every event is kept as received")
+    }
+
+    @Test("the hub's status, not the device's: a check-in sent as 'present, 0 minutes' 20 minutes in is late by 20")
+    func statusRecomputed() async throws {
+        let (store, folder) = try await makeStore()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let forged = DeviceEvent(
+            id: eventUUID("forged"),
+            event: .checkin(session: "s-math", person: "p-2", at: t0 + 1200, status: .present, minutesLate: 0),
+            method: "face", source: "signage:door-b12")
+        #expect(
+            try await store.ingest(EventBatch(events: [forged]), from: device, receivedAt: received).accepted.count == 1
+        )
+        let record = try #require(try await store.checkinRecords(session: "s-math").first)
+        #expect(record.status == "late" && record.minutesLate == 20)
     }
 
     @Test("events the hub cannot take are rejected with the reason, and nothing of them is stored")
@@ -129,7 +152,7 @@ struct HubStorageTests {
             checkin(eventUUID("wrong-source"), "p-1", at: 10, source: "signage:door-c3"),
             checkin(eventUUID("fine"), "p-2", at: 10),
         ])
-        let result = try await store.ingest(batch, from: device, receivedAt: t0)
+        let result = try await store.ingest(batch, from: device, receivedAt: received)
         #expect(result.accepted == [eventUUID("fine")])
         let reasons = Dictionary(uniqueKeysWithValues: result.rejected.map { ($0.id, $0.reason) })
         #expect(reasons[eventUUID("unknown-session")] == "unknown session s-nope")
@@ -140,7 +163,7 @@ struct HubStorageTests {
         #expect(try await store.checkinRecords(session: "s-art").isEmpty)
         #expect(try await store.checkinRecords(session: "s-math").map(\.person) == ["p-2"])
         let tooMany = EventBatch(events: (0...500).map { checkin(eventUUID("x\($0)"), "p-1", at: Double($0)) })
-        await #expect(throws: HubError.self) { _ = try await store.ingest(tooMany, from: device, receivedAt: t0) }
+        await #expect(throws: HubError.self) { _ = try await store.ingest(tooMany, from: device, receivedAt: received) }
         #expect(try await store.receivedEventCount() == 1)
     }
 
@@ -153,8 +176,8 @@ struct HubStorageTests {
         }
         let entry = scan(eventUUID("in-1"), .entry(person: "v-1", at: t0 + 60))
         let exit = scan(eventUUID("out-1"), .exit(person: "v-1", at: t0 + 3660, entryAt: t0 + 60))
-        _ = try await store.ingest(EventBatch(events: [entry]), from: device, receivedAt: t0)
-        _ = try await store.ingest(EventBatch(events: [exit, entry]), from: device, receivedAt: t0)
+        _ = try await store.ingest(EventBatch(events: [entry]), from: device, receivedAt: received)
+        _ = try await store.ingest(EventBatch(events: [exit, entry]), from: device, receivedAt: received)
         #expect(
             try await store.visits(person: "v-1") == [
                 Visit(person: "v-1", room: "B12", loginTime: t0 + 60, logoutTime: t0 + 3660)
@@ -162,8 +185,8 @@ struct HubStorageTests {
         // The next visit's exit arrives before its entry.
         let laterExit = scan(eventUUID("out-2"), .exit(person: "v-1", at: t0 + 9000, entryAt: t0 + 7200))
         let laterEntry = scan(eventUUID("in-2"), .entry(person: "v-1", at: t0 + 7200))
-        _ = try await store.ingest(EventBatch(events: [laterExit]), from: device, receivedAt: t0)
-        _ = try await store.ingest(EventBatch(events: [laterEntry]), from: device, receivedAt: t0)
+        _ = try await store.ingest(EventBatch(events: [laterExit]), from: device, receivedAt: received)
+        _ = try await store.ingest(EventBatch(events: [laterEntry]), from: device, receivedAt: received)
         let all = try await store.visits(person: "v-1")
         #expect(all.count == 2 && all[1].loginTime == t0 + 7200 && all[1].logoutTime == t0 + 9000)
     }

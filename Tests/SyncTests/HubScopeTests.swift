@@ -112,6 +112,8 @@ struct HubScopeTests {
                     .POST, "/api/v1/admin/timetable",
                     "class,group,room,date,start,end\nArt,8A,C3,2026-11-24,10:00,10:45\n"
                 ),
+                (.PUT, "/api/v1/admin/rooms/C3/access", #"{"people": ["v-1"]}"#),
+                (.GET, "/api/v1/admin/rooms/C3/access", nil),
                 (.GET, "/api/v1/admin/sessions/s-math/checkins", nil),
                 (.GET, "/api/v1/admin/people/v-1/visits", nil),
                 (

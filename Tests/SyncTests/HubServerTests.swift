@@ -177,7 +177,8 @@ struct HubServerTests {
             #expect(decoded.keyring.keys.keys.sorted() == ["k1"] && decoded.keyring.revoked == ["badge-7"])
             #expect(decoded.version == 2)
         }
-        let manifest = try await store.manifest(room: "B12", now: t0)
+        let manifest = try await store.manifest(
+            room: "B12", now: try #require(ISO8601Time.parse("2026-11-23T08:00:00Z")))
         #expect(manifest.schedule.sessions.map(\.id) == ["s-1"] && manifest.badgeKeysVersion == 2)
         let off = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: nil))
         try await serving(off) { port in

@@ -11,11 +11,15 @@ import Synchronization
 import TestSupport
 import Testing
 
-let t0 = Date(timeIntervalSince1970: 1_795_420_800)
+/// Yesterday at 08:00 UTC: the events reach the hub now, and the hub refuses times ahead of its clock or
+/// more than 30 days behind it (IngestRules), so the tests' times follow the clock.
+let t0 = Date(
+    timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 - 86_400 + 8 * 3600)
 let token = "device-token-b12-0123456789"
 let faceEvidence = EventEvidence(method: "face", distance: 0.3, margin: 0.5, confidence: 0.9, model: "dlib_resnet_v1")
 
-/// A hub store with room B12, its device, people p-0...p-9 and v-1, and a session with them on the roster.
+/// A hub store with room B12, its device, students p-0...p-9 and volunteer v-1 (allowed in B12), and a
+/// session with the students on the roster.
 func hubStore(in folder: URL) async throws -> SQLiteHubStorage {
     let store = try SQLiteHubStorage(path: folder.appendingPathComponent("hub.sqlite").path)
     try await store.addRoom("B12", timezone: "Europe/Berlin", policy: nil)
@@ -24,12 +28,13 @@ func hubStore(in folder: URL) async throws -> SQLiteHubStorage {
     for id in people {
         var document = GalleryDocument()
         document.enroll(
-            Person(id: id, name: id, role: .student),
+            Person(id: id, name: id, role: id.hasPrefix("v-") ? .volunteer : .student),
             templates: [GalleryDocument.Template(source: nil, encoding: [Float](repeating: 0.01, count: 128))])
         try await store.upsertPerson(document.people[0])
     }
     try await store.putSession(
         Session(id: "s-math", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: Array(people.prefix(10))))
+    try await store.setRoomAccess(room: "B12", people: ["v-1"])
     return store
 }
 
