@@ -15,6 +15,9 @@ Findings covered so far (the rest of the review is listed in README, "Trust mode
   5. CSV formula injection: names, ids, groups, excuses and methods beginning with = + - @ in every CSV;
   6. event ids: a door that learns another door's event id and sends it first must not make the real
      event a "duplicate" (lost); an id that is not a UUID is rejected;
+  7. denial of service: half-sent headers and trickled bodies are cut off after the idle timeout (60 s
+     by default; 2 s here), connections are capped (a door is still answered), memory stays bounded,
+     and a token over its rate gets 429 with Retry-After while others are answered;
   8. the admin token: never on the command line or in $ROLLCALL_HUB_ADMIN_TOKEN, at least 32
      characters, from a file others cannot read; the hub refuses to start otherwise;
   9. answers: no-store, no-referrer, nosniff on every answer, a restrictive CSP on HTML, and a 500 that
@@ -362,6 +365,124 @@ def attack_admin_token(binary, work):
         process.wait(timeout=10)
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as handle:
+        return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:"))
+
+
+def closed_by_peer(sock, deadline):
+    """Waits until the hub closes `sock` (EOF or reset) or `deadline` passes; True if it closed."""
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            if sock.recv(4096) == b"":
+                return True
+        except socket.timeout:
+            return False
+        except OSError:
+            return True
+    return False
+
+
+def attack_dos(binary, work):
+    """7. half-sent requests, a trickled body, more connections than the cap, a flood from one token."""
+    out = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
+    check("--idle-timeout-seconds" in out and "(default: 60)" in " ".join(out.split("--idle-timeout-seconds")[-1].split())[:200],
+          "7: idle and half-sent connections are closed after 60 s by default")
+    db = os.path.join(work, "dos.sqlite")
+    token_file = os.path.join(work, "dos-admin-token")
+    with open(os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write(doorlab.ADMIN + "\n")
+    port = doorlab.free_port()
+    log = open(os.path.join(work, "dos.log"), "w")
+    process = subprocess.Popen(
+        [binary, "serve", "--db", db, "--port", str(port), "--admin-token-file", token_file,
+         "--idle-timeout-seconds", "2", "--max-connections", "8", "--rate-limit", "5", "--rate-burst", "10"],
+        stdout=subprocess.PIPE, stderr=log, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        check("listening on" in process.stdout.readline(), "7: a hub with a 2 s timeout, 8 connections, 5 requests/s")
+        call(url + "/api/v1/admin/rooms", "POST", doorlab.ADMIN, {"id": "B12", "timezone": "UTC"})
+        call(url + "/api/v1/admin/devices", "POST", doorlab.ADMIN, {"id": "door-b12", "room": "B12",
+                                                                   "token": doorlab.TOKEN})
+        before = rss_kib(process.pid)
+        # Six connections that send half a request's headers and stop: a door is answered meanwhile,
+        # and the hub closes them after its timeout.
+        def half_sent(count):
+            opened = []
+            for _ in range(count):
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                sock.sendall(b"GET /api/v1/device/manifest HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer ")
+                opened.append(sock)
+            return opened
+        sockets = half_sent(6)
+        began = time.monotonic()
+        status, _, _ = call(url + "/api/v1/device/manifest", token=doorlab.TOKEN)
+        check(status == 200 and time.monotonic() - began < 1.5,
+              "7: a door is answered at once while half-sent requests are open",
+              f"{status} after {time.monotonic() - began:.1f} s")
+        closed = sum(closed_by_peer(sock, began + 10) for sock in sockets)
+        check(closed == 6 and time.monotonic() - began < 6, "7: the hub closes half-sent requests after its timeout",
+              f"{closed} of 6 closed after {time.monotonic() - began:.1f} s")
+        for sock in sockets:
+            sock.close()
+        # 64 of them, 8 times the cap: the hub takes 8 at a time, so they are closed in 8 rounds of 2 s.
+        sockets = half_sent(64)
+        began = time.monotonic()
+        closed = sum(closed_by_peer(sock, began + 90) for sock in sockets)
+        took = time.monotonic() - began
+        check(closed == 64 and 10 <= took < 60,
+              f"7: 64 half-sent connections: 8 open at once (the cap), all closed by the hub, in {took:.0f} s",
+              f"{closed} closed in {took:.1f} s")
+        for sock in sockets:
+            sock.close()
+        status, _, _ = call(url + "/api/v1/device/manifest", token=doorlab.TOKEN)
+        check(status == 200, "7: and the door is answered again", status)
+        # A body sent a byte a second: the request is not done 2 s after its headers, so it is cut.
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(b"POST /api/v1/device/events HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer "
+                     + doorlab.TOKEN.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+        began, cut = time.monotonic(), False
+        while time.monotonic() - began < 20:
+            try:
+                sock.sendall(b" ")
+            except OSError:
+                cut = True
+                break
+            if closed_by_peer(sock, time.monotonic() + 1):
+                cut = True
+                break
+        check(cut and time.monotonic() - began < 10,
+              "7: a body trickled a byte a second is cut off within the timeout",
+              f"after {time.monotonic() - began:.1f} s")
+        sock.close()
+        after = rss_kib(process.pid)
+        check(after - before < 64 * 1024, "7: the hub's memory stays bounded through it",
+              f"{before // 1024} MiB before, {after // 1024} MiB after")
+        # One token floods: 429 with Retry-After; another token is not held up; after the wait it works.
+        statuses, retry = [], None
+        for _ in range(30):
+            status, headers, text = call(url + "/api/v1/device/manifest", token=doorlab.TOKEN)
+            statuses.append(status)
+            if status == 429:
+                retry = headers.get("Retry-After")
+                problem = json.loads(text)
+        check(statuses.count(200) >= 10 and 429 in statuses,
+              "7: 30 requests at once from one token: the burst of 10 answered, the rest 429", statuses)
+        check(retry is not None and retry.isdigit() and int(retry) >= 1 and problem.get("error") == "too_many_requests",
+              "7: a 429 carries Retry-After in whole seconds and an APIProblem", f"{retry} {problem}")
+        status, _, _ = call(url + "/api/v1/admin/rooms/B12/access", token=doorlab.ADMIN)
+        check(status == 200, "7: another token is answered meanwhile", status)
+        time.sleep(int(retry or 1) + 0.2)
+        status, _, _ = call(url + "/api/v1/device/manifest", token=doorlab.TOKEN)
+        check(status == 200, "7: after Retry-After the door is answered again", status)
+        check(process.poll() is None, "7: the hub is still running")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
 def attack_answers(hub, now):
     """9. headers on every answer, CSP on HTML, and a 500 that shows nothing internal."""
     window = "from=" + stamp(now - timedelta(days=1)) + "&to=" + stamp(now + timedelta(days=1))
@@ -414,6 +535,7 @@ def main():
         attack_event_ids(hub, now)
         attack_revocation(hub, binary)
         attack_admin_token(binary, work)
+        attack_dos(binary, work)
         attack_answers(hub, now)
     finally:
         hub.stop()

@@ -13,6 +13,9 @@ public struct HubServerConfiguration: Sendable {
     let adminTokenDigest: Data?
     /// The largest request body accepted (a batch of 500 events is about 250 KB).
     public var maximumBodyBytes = 2 << 20
+    /// The time, connection and rate limits (the rate limit is applied by the router; the others by
+    /// ``HubServer/application(router:host:port:limits:onServerRunning:)``).
+    public var limits = ServeLimits()
 
     /// A configuration; `adminToken` nil (or empty) turns the admin API off. `AdminToken.load` reads
     /// and checks the token as `rollcall-hub serve` takes it.
@@ -40,6 +43,10 @@ public enum HubServer {
     {
         let router = Router()
         router.add(middleware: AnswerMiddleware())
+        router.add(
+            middleware: RateLimitMiddleware(
+                limiter: RateLimiter(
+                    requestsPerSecond: configuration.limits.requestsPerSecond, burst: configuration.limits.burst)))
         let device = router.group(RouterPath("/api/v1/device"))
         device.get("manifest") { request, _ in
             try await respond {

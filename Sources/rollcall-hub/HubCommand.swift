@@ -52,12 +52,42 @@ struct Serve: AsyncParsableCommand {
             valueName: "days"))
     var maxEventAgeDays = 30
 
+    @Option(
+        help: ArgumentHelp(
+            "Seconds after which an idle connection, or a request not fully received, is closed. 1 to 60.",
+            valueName: "seconds"))
+    var idleTimeoutSeconds = 60
+
+    @Option(help: ArgumentHelp("Connections open at once; more wait until one closes.", valueName: "count"))
+    var maxConnections = 512
+
+    @Option(
+        help: ArgumentHelp(
+            "Requests per second each bearer token may make on average (more: 429 with Retry-After).",
+            valueName: "rate"))
+    var rateLimit = 20.0
+
+    @Option(help: ArgumentHelp("Requests a token may make at once before --rate-limit applies.", valueName: "count"))
+    var rateBurst = 100
+
     /// Refused with the reason: a token on the command line shows in `ps`.
     @Option(help: .hidden) var adminToken: String?
 
     func validate() throws {
         guard (1...3650).contains(maxEventAgeDays) else {
             throw ValidationError("--max-event-age-days \(maxEventAgeDays) is out of range: give 1 to 3650")
+        }
+        guard (1...60).contains(idleTimeoutSeconds) else {
+            throw ValidationError("--idle-timeout-seconds \(idleTimeoutSeconds) is out of range: give 1 to 60")
+        }
+        guard (1...100_000).contains(maxConnections) else {
+            throw ValidationError("--max-connections \(maxConnections) is out of range: give 1 to 100000")
+        }
+        guard rateLimit.isFinite, rateLimit > 0, rateLimit <= 100_000 else {
+            throw ValidationError("--rate-limit \(rateLimit) is out of range: give more than 0, at most 100000")
+        }
+        guard (1...100_000).contains(rateBurst) else {
+            throw ValidationError("--rate-burst \(rateBurst) is out of range: give 1 to 100000")
         }
     }
 
@@ -84,10 +114,14 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("rollcall-hub: \(error)\n".utf8))
             throw ExitCode(69)
         }
-        let router = HubServer.router(storage: storage, configuration: HubServerConfiguration(adminToken: token))
+        var configuration = HubServerConfiguration(adminToken: token)
+        configuration.limits = ServeLimits(
+            idleTimeout: .seconds(idleTimeoutSeconds), maximumConnections: maxConnections, requestsPerSecond: rateLimit,
+            burst: Double(rateBurst))
+        let router = HubServer.router(storage: storage, configuration: configuration)
         let host = self.host
-        let app = Application(
-            router: router, configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
+        let app = HubServer.application(
+            router: router, host: host, port: port, limits: configuration.limits,
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
                 FileHandle.standardOutput.write(Data("rollcall-hub listening on http://\(host):\(bound)\n".utf8))
