@@ -10,7 +10,7 @@ export ROLLCALL_FIXTURES ?= $(FIXTURES)
 # tools/install-deps.sh) comes first, so that every `python3` below and in the tests is that one.
 export PATH := $(CURDIR)/.venv-tests/bin:$(PATH)
 
-.PHONY: run test e2e attack guest-test deps check-deps models build lint bench chaos compare install clean
+.PHONY: run test e2e attack fuzz guest-test deps check-deps models build lint bench chaos compare install clean
 
 ## run: set up everything, then the daemon with an embedded hub on loopback (tools/demo.py). With a
 ## camera at /dev/video0 it captures from it until Ctrl-C; without one it plays the demo scenario built
@@ -27,7 +27,9 @@ run: models build
 ## (systemd-analyze verify and security), the signage page is rendered in every state in headless
 ## chromium, and the end-to-end test runs: a real hub, the daemon on a
 ## replay of the scenario, and the signage page in headless chromium; and the hub's reports are
-## checked against a real hub process (tools/hub_e2e.py); last, the hub under attack (tools/attack.py).
+## checked against a real hub process (tools/hub_e2e.py); then the hub under attack (tools/attack.py);
+## last, the device API fuzzed by schemathesis from openapi/device-api.json against a real hub
+## (tools/fuzz.py: no 5xx, no failure of the hub's own, two runs of 60 s).
 ## Each step runs through tools/step.py: a time bound well above what it takes (README, "Tests"),
 ## its whole output in .build/test-logs/STEP.log, and a verdict line with its time.
 STEP := python3 tools/step.py
@@ -42,6 +44,7 @@ test: models check-deps lint
 	$(STEP) e2e 900 -- python3 tools/e2e.py --bin .build/debug
 	$(STEP) hub-e2e 900 -- python3 tools/hub_e2e.py --bin .build/debug
 	$(STEP) attack 900 -- python3 tools/attack.py --bin .build/debug
+	$(STEP) fuzz 600 -- python3 tools/fuzz.py --bin .build/debug --seconds 60
 
 ## e2e: the end-to-end test alone (debug builds; screenshots of the page into .build/e2e)
 e2e: models
@@ -55,6 +58,11 @@ e2e: models
 attack:
 	$(SWIFT) build --product rollcall-hub
 	python3 tools/attack.py --bin .build/debug
+
+## fuzz: the device API fuzzed against a real hub (tools/fuzz.py; FUZZ_SECONDS per run, 60 by default)
+fuzz:
+	$(SWIFT) build --product rollcall-hub
+	python3 tools/fuzz.py --bin .build/debug --seconds $(or $(FUZZ_SECONDS),60)
 
 ## guest-test: the door as a technician runs it under a real systemd (tools/systemd_guest.py): a
 ## Debian 12 guest booted in QEMU with systemd as PID 1 and the vivid camera driver, the project put

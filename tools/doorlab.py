@@ -34,9 +34,9 @@ def stamp(moment):
 class Hub:
     """`rollcall-hub serve` on 127.0.0.1:port (fixed, so that it can be stopped and started again)."""
 
-    def __init__(self, binary, db, port=None, arguments=()):
+    def __init__(self, binary, db, port=None, arguments=(), log=None):
         self.binary, self.db, self.port = binary, db, port or free_port()
-        self.arguments = list(arguments)
+        self.arguments, self.log = list(arguments), log
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
 
@@ -48,7 +48,7 @@ class Hub:
         self.process = subprocess.Popen(
             [self.binary, "serve", "--db", self.db, "--port", str(self.port), "--admin-token-file", token_file,
              *self.arguments],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            stdout=subprocess.PIPE, stderr=open(self.log, "a") if self.log else subprocess.DEVNULL, text=True)
         line = self.process.stdout.readline()
         if "listening on" not in line:
             self.process.kill()

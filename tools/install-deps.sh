@@ -60,7 +60,7 @@ fi
 # The tests' Python packages, from PyPI, in a venv on Debian's python3 (Debian's Python is
 # "externally managed": pip refuses to install into it). The Makefile puts .venv-tests/bin first on
 # PATH, so `python3` in make's recipes and in the tests is this venv's.
-python_packages=(selenium==4.27.1)
+python_packages=(selenium==4.27.1 schemathesis==4.32.5)
 venv=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv-tests
 if [ ! -x "$venv/bin/python3" ]; then
     echo "install-deps: making the tests' venv in $venv"

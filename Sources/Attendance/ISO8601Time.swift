@@ -4,7 +4,8 @@ public import Foundation
 /// `2026-11-23T08:45:00.250+01:00`, through Foundation's `ISO8601DateFormatter`.
 public enum ISO8601Time {
     /// Parses a timestamp with a time zone (`Z` or an offset), with or without fractional seconds.
-    /// Dates that do not exist (February 29 of 2026, hour 24) are refused, not rolled over.
+    /// Dates that do not exist (February 29 of 2026, hour 24) are refused, not rolled over; so are offsets
+    /// no place has (beyond ±14 h).
     public static func parse(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
@@ -13,10 +14,14 @@ public enum ISO8601Time {
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             parsed = formatter.date(from: text)
         }
-        guard let date = parsed, let offset = offset(of: text) else { return nil }
+        // An offset no place has (beyond ±14 h, such as -21:40) is refused: Foundation's formatter traps on
+        // a zone that far from UTC.
+        guard let date = parsed, let offset = offset(of: text), abs(offset) <= 14 * 3600,
+            let zone = TimeZone(secondsFromGMT: offset)
+        else { return nil }
         // Foundation rolls impossible fields over; writing the date back in the text's own zone shows it.
         formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(secondsFromGMT: offset)
+        formatter.timeZone = zone
         return formatter.string(from: date).prefix(19) == text.prefix(19) ? date : nil
     }
 
@@ -27,8 +32,8 @@ public enum ISO8601Time {
             let sign = text[time...].lastIndex(where: { $0 == "+" || $0 == "-" })
         else { return nil }
         let digits = text[text.index(after: sign)...].filter { $0 != ":" }
-        guard digits.count == 4, digits.allSatisfy(\.isNumber), let hours = Int(digits.prefix(2)),
-            let minutes = Int(digits.suffix(2))
+        guard digits.count == 4, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+            let hours = Int(digits.prefix(2)), let minutes = Int(digits.suffix(2)), minutes < 60
         else { return nil }
         return (text[sign] == "-" ? -1 : 1) * (hours * 3600 + minutes * 60)
     }
