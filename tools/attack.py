@@ -5,6 +5,7 @@
     tools/attack.py [--bin DIR]
 
 Findings covered so far (the rest of the review is listed in README, "Trust model"):
+  1. a door's token downloads only the people of its room's sessions and those its room lets in;
   2. facts recomputed: a check-in's status and minutes late are the hub's; check-ins off the roster,
      outside the check-in window, ahead of the hub's clock or too old, methods outside the enum,
      entries of people the room does not allow, and inflated exits are refused; a forged earlier
@@ -119,6 +120,26 @@ def attack_overflow(hub, now):
             status, _, text = call(hub.url + path, token=doorlab.ADMIN)
             check(status is not None and status < 500, f"3: {path} (read {attempt + 1}) answers", f"{status} {text}")
     check(hub.process.poll() is None, "3: the hub process is still running after the reports were read")
+
+
+def attack_gallery(hub):
+    """1. a door's token downloads only the people that door may recognise."""
+    status, _, text = call(hub.url + "/api/v1/device/gallery?since=0", token=doorlab.TOKEN)
+    ids = sorted(person["id"] for person in json.loads(text)["upserts"]) if status == 200 else []
+    check(ids == sorted(["p-1", FORMULAS[1], "p-3", "v-1"]),
+          "1: door B12 receives its session's roster and the volunteer its room lets in, nobody else", ids)
+    other = "door-c3-token-" + uuid.uuid4().hex
+    hub.admin("POST", "/rooms", {"id": "C3", "timezone": "UTC"})
+    hub.admin("POST", "/devices", {"id": "door-c3", "room": "C3", "token": other})
+    status, _, text = call(hub.url + "/api/v1/device/gallery?since=0", token=other)
+    answer = json.loads(text) if status == 200 else {}
+    check(status == 200 and answer.get("upserts") == [] and answer.get("reset") is True,
+          "1: a door of a room with no session and no one let in receives no one (no name, no template)",
+          f"{status} {text[:200]}")
+    hub.admin("PUT", "/rooms/C3/access", {"people": ["v-2"]})
+    status, _, text = call(hub.url + "/api/v1/device/gallery?since=0", token=other)
+    ids = [person["id"] for person in json.loads(text)["upserts"]] if status == 200 else []
+    check(ids == ["v-2"], "1: ... and once C3 lets a volunteer in, exactly that volunteer", ids)
 
 
 def attack_ingest(hub, now):
@@ -529,6 +550,7 @@ def main():
         hub.process = None
         hub.start()
         provision(hub, now)
+        attack_gallery(hub)
         attack_overflow(hub, now)
         attack_ingest(hub, now)
         attack_csv(hub, now)

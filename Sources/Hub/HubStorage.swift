@@ -104,6 +104,9 @@ public protocol HubStorage: Sendable {
     func manifest(room: String, now: Date) async throws(HubError) -> DeviceManifest
     /// The gallery's changes since a version.
     func galleryDelta(since: Int64) async throws(HubError) -> GalleryDelta
+    /// One page of the gallery for a door of `room` (`GalleryDelta`): only the people it may recognise.
+    func galleryPage(room: String, since: Int64, scope: String?, after: String?, now: Date) async throws(HubError)
+        -> GalleryDelta
     /// Stores a batch from a device, idempotently; every id comes back in exactly one list.
     func ingest(_ batch: EventBatch, from device: DeviceRecord, receivedAt: Date) async throws(HubError)
         -> EventBatchResult

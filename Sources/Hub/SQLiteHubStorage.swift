@@ -370,6 +370,58 @@ public final class SQLiteHubStorage: HubStorage {
         }
     }
 
+    public func galleryPage(room: String, since: Int64, scope requested: String?, after: String?, now: Date)
+        async throws(HubError) -> GalleryDelta
+    {
+        let from = Self.ms(now - 86_400)
+        let until = Self.ms(now + 2 * 86_400)
+        let page = DeviceAPI.galleryPage
+        return try await read { db in
+            let version = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'gallery'") ?? 0
+            // Who this door may recognise: its room's rosters in the manifest's window, and whom the room lets in.
+            var wanted = Set(
+                try String.fetchAll(db, sql: "SELECT person FROM roomAccess WHERE room = ?", arguments: [room]))
+            for roster in try Data.fetchAll(
+                db, sql: "SELECT roster FROM session WHERE room = ? AND \"end\" >= ? AND start <= ?",
+                arguments: [room, from, until])
+            {
+                wanted.formUnion(try JSONDecoder().decode([String].self, from: roster))
+            }
+            let members = try String.fetchAll(db, sql: "SELECT id FROM person ORDER BY id").filter(wanted.contains)
+            let scope = SHA256.hash(data: Data(members.joined(separator: "\n").utf8)).prefix(16)
+                .map { String(format: "%02x", $0) }.joined()
+            let reset = requested != scope || since <= 0 || since > version
+            var upserts: [GalleryDocument.Entry] = []
+            var next: String?
+            let inScope = Set(members)
+            let rows: [Row]
+            if reset {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT id, entry FROM person WHERE id > ? ORDER BY id", arguments: [after ?? ""])
+            } else {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT id, entry FROM person WHERE version > ? AND id > ? ORDER BY id",
+                    arguments: [since, after ?? ""])
+            }
+            for row in rows where inScope.contains(row["id"]) {
+                if upserts.count == page {
+                    next = upserts.last?.id
+                    break
+                }
+                upserts.append(try JSONDecoder().decode(GalleryDocument.Entry.self, from: row["entry"] as Data))
+            }
+            // Removals since the device's version, once (on the first page); a reset removes by omission.
+            let deletes =
+                reset || after != nil
+                ? []
+                : try String.fetchAll(
+                    db, sql: "SELECT id FROM personTombstone WHERE version > ? ORDER BY id", arguments: [since])
+            return GalleryDelta(
+                since: since, version: version, upserts: upserts, deletes: deletes, scope: scope, reset: reset,
+                next: next)
+        }
+    }
+
     public func ingest(_ batch: EventBatch, from device: DeviceRecord, receivedAt: Date) async throws(HubError)
         -> EventBatchResult
     {

@@ -57,13 +57,21 @@ public enum HubServer {
         }
         device.get("gallery") { request, _ in
             try await respond {
-                _ = try await authenticate(request, storage)
+                let device = try await authenticate(request, storage)
                 let text = request.uri.queryParameters.get("since") ?? "0"
                 guard let since = Int64(text), since >= 0 else {
                     throw HubError(
-                        "bad_request", "since must be a gallery version (a whole number), not \(text)", status: 400)
+                        "bad_request", "since must be a gallery version (a whole number), not \(text.prefix(40))",
+                        status: 400)
                 }
-                return try cached(try await storage.galleryDelta(since: since), request)
+                let scope = request.uri.queryParameters.get("scope")
+                let after = request.uri.queryParameters.get("after")
+                guard (scope?.count ?? 0) <= 64, (after?.count ?? 0) <= 256 else {
+                    throw HubError("bad_request", "scope is at most 64 characters, after at most 256", status: 400)
+                }
+                let page = try await storage.galleryPage(
+                    room: device.room, since: since, scope: scope, after: after, now: Date())
+                return try cached(page, request)
             }
         }
         device.get("badge-keys") { request, _ in

@@ -246,11 +246,18 @@ public actor SyncClient {
         }
         let version =
             (try? await outbox.state("gallery-version")).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
-        let delta: GalleryDelta = try await pull(
-            "\(DeviceAPI.galleryPath)?since=\(version)", as: GalleryDelta.self, storeAs: nil)
-        if delta.version != version || !delta.upserts.isEmpty || !delta.deletes.isEmpty {
-            let changed = Set(delta.upserts.map(\.id)).union(delta.deletes)
-            document.people.removeAll { changed.contains($0.id) }
+        let scope = (try? await outbox.state("gallery-scope")).map { String(decoding: $0, as: UTF8.self) }
+        let delta = try await pullGalleryPages(since: version, scope: scope)
+        var removed = 0
+        if delta.version != version || !delta.upserts.isEmpty || !delta.deletes.isEmpty || delta.scope != scope
+            || delta.reset == true
+        {
+            let listed = Set(delta.upserts.map(\.id))
+            let changed = listed.union(delta.deletes)
+            let held = Set(document.people.map(\.id))
+            // A reset lists everyone this door may recognise: whoever else it holds has left its scope.
+            document.people.removeAll { changed.contains($0.id) || (delta.reset == true && !listed.contains($0.id)) }
+            removed = held.subtracting(document.people.map(\.id)).subtracting(listed).count
             document.people += delta.upserts
             do {
                 try await store("gallery", try document.encoded())
@@ -260,13 +267,14 @@ public actor SyncClient {
                 throw SyncError("\(error)")
             }
             try await store("gallery-version", Data("\(delta.version)".utf8))
+            if let newScope = delta.scope { try await store("gallery-scope", Data(newScope.utf8)) }
         }
         let keysBefore = try? await outbox.state("badge-keys")
         let keys = try await pullBadgeKeys()
         let keysBeforeDecoded = keysBefore.flatMap { try? DeviceAPI.decoder().decode(BadgeKeys.self, from: $0) }
         return Refresh(
             manifestChanged: manifest.status == 200, galleryVersion: delta.version, peopleChanged: delta.upserts.count,
-            peopleRemoved: delta.deletes.count, badgeKeysChanged: keysBeforeDecoded != keys)
+            peopleRemoved: removed, badgeKeysChanged: keysBeforeDecoded != keys)
     }
 
     private func store(_ key: String, _ value: Data) async throws(SyncError) {
@@ -297,7 +305,35 @@ public actor SyncClient {
         try await pull(DeviceAPI.manifestPath, as: DeviceManifest.self, storeAs: "manifest")
     }
 
-    /// The gallery's changes since `version`.
+    /// The gallery's changes for this door since `version` and `scope`, all pages joined into one delta
+    /// (the first page's version, since changes made while paging come again with the next pull).
+    public func pullGalleryPages(since version: Int64, scope: String?) async throws(SyncError) -> GalleryDelta {
+        func path(_ after: String?) -> String {
+            var components = URLComponents()
+            components.queryItems =
+                [URLQueryItem(name: "since", value: "\(version)")]
+                + (scope.map { [URLQueryItem(name: "scope", value: $0)] } ?? [])
+                + (after.map { [URLQueryItem(name: "after", value: $0)] } ?? [])
+            return DeviceAPI.galleryPath + "?" + (components.percentEncodedQuery ?? "")
+        }
+        var joined = try await pull(path(nil), as: GalleryDelta.self, storeAs: nil)
+        var next = joined.next
+        var pages = 1
+        while let after = next {
+            let page = try await pull(path(after), as: GalleryDelta.self, storeAs: nil)
+            pages += 1
+            guard pages <= 10_000, page.next.map({ $0 > after }) ?? true, page.scope == joined.scope else {
+                throw SyncError("the hub's gallery pages do not advance (page \(pages) after \(after.prefix(40)))")
+            }
+            joined.upserts += page.upserts
+            joined.deletes += page.deletes
+            next = page.next
+        }
+        joined.next = nil
+        return joined
+    }
+
+    /// The gallery's changes since `version` (one page, as the hub answers it).
     public func pullGallery(since version: Int64) async throws(SyncError) -> GalleryDelta {
         try await pull("\(DeviceAPI.galleryPath)?since=\(version)", as: GalleryDelta.self, storeAs: nil)
     }

@@ -7,7 +7,8 @@ public import Recognition
 public enum DeviceAPI {
     /// `GET`: the room's manifest (`DeviceManifest`), with an `ETag`.
     public static let manifestPath = "/api/v1/device/manifest"
-    /// `GET ?since=V`: the gallery's changes since version V (`GalleryDelta`).
+    /// `GET ?since=V&scope=S[&after=ID]`: the people of the device's room (its sessions' rosters and
+    /// the volunteers and staff it lets in) changed since version V, a page at a time (`GalleryDelta`).
     public static let galleryPath = "/api/v1/device/gallery"
     /// `GET`: badge public keys and revoked badges (`BadgeKeys`).
     public static let badgeKeysPath = "/api/v1/device/badge-keys"
@@ -15,6 +16,8 @@ public enum DeviceAPI {
     public static let eventsPath = "/api/v1/device/events"
     /// The most events in one batch.
     public static let maximumBatch = 500
+    /// The most people in one page of the gallery.
+    public static let galleryPage = 200
 
     /// The encoder for request and response bodies (the types carry their own key names and times).
     public static func encoder() -> JSONEncoder {
@@ -62,8 +65,15 @@ public struct DeviceManifest: Sendable, Equatable, Codable {
     }
 }
 
-/// The gallery's changes since a version: people added or changed (with all their templates), and
-/// people removed.
+/// The gallery's changes since a version, for one door: the people it may recognise (the rosters of
+/// its room's sessions in the manifest's window, and the volunteers and staff the room lets in), a
+/// page of at most `DeviceAPI.galleryPage` people at a time.
+///
+/// `scope` names who those people are now (a digest of their ids). When the device's `scope` is the
+/// hub's, the answer holds who changed since `since`; otherwise (the first sync, or someone joined or
+/// left the door's scope) it is a `reset`: every person in scope, over its pages, and the device removes
+/// everyone it holds that the pages did not list. `next`, when present, is the `after` of the next page
+/// (same `since` and `scope`); the device applies the pages together once it has the last one.
 public struct GalleryDelta: Sendable, Equatable, Codable {
     /// The version the device had.
     public var since: Int64
@@ -73,13 +83,25 @@ public struct GalleryDelta: Sendable, Equatable, Codable {
     public var upserts: [GalleryDocument.Entry]
     /// Ids of people to remove.
     public var deletes: [String]
+    /// The digest of the door's scope these pages were made for.
+    public var scope: String?
+    /// True when the pages list everyone in scope: the device keeps only them.
+    public var reset: Bool?
+    /// The `after` of the next page; nil on the last.
+    public var next: String?
 
     /// A delta.
-    public init(since: Int64, version: Int64, upserts: [GalleryDocument.Entry], deletes: [String]) {
+    public init(
+        since: Int64, version: Int64, upserts: [GalleryDocument.Entry], deletes: [String], scope: String? = nil,
+        reset: Bool? = nil, next: String? = nil
+    ) {
         self.since = since
         self.version = version
         self.upserts = upserts
         self.deletes = deletes
+        self.scope = scope
+        self.reset = reset
+        self.next = next
     }
 }
 

@@ -26,7 +26,9 @@ enum Samples {
                 GalleryDocument.Template(
                     source: "ada.jpg", encoding: (0..<128).map { Float($0) / 1000 }, model: "dlib_resnet_v1")
             ])
-        return GalleryDelta(since: 3, version: 7, upserts: document.people, deletes: ["p-9"])
+        return GalleryDelta(
+            since: 3, version: 7, upserts: document.people, deletes: ["p-9"], scope: "0123456789abcdef", reset: true,
+            next: "p-1")
     }
     static var keys: BadgeKeys {
         BadgeKeys(keyring: BadgeKeyring(keys: ["k1": "AAAA"], revoked: ["b1"]), version: 3)

@@ -11,10 +11,10 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// Yesterday at 08:00 UTC: the events reach the hub now, and the hub refuses times ahead of its clock or
-/// more than 30 days behind it (IngestRules), so the tests' times follow the clock.
-let t0 = Date(
-    timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400 - 86_400 + 8 * 3600)
+/// Two hours ago, on the minute: the events reach the hub now, and the hub refuses times ahead of its clock
+/// or more than 30 days behind it (IngestRules), and a door's gallery holds the rosters of sessions in its
+/// manifest's window (the day before to two days ahead), so the tests' times follow the clock.
+let t0 = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 7200)
 let token = "device-token-b12-0123456789"
 let faceEvidence = EventEvidence(method: "face", distance: 0.3, margin: 0.5, confidence: 0.9, model: "dlib_resnet_v1")
 
@@ -100,7 +100,10 @@ struct SyncTests {
             let manifest = try await client.pullManifest()
             #expect(manifest.schedule.room == "B12" && manifest.galleryVersion == 11)
             let delta = try await client.pullGallery(since: 9)
-            #expect(delta.upserts.map(\.id) == ["p-9", "v-1"])
+            #expect(delta.reset == true && delta.upserts.count == 11, "no scope sent: every person in scope")
+            let scope = try #require(delta.scope)
+            let changes = try await client.pullGalleryPages(since: 9, scope: scope)
+            #expect(changes.reset == false && changes.upserts.map(\.id) == ["p-9", "v-1"])
             return await client.status
         }
         #expect(try await store.receivedEventCount() == ids.count)
@@ -201,10 +204,11 @@ struct SyncTests {
             renamed.name = "Ada Lovelace"
             try await store.upsertPerson(renamed)
             let third = try await client.refresh()
+            // p-3 left the door's scope (removed), so the answer is a reset: everyone in scope, p-3 dropped.
             #expect(
                 third
-                    == SyncClient.Refresh(manifestChanged: true, galleryVersion: 13, peopleChanged: 1, peopleRemoved: 1)
-            )
+                    == SyncClient.Refresh(
+                        manifestChanged: true, galleryVersion: 13, peopleChanged: 10, peopleRemoved: 1))
             let local = try GalleryDocument.decode(try #require(try await outbox.state("gallery")))
             #expect(
                 local.people.count == 10 && local.person("p-3") == nil && local.person("p-1")?.name == "Ada Lovelace")
