@@ -17,7 +17,7 @@ Findings covered so far (the rest of the review is listed in README, "Trust mode
   6. event ids: a door that learns another door's event id and sends it first must not make the real
      event a "duplicate" (lost); an id that is not a UUID is rejected;
   7. denial of service: half-sent headers and trickled bodies are cut off after the idle timeout (60 s
-     by default; 2 s here), connections are capped (a door is still answered), memory stays bounded,
+     by default; 3 s here), connections are capped (a door is still answered), memory stays bounded,
      and a token over its rate gets 429 with Retry-After while others are answered;
   8. the admin token: never on the command line or in $ROLLCALL_HUB_ADMIN_TOKEN, at least 32
      characters, from a file others cannot read; the hub refuses to start otherwise;
@@ -418,11 +418,11 @@ def attack_dos(binary, work):
     log = open(os.path.join(work, "dos.log"), "w")
     process = subprocess.Popen(
         [binary, "serve", "--db", db, "--port", str(port), "--admin-token-file", token_file,
-         "--idle-timeout-seconds", "2", "--max-connections", "8", "--rate-limit", "5", "--rate-burst", "10"],
+         "--idle-timeout-seconds", "3", "--max-connections", "8", "--rate-limit", "5", "--rate-burst", "10"],
         stdout=subprocess.PIPE, stderr=log, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        check("listening on" in process.stdout.readline(), "7: a hub with a 2 s timeout, 8 connections, 5 requests/s")
+        check("listening on" in process.stdout.readline(), "7: a hub with a 3 s timeout, 8 connections, 5 requests/s")
         call(url + "/api/v1/admin/rooms", "POST", doorlab.ADMIN, {"id": "B12", "timezone": "UTC"})
         call(url + "/api/v1/admin/devices", "POST", doorlab.ADMIN, {"id": "door-b12", "room": "B12",
                                                                    "token": doorlab.TOKEN})
@@ -439,32 +439,32 @@ def attack_dos(binary, work):
         sockets = half_sent(6)
         began = time.monotonic()
         status, _, _ = call(url + "/api/v1/device/manifest", token=doorlab.TOKEN)
-        check(status == 200 and time.monotonic() - began < 1.5,
+        check(status == 200 and time.monotonic() - began < 2.5,
               "7: a door is answered at once while half-sent requests are open",
               f"{status} after {time.monotonic() - began:.1f} s")
-        closed = sum(closed_by_peer(sock, began + 10) for sock in sockets)
-        check(closed == 6 and time.monotonic() - began < 6, "7: the hub closes half-sent requests after its timeout",
+        closed = sum(closed_by_peer(sock, began + 20) for sock in sockets)
+        check(closed == 6 and time.monotonic() - began < 15, "7: the hub closes half-sent requests after its timeout",
               f"{closed} of 6 closed after {time.monotonic() - began:.1f} s")
         for sock in sockets:
             sock.close()
-        # 64 of them, 8 times the cap: the hub takes 8 at a time, so they are closed in 8 rounds of 2 s.
+        # 64 of them, 8 times the cap: the hub takes 8 at a time, so they are closed in 8 rounds of 3 s.
         sockets = half_sent(64)
         began = time.monotonic()
-        closed = sum(closed_by_peer(sock, began + 90) for sock in sockets)
+        closed = sum(closed_by_peer(sock, began + 150) for sock in sockets)
         took = time.monotonic() - began
-        check(closed == 64 and 10 <= took < 60,
+        check(closed == 64 and 15 <= took < 120,
               f"7: 64 half-sent connections: 8 open at once (the cap), all closed by the hub, in {took:.0f} s",
               f"{closed} closed in {took:.1f} s")
         for sock in sockets:
             sock.close()
         status, _, _ = call(url + "/api/v1/device/manifest", token=doorlab.TOKEN)
         check(status == 200, "7: and the door is answered again", status)
-        # A body sent a byte a second: the request is not done 2 s after its headers, so it is cut.
+        # A body sent a byte a second: the request is not done 3 s after its headers, so it is cut.
         sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         sock.sendall(b"POST /api/v1/device/events HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer "
                      + doorlab.TOKEN.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
         began, cut = time.monotonic(), False
-        while time.monotonic() - began < 20:
+        while time.monotonic() - began < 30:
             try:
                 sock.sendall(b" ")
             except OSError:
@@ -473,7 +473,7 @@ def attack_dos(binary, work):
             if closed_by_peer(sock, time.monotonic() + 1):
                 cut = True
                 break
-        check(cut and time.monotonic() - began < 10,
+        check(cut and time.monotonic() - began < 20,
               "7: a body trickled a byte a second is cut off within the timeout",
               f"after {time.monotonic() - began:.1f} s")
         sock.close()
@@ -481,15 +481,17 @@ def attack_dos(binary, work):
         check(after - before < 64 * 1024, "7: the hub's memory stays bounded through it",
               f"{before // 1024} MiB before, {after // 1024} MiB after")
         # One token floods: 429 with Retry-After; another token is not held up; after the wait it works.
-        statuses, retry = [], None
-        for _ in range(30):
+        statuses, retry, problem = [], None, {}
+        for _ in range(300):
             status, headers, text = call(url + "/api/v1/device/manifest", token=doorlab.TOKEN)
             statuses.append(status)
             if status == 429:
                 retry = headers.get("Retry-After")
                 problem = json.loads(text)
-        check(statuses.count(200) >= 10 and 429 in statuses,
-              "7: 30 requests at once from one token: the burst of 10 answered, the rest 429", statuses)
+                break
+        check(statuses.count(200) >= 10 and statuses[-1] == 429 and set(statuses) <= {200, 429},
+              f"7: one token's requests as fast as they go: the burst of 10 and more answered, then 429 "
+              f"(after {len(statuses) - 1})", statuses[-5:])
         check(retry is not None and retry.isdigit() and int(retry) >= 1 and problem.get("error") == "too_many_requests",
               "7: a 429 carries Retry-After in whole seconds and an APIProblem", f"{retry} {problem}")
         status, _, _ = call(url + "/api/v1/admin/rooms/B12/access", token=doorlab.ADMIN)
