@@ -369,6 +369,11 @@ def attack_admin_token(binary, work):
             process.wait()
         check(process.returncode == 78 and "listening" not in output, f"8: refuses to start with {what} (exit 78)",
               f"exit {process.returncode}: {output}")
+    cli = subprocess.run([binary, "token", "add", "staff-token-on-the-command-line", "--scope", "staff",
+                          "--label", "ps", "--db", db], capture_output=True, text=True)
+    check(cli.returncode != 0 and "shows in ps" in cli.stderr,
+          "8: rollcall-hub token add refuses a token on the command line (it reads --token-file)",
+          f"exit {cli.returncode}: {cli.stderr.strip()}")
     process, output, port = start(binary, db, ["--admin-token-file", good])
     try:
         check(output == "running", "8: starts with a 38-character token file (0600)", output)

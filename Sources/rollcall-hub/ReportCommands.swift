@@ -247,15 +247,28 @@ struct TokenCommand: AsyncParsableCommand {
 struct TokenAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a staff or public token.")
 
-    @Argument(help: "The token (at least 16 characters; e.g. `openssl rand -hex 24`).") var token: String
+    @Option(
+        help: ArgumentHelp(
+            "File holding the token, one line of at least 16 characters (e.g. `openssl rand -hex 24 > F`); "
+                + "never on the command line, where ps shows it.", valueName: "file"))
+    var tokenFile: String?
+    /// Refused with the reason: a token on the command line shows in `ps`.
+    @Argument(help: .hidden) var token: String?
     @Option(help: "staff or public.") var scope: String
     @Option(help: "Who or what the token is for.") var label: String
     @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
 
     func run() async throws {
+        guard token == nil else {
+            fail(
+                "a token on the command line shows in ps: put it in a file only you can read and give --token-file FILE"
+            )
+        }
         guard let value = TokenScope(rawValue: scope), value != .admin else {
             fail("--scope must be staff or public")
         }
+        guard let tokenFile else { fail("give the token in a file: --token-file FILE") }
+        let token = readToken(tokenFile)
         try await onStorage(db) { storage throws(HubError) in
             try await storage.addAccessToken(token, scope: value, label: label)
         }

@@ -67,9 +67,7 @@ struct DeviceToken: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
 
     func run() async throws {
-        guard let data = FileManager.default.contents(atPath: tokenFile) else { fail("cannot read \(tokenFile)") }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard token.count >= 16 else { fail("the token in \(tokenFile) has fewer than 16 characters") }
+        let token = readToken(tokenFile)
         let done = try await onStorage(db) { storage throws(HubError) in
             try await storage.replaceDeviceToken(id, token: token)
         }
@@ -97,4 +95,14 @@ struct BadgeKeyRemove: AsyncParsableCommand {
         guard done else { fail("there is no badge key \(kid)") }
         print("removed badge key \(kid): doors refuse its badges from their next refresh")
     }
+}
+
+/// The token in `path` (one line, at least 16 characters), or the command ends with the reason. Tokens
+/// come from files, never from the command line, where `ps` shows them to every user.
+func readToken(_ path: String) -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)") }
+    let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard token.count >= 16 else { fail("the token in \(path) has fewer than 16 characters") }
+    guard !token.contains(where: \.isWhitespace) else { fail("the token in \(path) is not one word") }
+    return token
 }
