@@ -1,5 +1,7 @@
 public import Capture
 import Foundation
+public import Logging
+public import Outbox
 public import Recognition
 import TOMLKit
 
@@ -10,6 +12,9 @@ public struct KioskConfiguration: Sendable, Equatable {
     /// `[device]`
     public var deviceID: String
     public var dataDirectory: String = "/var/lib/rollcall"
+    /// The outbox's largest size in MiB (`device.outbox_max_mb`): a door that cannot reach its hub for
+    /// weeks fills this, not the SD card; at the cap a commit fails with "the disk is full" in the journal.
+    public var outboxMaximumMegabytes = 512
     /// `[camera]`
     public var cameraDevice: String = "/dev/rollcall-camera"
     public var width = 640
@@ -74,7 +79,7 @@ public struct KioskConfiguration: Sendable, Equatable {
         let reader = Reader(root: root)
         try reader.onlyTables(["device", "camera", "recognition", "badges", "hub", "signage", "log"])
 
-        try reader.section("device", keys: ["id", "data_dir"])
+        try reader.section("device", keys: ["id", "data_dir", "outbox_max_mb"])
         guard let id = try reader.string("device", "id") else {
             throw ConfigurationError(key: "device.id", "is required: the device's id, as the hub knows it")
         }
@@ -88,6 +93,8 @@ public struct KioskConfiguration: Sendable, Equatable {
             }
             configuration.dataDirectory = directory
         }
+        configuration.outboxMaximumMegabytes =
+            try reader.int("device", "outbox_max_mb", in: 1...1_048_576) ?? configuration.outboxMaximumMegabytes
 
         try reader.section("camera", keys: ["device", "width", "height", "fps", "exposure", "gain", "replay"])
         if let device = try reader.string("camera", "device") {
@@ -290,5 +297,15 @@ private struct Reader {
                 key: "\(table).\(key)", "\(number) is out of range: use \(range.lowerBound) to \(range.upperBound)")
         }
         return number
+    }
+}
+
+extension KioskConfiguration {
+    /// The outbox at `device.data_dir`/outbox.sqlite, capped at `device.outbox_max_mb`: what `rollcall run`
+    /// opens.
+    public func openOutbox(logger: Logger) async throws(OutboxError) -> Outbox {
+        try await Outbox.open(
+            path: dataDirectory + "/outbox.sqlite", deviceID: deviceID, maximumBytes: outboxMaximumMegabytes << 20,
+            logger: logger)
     }
 }

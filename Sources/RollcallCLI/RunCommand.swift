@@ -52,9 +52,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try FileManager.default.createDirectory(
                 atPath: settings.dataDirectory, withIntermediateDirectories: true)
-            outbox = try await Outbox.open(
-                path: settings.dataDirectory + "/outbox.sqlite", deviceID: settings.deviceID,
-                logger: Logger(label: "rollcall.outbox"))
+            outbox = try await settings.openOutbox(logger: Logger(label: "rollcall.outbox"))
         } catch {
             logger.critical(
                 "cannot open the outbox in \(settings.dataDirectory) (device.data_dir): \(error); check that it exists and the rollcall user may write it"
