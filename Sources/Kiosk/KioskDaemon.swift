@@ -202,6 +202,10 @@ public final class KioskDaemon: Sendable {
         } catch {
             metrics.commitFailures.increment()
             logger.error("a decision could not be committed and is not shown: \(error)", metadata: fields)
+            // The pipeline's attendance book already counts this check-in or visit: rebuilt from what the
+            // outbox holds, it forgets it, so the person is checked in when seen again once commits succeed
+            // (instead of "already checked in" until a restart).
+            await refreshInputs()
             return
         }
         let committed = Date()
