@@ -156,13 +156,43 @@ public final class Outbox: Sendable {
             throw OutboxError("cannot create a new outbox at \(path) after moving the corrupt one aside: \(error)")
         }
         let (recovered, unreadable) = salvageEvents(from: aside, into: pool)
+        let scans = salvageRejectedScans(from: aside, into: pool)
         logger.critical(
             "outbox recovery finished",
             metadata: [
-                "moved_to": "\(aside)", "events_recovered": "\(recovered)",
+                "moved_to": "\(aside)", "events_recovered": "\(recovered)", "refused_badges_recovered": "\(scans)",
                 "rows_unreadable": "\(unreadable.map(String.init) ?? "unknown: the event table could not be read")",
             ])
         return pool
+    }
+
+    /// Copies the refused-badge audit rows that can still be read from a damaged file (an auditor needs
+    /// them as much as the events); returns how many.
+    private static func salvageRejectedScans(from damaged: String, into pool: DatabasePool) -> Int {
+        var configuration = Configuration()
+        configuration.readonly = true
+        guard let old = try? DatabaseQueue(path: damaged, configuration: configuration),
+            let bounds = try? old.read({ db in
+                try Row.fetchOne(db, sql: "SELECT MIN(seq) AS low, MAX(seq) AS high FROM rejectedScan")
+            }),
+            let low = bounds["low"] as Int64?, let high = bounds["high"] as Int64?
+        else { return 0 }
+        var scans: [RejectedScan] = []
+        for seq in low...high {
+            if let scan = try? old.read({ db in
+                try RejectedScan.fetchOne(db, sql: "SELECT * FROM rejectedScan WHERE seq = ?", arguments: [seq])
+            }) {
+                scans.append(scan)
+            }
+        }
+        let saved = try? pool.write { db -> Int in
+            for var scan in scans {
+                scan.seq = nil
+                try scan.insert(db)
+            }
+            return scans.count
+        }
+        return saved ?? 0
     }
 
     /// Copies the events that can still be read from a damaged file; returns how many, and how many

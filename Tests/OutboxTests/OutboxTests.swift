@@ -160,6 +160,12 @@ struct OutboxRecoveryTests {
         do {
             let outbox = try Outbox(path: path, deviceID: "d")
             for index in 0..<400 { ids.insert(try await outbox.enqueue(checkin("p-\(index)"), evidence: face).id) }
+            for index in 0..<3 {
+                try await outbox.recordRejectedScan(
+                    RejectedScan(
+                        at: start + Double(index), reason: "bad_signature", claimedSubject: "v-\(index)",
+                        payload: "RC1.forged-\(index)"))
+            }
         }
         // Overwrite two pages in the middle of the file (the event table's leaves are most of it).
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
@@ -177,6 +183,9 @@ struct OutboxRecoveryTests {
         let summary = try #require(handler.entries.last { "\($0.message)" == "outbox recovery finished" })
         #expect(summary.metadata["events_recovered"] == "\(recovered.count)")
         #expect(summary.metadata["rows_unreadable"] == "\(400 - recovered.count)", "\(summary.metadata)")
+        // The refused badges' audit rows come across too (they were dropped before).
+        #expect(try await outbox.rejectedScans().map(\.claimedSubject) == ["v-0", "v-1", "v-2"])
+        #expect(summary.metadata["refused_badges_recovered"] == "3")
         // The new outbox is healthy and takes new events.
         try await outbox.enqueue(checkin("p-new"), evidence: face)
         #expect(try await outbox.counts()[.pending] == recovered.count + 1)
