@@ -273,6 +273,7 @@ let package = Package(
             name: "OutboxTests",
             dependencies: [
                 "Outbox", "Attendance", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -36,6 +36,11 @@ public final class Outbox: Sendable {
             if !FileManager.default.fileExists(atPath: path) {
                 throw OutboxError("cannot create the outbox \(path): \(problem)")
             }
+            // Only a damaged file is moved aside: a locked file, a full disk or a permission is not
+            // corruption, and renaming the outbox over it would strand its events.
+            guard Self.isCorruption(problem) else {
+                throw OutboxError.from(problem, while: "open the outbox", path: path)
+            }
             pool = try Self.recover(path, problem: problem, maximumBytes: maximumBytes, logger: logger)
         }
         self.pool = pool
@@ -64,6 +69,15 @@ public final class Outbox: Sendable {
         return try result.get()
     }
 
+    /// Whether an error opening the outbox says the file is damaged (not a database, a corrupt page, a
+    /// failed integrity check), rather than that it cannot be opened now (locked, disk full, no permission).
+    static func isCorruption(_ error: any Error) -> Bool {
+        if let database = error as? DatabaseError {
+            return database.resultCode == .SQLITE_CORRUPT || database.resultCode == .SQLITE_NOTADB
+        }
+        return (error as? OutboxError)?.isCorruption == true
+    }
+
     /// Opens, checks integrity and migrates; throws when the file is not a healthy outbox.
     private static func openChecked(_ path: String, maximumBytes: Int?) throws -> DatabasePool {
         var configuration = Configuration()
@@ -79,7 +93,9 @@ public final class Outbox: Sendable {
         let pool = try DatabasePool(path: path, configuration: configuration)
         let verdict = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
         guard verdict == ["ok"] else {
-            throw OutboxError("integrity check failed: \(verdict.prefix(3).joined(separator: "; "))")
+            var failure = OutboxError("integrity check failed: \(verdict.prefix(3).joined(separator: "; "))")
+            failure.isCorruption = true
+            throw failure
         }
         try migrator.migrate(pool)
         return pool

@@ -6,6 +6,8 @@ public struct OutboxError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The disk is full: nothing more can be committed until space is freed.
     public var isDiskFull = false
+    /// The file is damaged (its integrity check failed).
+    public var isCorruption = false
 
     /// An error with a message.
     public init(_ message: String) { self.message = message }
@@ -22,6 +24,10 @@ public struct OutboxError: Error, Sendable, CustomStringConvertible {
             )
             failure.isDiskFull = true
             return failure
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return OutboxError(
+                "cannot \(what): \(path) is locked by another process (is another rollcall running?); "
+                    + "the file is left as it is")
         case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN:
             return OutboxError(
                 "cannot \(what): \(path) cannot be written (\(database.message ?? "permission")); check its owner and mode"

@@ -1,5 +1,6 @@
 import Attendance
 import Foundation
+import GRDB
 import InMemoryLogging
 import Logging
 import Outbox
@@ -220,5 +221,29 @@ struct OutboxDiskFullTests {
         // Pruning what the server has acknowledged makes room, and commits succeed again.
         #expect(try await outbox.prune(syncedBefore: start + 1) == 200)
         #expect(try await outbox.enqueue(checkin("p-after"), evidence: face).person == "p-after")
+    }
+}
+
+struct OutboxOpenErrorTests {
+    @Test("a locked outbox is an error that says so, not corruption: the file stays where it is, with its events")
+    func locked() async throws {
+        let (folder, path) = try temporaryOutboxPath()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            let outbox = try Outbox(path: path, deviceID: "d")
+            try await outbox.enqueue(checkin("p-1"), evidence: face)
+        }
+        // Another process holds the file exclusively (a second daemon, a technician's sqlite3 shell).
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE") }
+        let holder = try DatabaseQueue(path: path, configuration: configuration)
+        try await holder.write { db in try db.execute(sql: "CREATE TABLE IF NOT EXISTS lockHolder (x)") }
+        let error = #expect(throws: OutboxError.self) { _ = try Outbox(path: path, deviceID: "d") }
+        #expect(error?.message.contains("locked") == true, "\(error?.message ?? "")")
+        let aside = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains(".corrupt-") }
+        #expect(aside.isEmpty, "a locked file is not moved aside")
+        try holder.close()
+        let reopened = try Outbox(path: path, deviceID: "d")
+        #expect(try await reopened.allEvents().map(\.person) == ["p-1"])
     }
 }
