@@ -43,6 +43,8 @@ public final class Outbox: Sendable {
             }
             pool = try Self.recover(path, problem: problem, maximumBytes: maximumBytes, logger: logger)
         }
+        // A recovery that could not finish (the disk filled while copying) is finished now.
+        Self.finishRecoveries(path, into: pool, logger: logger)
         self.pool = pool
     }
 
@@ -147,7 +149,8 @@ public final class Outbox: Sendable {
         return migrator
     }
 
-    /// Moves a corrupt file aside, makes a new outbox, and copies every readable event into it.
+    /// Moves a corrupt file aside and makes a new outbox; `finishRecoveries` then copies every readable
+    /// event and refused badge into it.
     private static func recover(_ path: String, problem: any Error, maximumBytes: Int?, logger: Logger)
         throws(OutboxError) -> DatabasePool
     {
@@ -171,81 +174,117 @@ public final class Outbox: Sendable {
         } catch {
             throw OutboxError("cannot create a new outbox at \(path) after moving the corrupt one aside: \(error)")
         }
-        let (recovered, unreadable) = salvageEvents(from: aside, into: pool)
-        let scans = salvageRejectedScans(from: aside, into: pool)
-        logger.critical(
-            "outbox recovery finished",
-            metadata: [
-                "moved_to": "\(aside)", "events_recovered": "\(recovered)", "refused_badges_recovered": "\(scans)",
-                "rows_unreadable": "\(unreadable.map(String.init) ?? "unknown: the event table could not be read")",
-            ])
         return pool
     }
 
-    /// Copies the refused-badge audit rows that can still be read from a damaged file (an auditor needs
-    /// them as much as the events); returns how many.
-    private static func salvageRejectedScans(from damaged: String, into pool: DatabasePool) -> Int {
+    /// What a salvage copied from a damaged file.
+    struct Salvage {
+        var events = 0
+        var scans = 0
+        /// Event rows that could not be read; nil when even the table's bounds were unreadable.
+        var unreadable: Int?
+        /// Whether what could be read was written into the new outbox (one transaction).
+        var complete = false
+    }
+
+    /// Copies the events and the refused-badge audit rows (an auditor needs them as much as the events)
+    /// that can still be read from a damaged file, in one transaction. Events keep their ids, so a
+    /// salvage run again after one that failed (a full disk) adds only what is missing.
+    static func salvage(from damaged: String, into pool: DatabasePool) -> Salvage {
         var configuration = Configuration()
         configuration.readonly = true
-        guard let old = try? DatabaseQueue(path: damaged, configuration: configuration),
-            let bounds = try? old.read({ db in
-                try Row.fetchOne(db, sql: "SELECT MIN(seq) AS low, MAX(seq) AS high FROM rejectedScan")
-            }),
-            let low = bounds["low"] as Int64?, let high = bounds["high"] as Int64?
-        else { return 0 }
+        var result = Salvage()
+        guard let old = try? DatabaseQueue(path: damaged, configuration: configuration) else { return result }
+        func bounds(_ table: String) -> ClosedRange<Int64>? {
+            guard
+                let row = try? old.read({ db in
+                    try Row.fetchOne(db, sql: "SELECT MIN(seq) AS low, MAX(seq) AS high FROM \(table)")
+                }),
+                let low = row["low"] as Int64?, let high = row["high"] as Int64?
+            else { return nil }
+            return low...high
+        }
+        var events: [QueuedEvent] = []
+        if let range = bounds("event") {
+            var unreadable = 0
+            // Row by row: a damaged page costs the rows on it, not the rest.
+            for seq in range {
+                do {
+                    if let event = try old.read({ db in
+                        try QueuedEvent.fetchOne(db, sql: "SELECT * FROM event WHERE seq = ?", arguments: [seq])
+                    }) {
+                        events.append(event)
+                    }
+                } catch {
+                    unreadable += 1
+                }
+            }
+            result.unreadable = unreadable
+        }
         var scans: [RejectedScan] = []
-        for seq in low...high {
+        for seq in bounds("rejectedScan") ?? 1...0 {
             if let scan = try? old.read({ db in
                 try RejectedScan.fetchOne(db, sql: "SELECT * FROM rejectedScan WHERE seq = ?", arguments: [seq])
             }) {
                 scans.append(scan)
             }
         }
-        let saved = try? pool.write { db -> Int in
-            for var scan in scans {
-                scan.seq = nil
-                try scan.insert(db)
-            }
-            return scans.count
-        }
-        return saved ?? 0
-    }
-
-    /// Copies the events that can still be read from a damaged file; returns how many, and how many
-    /// rows could not be read (nil when even the table's bounds were unreadable).
-    private static func salvageEvents(from damaged: String, into pool: DatabasePool) -> (Int, Int?) {
-        var configuration = Configuration()
-        configuration.readonly = true
-        guard let old = try? DatabaseQueue(path: damaged, configuration: configuration),
-            let bounds = try? old.read({ db in
-                try Row.fetchOne(db, sql: "SELECT MIN(seq) AS low, MAX(seq) AS high FROM event")
-            }),
-            let low = bounds["low"] as Int64?, let high = bounds["high"] as Int64?
-        else { return (0, nil) }
-        var events: [QueuedEvent] = []
-        var unreadable = 0
-        // Row by row: a damaged page costs the rows on it, not the rest.
-        for seq in low...high {
-            do {
-                if let event = try old.read({ db in
-                    try QueuedEvent.fetchOne(db, sql: "SELECT * FROM event WHERE seq = ?", arguments: [seq])
-                }) {
-                    events.append(event)
-                }
-            } catch {
-                unreadable += 1
-            }
-        }
-        let saved = try? pool.write { db -> Int in
-            var count = 0
+        let written = try? pool.write { db -> (Int, Int) in
+            var added = 0
             for var event in events {
                 event.seq = nil
                 try event.insert(db, onConflict: .ignore)
-                count += 1
+                added += db.changesCount
             }
-            return count
+            // A refused badge has no id of its own: one already there (an earlier salvage) is not doubled.
+            var kept = 0
+            for var scan in scans {
+                let known = try Int.fetchOne(
+                    db, sql: "SELECT 1 FROM rejectedScan WHERE at = ? AND reason = ? AND payloadPrefix = ?",
+                    arguments: [scan.at, scan.reason, scan.payloadPrefix])
+                guard known == nil else { continue }
+                scan.seq = nil
+                try scan.insert(db)
+                kept += 1
+            }
+            return (added, kept)
         }
-        return (saved ?? 0, unreadable)
+        if let written {
+            result.events = written.0
+            result.scans = written.1
+            result.complete = true
+        }
+        return result
+    }
+
+    /// Salvages every file moved aside next to `path` whose salvage did not finish (the disk filled while
+    /// copying, the door lost power), and marks each one done (`.recovered` beside it) once it has.
+    static func finishRecoveries(_ path: String, into pool: DatabasePool, logger: Logger) {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        let prefix = url.lastPathComponent + ".corrupt-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in names.sorted()
+        where name.hasPrefix(prefix) && !name.hasSuffix("-wal") && !name.hasSuffix("-shm")
+            && !name.hasSuffix(".recovered") && !names.contains(name + ".recovered")
+        {
+            let aside = folder + "/" + name
+            let salvage = salvage(from: aside, into: pool)
+            let unreadable = salvage.unreadable.map(String.init) ?? "unknown: the event table could not be read"
+            if salvage.complete {
+                _ = FileManager.default.createFile(atPath: aside + ".recovered", contents: Data())
+                logger.critical(
+                    "outbox recovery finished",
+                    metadata: [
+                        "moved_to": "\(aside)", "events_recovered": "\(salvage.events)",
+                        "refused_badges_recovered": "\(salvage.scans)", "rows_unreadable": "\(unreadable)",
+                    ])
+            } else {
+                logger.critical(
+                    "outbox recovery could not write the recovered events (a full disk?); it is tried again at the next start",
+                    metadata: ["moved_to": "\(aside)"])
+            }
+        }
     }
 
     // MARK: Events

@@ -193,6 +193,37 @@ struct OutboxRecoveryTests {
     }
 }
 
+struct OutboxUnfinishedRecoveryTests {
+    @Test("a recovery cut short (the disk filled while copying) is finished at the next start, once")
+    func finishedLater() async throws {
+        let (folder, path) = try temporaryOutboxPath()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // What a cut-short recovery leaves: the damaged file moved aside, no ".recovered" mark beside it.
+        let aside = path + ".corrupt-2026-12-03T080000Z"
+        var ids = Set<String>()
+        do {
+            let old = try Outbox(path: aside, deviceID: "d")
+            for index in 0..<400 { ids.insert(try await old.enqueue(checkin("p-\(index)"), evidence: face).id) }
+            try await old.recordRejectedScan(
+                RejectedScan(at: start, reason: "expired", claimedSubject: "v-1", payload: "RC1.old"))
+            try await old.checkpoint()
+        }
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: aside))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size / 2 - size / 2 % 4096)
+        handle.write(Data(repeating: 0xC3, count: 4096))
+        try handle.close()
+        let outbox = try Outbox(path: path, deviceID: "d")
+        let recovered = try await outbox.allEvents()
+        #expect(recovered.count > 300 && recovered.allSatisfy { ids.contains($0.id) }, "\(recovered.count)")
+        #expect(try await outbox.rejectedScans().map(\.claimedSubject) == ["v-1"])
+        #expect(FileManager.default.fileExists(atPath: aside + ".recovered"))
+        let again = try Outbox(path: path, deviceID: "d")
+        #expect(try await again.allEvents().count == recovered.count, "a finished recovery is not run again")
+        #expect(try await again.rejectedScans().count == 1)
+    }
+}
+
 struct OutboxDiskFullTests {
     @Test(
         "a full disk (the outbox at its size cap) is an error that says so; the outbox keeps working once space is made"
