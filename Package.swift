@@ -285,7 +285,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HubTests",
-            dependencies: ["Hub", "SyncProtocol", "Attendance", "Recognition", "TestSupport"],
+            dependencies: [
+                "Hub", "SyncProtocol", "Attendance", "Recognition", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

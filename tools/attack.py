@@ -5,6 +5,8 @@
     tools/attack.py [--bin DIR]
 
 Findings covered so far (the rest of the review is listed in README, "Trust model"):
+  10. (the hub's part) a copy of the hub's database file holds no name and no template: the people's
+     records are sealed with a key kept outside it;
   1. a door's token downloads only the people of its room's sessions and those its room lets in;
   2. facts recomputed: a check-in's status and minutes late are the hub's; check-ins off the roster,
      outside the check-in window, ahead of the hub's clock or too old, methods outside the enum,
@@ -120,6 +122,16 @@ def attack_overflow(hub, now):
             status, _, text = call(hub.url + path, token=doorlab.ADMIN)
             check(status is not None and status < 500, f"3: {path} (read {attempt + 1}) answers", f"{status} {text}")
     check(hub.process.poll() is None, "3: the hub process is still running after the reports were read")
+
+
+def attack_at_rest(hub):
+    """10. a copy of the hub's database file holds no name and no template without the key."""
+    data = b"".join(open(path, "rb").read() for path in [hub.db, hub.db + "-wal"] if os.path.exists(path))
+    check(len(data) > 0 and b"Plain Name" not in data and b"Not On Roster" not in data and b"Other Room" not in data,
+          "10: the hub's database file (and its WAL) holds none of the people's names")
+    key = hub.db + ".key"
+    check(os.path.exists(key) and os.stat(key).st_mode & 0o777 == 0o600 and os.path.getsize(key) == 32,
+          "10: the records' key is kept beside it, not in it, 32 bytes, readable by the hub's user only")
 
 
 def attack_gallery(hub):
@@ -557,6 +569,7 @@ def main():
         hub.process = None
         hub.start()
         provision(hub, now)
+        attack_at_rest(hub)
         attack_gallery(hub)
         attack_overflow(hub, now)
         attack_ingest(hub, now)

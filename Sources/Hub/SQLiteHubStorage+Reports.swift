@@ -94,7 +94,7 @@ extension SQLiteHubStorage {
             let policy =
                 try Data.fetchOne(db, sql: "SELECT policy FROM room WHERE id = ?", arguments: [session.room])
                 .map { try JSONDecoder().decode(AttendancePolicy.self, from: $0) } ?? AttendancePolicy()
-            let names = try Self.names(db)
+            let names = try Self.names(db, self.sealer)
             var excuses: [String: String] = [:]
             for excuse in try Row.fetchAll(db, sql: "SELECT * FROM excuse WHERE session = ?", arguments: [id]) {
                 excuses[excuse["person"]] = excuse["reason"]
@@ -129,7 +129,7 @@ extension SQLiteHubStorage {
                 timezones[room["id"]] = TimeZone(identifier: room["timezone"])
             }
             return VolunteerHours.make(
-                visits: visits, timezones: timezones, names: try Self.names(db), from: from, to: to)
+                visits: visits, timezones: timezones, names: try Self.names(db, self.sealer), from: from, to: to)
         }
     }
 
@@ -162,7 +162,7 @@ extension SQLiteHubStorage {
             }
             var groups: [String: [String]] = [:]
             for entry in try Data.fetchAll(db, sql: "SELECT entry FROM person ORDER BY id") {
-                let person = try JSONDecoder().decode(GalleryDocument.Entry.self, from: entry)
+                let person = try self.sealer.entry(entry)
                 for group in person.groups { groups[group, default: []].append(person.id) }
             }
             let result = Timetable.parse(text, timezones: timezones) { groups[$0] ?? [] }
@@ -182,10 +182,10 @@ extension SQLiteHubStorage {
         }
     }
 
-    static func names(_ db: Database) throws -> [String: String] {
+    static func names(_ db: Database, _ sealer: PersonSealer) throws -> [String: String] {
         var names: [String: String] = [:]
         for entry in try Data.fetchAll(db, sql: "SELECT entry FROM person") {
-            let person = try JSONDecoder().decode(GalleryDocument.Entry.self, from: entry)
+            let person = try sealer.entry(entry)
             names[person.id] = person.name
         }
         return names

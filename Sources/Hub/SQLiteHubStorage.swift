@@ -11,15 +11,41 @@ public final class SQLiteHubStorage: HubStorage {
     private let pool: DatabasePool
     /// The bounds on an event's time (IngestRules).
     public let ingestLimits: IngestRules.Limits
+    /// Seals the people's records (names, templates) at rest.
+    let sealer: PersonSealer
 
-    /// Opens or creates the store at `path`.
-    public init(path: String, ingestLimits: IngestRules.Limits = .standard) throws(HubError) {
+    /// Opens or creates the store at `path`. The people's records are sealed with `sealer`; without one,
+    /// with the key `PersonSealer.load` finds (`<path>.key`, made on first use).
+    public init(path: String, ingestLimits: IngestRules.Limits = .standard, sealer given: PersonSealer? = nil)
+        throws(HubError)
+    {
         self.ingestLimits = ingestLimits
+        let sealer: PersonSealer
+        if let given {
+            sealer = given
+        } else {
+            sealer = try PersonSealer.load(file: nil, database: path, environment: [:])
+        }
+        self.sealer = sealer
         do {
             var configuration = Configuration()
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
+            // Records written before sealing existed are sealed now; one that does not open stops here.
+            try pool.write { db in
+                for row in try Row.fetchAll(db, sql: "SELECT id, entry FROM person") {
+                    let stored: Data = row["entry"]
+                    let plain = try sealer.open(stored)
+                    if !stored.starts(with: PersonSealer.magic) {
+                        try db.execute(
+                            sql: "UPDATE person SET entry = ? WHERE id = ?",
+                            arguments: [try sealer.seal(plain), row["id"]])
+                    }
+                }
+            }
+        } catch let error as HubError {
+            throw HubError("storage", "cannot open the hub's database \(path): \(error.message)", status: 500)
         } catch {
             throw HubError("storage", "cannot open the hub's database \(path): \(error)", status: 500)
         }
@@ -190,7 +216,7 @@ public final class SQLiteHubStorage: HubStorage {
                 guard
                     let entry = try Data.fetchOne(db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [person])
                 else { throw HubError("not_found", "no person \(person.prefix(80))", status: 404) }
-                let role = try JSONDecoder().decode(GalleryDocument.Entry.self, from: entry).role
+                let role = try self.sealer.entry(entry).role
                 guard role != .student else {
                     throw HubError(
                         "bad_request",
@@ -269,7 +295,12 @@ public final class SQLiteHubStorage: HubStorage {
                 "person \(person.id): a template was computed by \(other); the devices match \(GalleryDocument.modelID) encodings",
                 status: 400)
         }
-        let entry = try encode(person)
+        let entry: Data
+        do {
+            entry = try sealer.seal(try encode(person))
+        } catch {
+            throw HubError("storage", "cannot seal the record of \(person.id): \(error)", status: 500)
+        }
         return try await write { db in
             let version = try Self.nextGalleryVersion(db)
             try db.execute(
@@ -363,7 +394,7 @@ public final class SQLiteHubStorage: HubStorage {
             let version = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'gallery'") ?? 0
             let upserts = try Data.fetchAll(
                 db, sql: "SELECT entry FROM person WHERE version > ? ORDER BY version", arguments: [since]
-            ).map { try JSONDecoder().decode(GalleryDocument.Entry.self, from: $0) }
+            ).map { try self.sealer.entry($0) }
             let deletes = try String.fetchAll(
                 db, sql: "SELECT id FROM personTombstone WHERE version > ? ORDER BY version", arguments: [since])
             return GalleryDelta(since: since, version: version, upserts: upserts, deletes: deletes)
@@ -408,7 +439,7 @@ public final class SQLiteHubStorage: HubStorage {
                     next = upserts.last?.id
                     break
                 }
-                upserts.append(try JSONDecoder().decode(GalleryDocument.Entry.self, from: row["entry"] as Data))
+                upserts.append(try self.sealer.entry(row["entry"] as Data))
             }
             // Removals since the device's version, once (on the first page); a reset removes by omission.
             let deletes =
@@ -436,7 +467,7 @@ public final class SQLiteHubStorage: HubStorage {
         let limits = ingestLimits
         return try await write { db in
             var result = EventBatchResult()
-            var lookup = try IngestLookup(room: device.room, db)
+            var lookup = try IngestLookup(room: device.room, sealer: self.sealer, db)
             for (event, body) in zip(batch.events, bodies) {
                 let seen = try Int.fetchOne(
                     db, sql: "SELECT 1 FROM receivedEvent WHERE device = ? AND id = ?",
@@ -472,10 +503,12 @@ public final class SQLiteHubStorage: HubStorage {
     private struct IngestLookup {
         let policy: AttendancePolicy
         let allowed: Set<String>
+        let sealer: PersonSealer
         var roles: [String: PersonRole?] = [:]
         var sessions: [String: Session?] = [:]
 
-        init(room: String, _ db: Database) throws {
+        init(room: String, sealer: PersonSealer, _ db: Database) throws {
+            self.sealer = sealer
             policy =
                 try (Data.fetchOne(db, sql: "SELECT policy FROM room WHERE id = ?", arguments: [room])).map {
                     try JSONDecoder().decode(AttendancePolicy.self, from: $0)
@@ -488,7 +521,7 @@ public final class SQLiteHubStorage: HubStorage {
             if roles[event.person] == nil {
                 roles[event.person] = try Data.fetchOne(
                     db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [event.person]
-                ).map { try JSONDecoder().decode(GalleryDocument.Entry.self, from: $0).role }
+                ).map { try sealer.entry($0).role }
             }
             var session: Session?
             var checkedInAt: Date?

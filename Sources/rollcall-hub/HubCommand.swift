@@ -47,6 +47,14 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "File holding the 32-byte key that seals the people's records (names, templates) in the database "
+                + "(or $ROLLCALL_HUB_DATA_KEY_FILE, or the systemd credential data-key); without one, "
+                + "<db>.key beside the database, made on first use.",
+            valueName: "file"))
+    var dataKeyFile: String?
+
+    @Option(
+        help: ArgumentHelp(
             "How many days after its time an event from a door is still taken (a door keeps its events while "
                 + "the hub cannot be reached); older ones are refused. 1 to 3650.",
             valueName: "days"))
@@ -108,8 +116,11 @@ struct Serve: AsyncParsableCommand {
         }
         let storage: SQLiteHubStorage
         do {
+            let sealer = try PersonSealer.load(
+                file: dataKeyFile, database: db, environment: ProcessInfo.processInfo.environment)
             storage = try SQLiteHubStorage(
-                path: db, ingestLimits: IngestRules.Limits(maximumDelay: Double(maxEventAgeDays) * 86_400))
+                path: db, ingestLimits: IngestRules.Limits(maximumDelay: Double(maxEventAgeDays) * 86_400),
+                sealer: sealer)
         } catch {
             FileHandle.standardError.write(Data("rollcall-hub: \(error)\n".utf8))
             throw ExitCode(69)

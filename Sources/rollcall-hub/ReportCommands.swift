@@ -279,7 +279,8 @@ struct TokenAdd: AsyncParsableCommand {
 func openStorage(_ path: String) throws -> SQLiteHubStorage {
     guard FileManager.default.fileExists(atPath: path) else { fail("\(path) does not exist (--db)") }
     do {
-        return try SQLiteHubStorage(path: path)
+        let sealer = try PersonSealer.load(file: nil, database: path, environment: ProcessInfo.processInfo.environment)
+        return try SQLiteHubStorage(path: path, sealer: sealer)
     } catch {
         fail("\(error)")
     }
