@@ -425,16 +425,13 @@ public final class SQLiteHubStorage: HubStorage {
             var upserts: [GalleryDocument.Entry] = []
             var next: String?
             let inScope = Set(members)
-            let rows: [Row]
-            if reset {
-                rows = try Row.fetchAll(
-                    db, sql: "SELECT id, entry FROM person WHERE id > ? ORDER BY id", arguments: [after ?? ""])
-            } else {
-                rows = try Row.fetchAll(
-                    db, sql: "SELECT id, entry FROM person WHERE version > ? AND id > ? ORDER BY id",
-                    arguments: [since, after ?? ""])
-            }
-            for row in rows where inScope.contains(row["id"]) {
+            // Read in id order and stop once the page is full: a page costs its own rows, not the school's.
+            let rows = try Row.fetchCursor(
+                db,
+                sql: "SELECT id, entry FROM person WHERE id > ? AND (? OR version > ?) ORDER BY id",
+                arguments: [after ?? "", reset, since])
+            while let row = try rows.next() {
+                guard inScope.contains(row["id"]) else { continue }
                 if upserts.count == page {
                     next = upserts.last?.id
                     break
