@@ -48,14 +48,15 @@ def provision(hub):
     hub.admin("POST", "/tokens", {"token": PUBLIC, "scope": "public", "label": "fuzz"})
 
 
-def schemathesis(url, token, seconds, include, report):
+def schemathesis(url, token, seconds, include, report, work):
     command = [os.path.join(os.path.dirname(sys.executable), "schemathesis"), "run",
                os.path.join(REPO, "openapi", "device-api.json"), "--url", url,
                "--header", f"Authorization: Bearer {token}", "--checks", "not_a_server_error",
                "--max-time", str(seconds), "--workers", "2", "--include-path-regex", include,
                "--phases", "examples,coverage,fuzzing", "--suppress-health-check", "all", "--no-color"]
     began = time.monotonic()
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    # In the work folder: schemathesis keeps a cache (.schemathesis/) where it runs, not in the clone.
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=work,
                             timeout=seconds * 3 + 120, env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
     with open(report, "a") as handle:
         handle.write(result.stdout)
@@ -79,7 +80,7 @@ def main():
         report = os.path.join(work, "schemathesis.txt")
         for name, token, include in [("device", doorlab.TOKEN, "^/api/v1/device/"),
                                      ("public", PUBLIC, "^/api/v1/public/")]:
-            code, output, took = schemathesis(hub.url, token, options.seconds, include, report)
+            code, output, took = schemathesis(hub.url, token, options.seconds, include, report, work)
             summary = [line.strip() for line in output.splitlines() if "generated" in line or "Errors:" in line
                        or "Failures:" in line]
             print(f"fuzz: {name} operations, {took:.0f} s, schemathesis exit {code}: {'; '.join(summary[-3:])}")
