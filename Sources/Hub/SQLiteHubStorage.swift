@@ -373,12 +373,7 @@ public final class SQLiteHubStorage: HubStorage {
                 db,
                 sql: "SELECT * FROM session WHERE room = ? AND \"end\" >= ? AND start <= ? ORDER BY start, id",
                 arguments: [room, from, until])
-            let sessions = try rows.map { row in
-                Session(
-                    id: row["id"], room: row["room"], group: row["groupName"], start: Self.date(row["start"]),
-                    end: Self.date(row["end"]),
-                    roster: try JSONDecoder().decode([String].self, from: row["roster"] as Data))
-            }
+            let sessions = try rows.map(Self.session)
             let version = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'gallery'") ?? 0
             let keys = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'badgeKeys'") ?? 0
             return DeviceManifest(
@@ -528,14 +523,8 @@ public final class SQLiteHubStorage: HubStorage {
                     arguments: [id, event.person]
                 ).map(SQLiteHubStorage.date)
                 if sessions[id] == nil {
-                    sessions[id] = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id]).map
-                    {
-                        row in
-                        Session(
-                            id: row["id"], room: row["room"], group: row["groupName"],
-                            start: SQLiteHubStorage.date(row["start"]), end: SQLiteHubStorage.date(row["end"]),
-                            roster: try JSONDecoder().decode([String].self, from: row["roster"] as Data))
-                    }
+                    sessions[id] = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id])
+                        .map(SQLiteHubStorage.session)
                 }
                 session = sessions[id] ?? nil
             }
