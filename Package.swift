@@ -106,6 +106,13 @@ let package = Package(
             swiftSettings: swiftSettings + [.unsafeFlags(cpuFlags.flatMap { ["-Xcc", $0] })]
         ),
         // Signed QR badges: format, issuing, verification. Pure: no I/O, the time is a parameter.
+        // Sealing data at rest (ChaCha20-Poly1305, a key outside the database): the hub's people
+        // records and the door's cached gallery.
+        .target(
+            name: "Sealing",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Badges",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -140,7 +147,7 @@ let package = Package(
         .target(
             name: "Outbox",
             dependencies: [
-                "Attendance",
+                "Attendance", "Sealing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -158,7 +165,7 @@ let package = Package(
         .target(
             name: "Hub",
             dependencies: [
-                "Attendance", "Badges", "Recognition", "SyncProtocol",
+                "Attendance", "Badges", "Recognition", "Sealing", "SyncProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "SwiftCSV", package: "SwiftCSV"),
@@ -272,7 +279,7 @@ let package = Package(
         .testTarget(
             name: "OutboxTests",
             dependencies: [
-                "Outbox", "Attendance", "TestSupport",
+                "Outbox", "Attendance", "Sealing", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],

@@ -95,7 +95,8 @@ class Hub:
         keys = json.load(open(os.path.join(scenario_dir, "badge-keys.json")))
         for kid, public_key in keys["keys"].items():
             self.admin("POST", "/badge-keys", {"kid": kid, "public_key": public_key})
-        return {"room": sessions["room"], "students": students, "volunteers": volunteers}
+        names = [p["name"] for p in gallery["people"]]
+        return {"room": sessions["room"], "students": students, "volunteers": volunteers, "names": names}
 
     def get(self, path):
         """A GET with the admin token (which every staff endpoint takes)."""

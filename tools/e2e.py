@@ -168,6 +168,13 @@ def main():
         check(len(hub.checkins()) == 1, "the student's second pass made no second check-in")
         code, seconds = daemon.stop()
         check(code == 0 and seconds < 5, "SIGTERM: the daemon exits 0 within 5 s", f"{seconds:.1f} s")
+        # The door recognised the student from its cached gallery, yet no name (nor template) is
+        # readable in its files, nor in the hub's database: both are sealed with a key beside them.
+        for label, path in (("the door's outbox", os.path.join(work, "data", "outbox.sqlite")), ("the hub's database", hub.db)):
+            data = b"".join(open(path + suffix, "rb").read() for suffix in ("", "-wal")
+                            if os.path.exists(path + suffix))
+            readable = [name for name in provisioned["names"] if name.encode() in data]
+            check(data and not readable, f"{label} holds no readable name", readable)
         check(notify.has("STOPPING=1"), "STOPPING=1 reaches systemd's socket")
         print("e2e: all checks passed" + (f" (screenshots in {shots})" if options.screenshots else ""))
     finally:

@@ -66,18 +66,33 @@ public struct AccessTokenRecord: Sendable, Equatable, Codable {
     }
 }
 
-/// Where the hub keeps everything. One protocol, so that a PostgreSQL store can follow the SQLite one.
-public protocol HubStorage: Sendable {
+/// What the device API needs: a door's identity, its manifest and gallery, the badge keys, and ingest.
+public protocol DeviceStorage: Sendable {
+    /// The device a bearer token belongs to.
+    func device(forToken token: String) async throws(HubError) -> DeviceRecord?
+    /// The manifest of a room at `now`: sessions from yesterday to the end of tomorrow.
+    func manifest(room: String, now: Date) async throws(HubError) -> DeviceManifest
+    /// One page of the gallery for a door of `room` (`GalleryDelta`): only the people it may recognise.
+    func galleryPage(room: String, since: Int64, scope: String?, after: String?, now: Date) async throws(HubError)
+        -> GalleryDelta
+    /// Stores a batch from a device, idempotently; every id comes back in exactly one list.
+    func ingest(_ batch: EventBatch, from device: DeviceRecord, receivedAt: Date) async throws(HubError)
+        -> EventBatchResult
+    /// The keys and revocations, with their version.
+    func badgeKeys() async throws(HubError) -> BadgeKeys
+}
+
+/// What the admin API and the `rollcall-hub` commands need: rooms, devices, people, sessions, tokens,
+/// badge keys, and the raw records.
+public protocol AdminStorage: Sendable {
     /// Adds a room with its timezone and attendance policy (nil: the defaults).
     func addRoom(_ room: String, timezone: String, policy: AttendancePolicy?) async throws(HubError)
-    /// Adds a device in a room with its bearer token (only the token's hash is kept).
     /// Replaces the volunteers and staff `room` lets in (entries and exits of anyone else are refused).
     func setRoomAccess(room: String, people: [String]) async throws(HubError)
     /// Who `room` lets in, sorted; nil when there is no such room.
     func roomAccess(room: String) async throws(HubError) -> [String]?
+    /// Adds a device in a room with its bearer token (only the token's hash is kept).
     func addDevice(_ device: DeviceRecord, token: String) async throws(HubError)
-    /// The device a bearer token belongs to.
-    func device(forToken token: String) async throws(HubError) -> DeviceRecord?
     /// Removes a device: its token stops working with the next request; what it sent stays. False if
     /// there was no such device.
     func removeDevice(_ id: String) async throws(HubError) -> Bool
@@ -100,22 +115,27 @@ public protocol HubStorage: Sendable {
     func removePerson(_ id: String) async throws(HubError) -> Int64
     /// Adds or replaces a session (its room must exist).
     func putSession(_ session: Session) async throws(HubError)
-    /// The manifest of a room at `now`: sessions from yesterday to the end of tomorrow.
-    func manifest(room: String, now: Date) async throws(HubError) -> DeviceManifest
     /// The gallery's changes since a version.
     func galleryDelta(since: Int64) async throws(HubError) -> GalleryDelta
-    /// One page of the gallery for a door of `room` (`GalleryDelta`): only the people it may recognise.
-    func galleryPage(room: String, since: Int64, scope: String?, after: String?, now: Date) async throws(HubError)
-        -> GalleryDelta
-    /// Stores a batch from a device, idempotently; every id comes back in exactly one list.
-    func ingest(_ batch: EventBatch, from device: DeviceRecord, receivedAt: Date) async throws(HubError)
-        -> EventBatchResult
     /// The check-in records of a session.
     func checkinRecords(session: String) async throws(HubError) -> [CheckinRecord]
     /// The visits of a person, oldest first.
     func visits(person: String) async throws(HubError) -> [Visit]
     /// Adds a staff or public token (only its hash is kept).
     func addAccessToken(_ token: String, scope: TokenScope, label: String) async throws(HubError)
+    /// Imports a timetable (CSV, see `Timetable`): its sessions are added or updated; the lines
+    /// refused are returned with the reason, and the others are imported all the same.
+    func importTimetable(_ text: String) async throws(HubError) -> Timetable.Import
+    /// How many events have been received in all.
+    func receivedEventCount() async throws(HubError) -> Int
+    /// Adds or replaces a badge public key (base64url, 32 bytes raw Ed25519) under its key id.
+    func putBadgeKey(kid: String, publicKey: String) async throws(HubError)
+    /// Revokes a badge by its id.
+    func revokeBadge(_ id: String) async throws(HubError)
+}
+
+/// What staff and the public API need: reports, corrections (excuses, flags), and the token scopes.
+public protocol StaffStorage: Sendable {
     /// The scope of a staff or public token.
     func scope(forToken token: String) async throws(HubError) -> TokenScope?
     /// Excuses a person's absence from a session (replacing an earlier reason); nil removes the excuse.
@@ -126,37 +146,54 @@ public protocol HubStorage: Sendable {
     func sessionReport(_ session: String, now: Date) async throws(HubError) -> SessionReport
     /// A session's attendance for the public API: pseudonyms, outcomes, minutes late; no names.
     func publicSessionReport(_ session: String, now: Date) async throws(HubError) -> PublicSessionReport
-    /// Imports a timetable (CSV, see `Timetable`): its sessions are added or updated; the lines
-    /// refused are returned with the reason, and the others are imported all the same.
-    func importTimetable(_ text: String) async throws(HubError) -> Timetable.Import
     /// A group's sessions starting in [from, to), with attendance per person and per session.
     func groupReport(_ group: String, from: Date, to: Date, now: Date) async throws(HubError) -> GroupReport
     /// Volunteer hours per person and week over [from, to).
     func volunteerHours(from: Date, to: Date) async throws(HubError) -> VolunteerHours
-    /// How many events have been received in all.
-    func receivedEventCount() async throws(HubError) -> Int
-    /// Adds or replaces a badge public key (base64url, 32 bytes raw Ed25519) under its key id.
-    func putBadgeKey(kid: String, publicKey: String) async throws(HubError)
-    /// Revokes a badge by its id.
-    func revokeBadge(_ id: String) async throws(HubError)
-    /// The keys and revocations, with their version.
-    func badgeKeys() async throws(HubError) -> BadgeKeys
 }
 
-/// Something the hub cannot do, with an HTTP status for the API to answer with.
+/// Where the hub keeps everything, split by who calls it (devices, admin, staff), so that each route
+/// group is handed only what it may use. One protocol, so that a PostgreSQL store can follow the
+/// SQLite one.
+public protocol HubStorage: DeviceStorage, AdminStorage, StaffStorage {}
+
+/// Something the hub cannot do: a code saying what kind of failure, and a message for a human. The
+/// storage knows nothing of HTTP; `HubServer` maps each code to a status.
 public struct HubError: Error, Sendable, CustomStringConvertible {
-    /// A stable code for `APIProblem.error`.
-    public var code: String
+    /// What kind of failure; the raw value is `APIProblem.error` on the wire.
+    public enum Code: String, Sendable, CaseIterable {
+        /// The caller sent something invalid; nothing was stored.
+        case badRequest = "bad_request"
+        /// No credentials, or credentials the hub does not know.
+        case unauthorized
+        /// Known credentials that may not do this.
+        case forbidden
+        /// Something named that does not exist.
+        case notFound = "not_found"
+        /// It already exists, or it refers to something unknown.
+        case conflict
+        /// The request is larger than the hub takes.
+        case tooLarge = "too_large"
+        /// The caller sends too much too fast.
+        case tooManyRequests = "too_many_requests"
+        /// The hub's storage failed (its database, its data key).
+        case storage
+        /// Anything else on the hub's side.
+        case `internal`
+
+        /// Whether the caller is at fault (and may be told so in detail), rather than the hub.
+        public var isCallerError: Bool { self != .storage && self != .internal }
+    }
+
+    /// What kind of failure.
+    public var code: Code
     /// For a human.
     public var message: String
-    /// 400 for bad input, 404 for something unknown, 409 for a conflict, 500 for storage failures.
-    public var status: Int
 
     /// An error.
-    public init(_ code: String, _ message: String, status: Int) {
+    public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
-        self.status = status
     }
 
     public var description: String { message }

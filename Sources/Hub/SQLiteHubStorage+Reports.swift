@@ -7,10 +7,10 @@ import Recognition
 extension SQLiteHubStorage {
     public func addAccessToken(_ token: String, scope: TokenScope, label: String) async throws(HubError) {
         guard scope != .admin else {
-            throw HubError("bad_request", "the admin token is given to the hub at start, not stored", status: 400)
+            throw HubError(.badRequest, "the admin token is given to the hub at start, not stored")
         }
         guard token.count >= 16 else {
-            throw HubError("bad_request", "a token has at least 16 characters", status: 400)
+            throw HubError(.badRequest, "a token has at least 16 characters")
         }
         let hash = Self.hash(token)
         try await write { db in
@@ -34,7 +34,7 @@ extension SQLiteHubStorage {
 
     public func revokeAccessToken(id: String) async throws(HubError) -> Bool {
         guard id.count == 16, id.allSatisfy(\.isHexDigit) else {
-            throw HubError("bad_request", "a token id is 16 hexadecimal digits, as the token list shows", status: 400)
+            throw HubError(.badRequest, "a token id is 16 hexadecimal digits, as the token list shows")
         }
         return try await write { db in
             try db.execute(
@@ -88,7 +88,7 @@ extension SQLiteHubStorage {
         let records = try await checkinRecords(session: id)
         return try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id]) else {
-                throw HubError("not_found", "no session \(id)", status: 404)
+                throw HubError(.notFound, "no session \(id)")
             }
             let session = try Self.session(row)
             let policy =
@@ -112,7 +112,7 @@ extension SQLiteHubStorage {
     }
 
     public func volunteerHours(from: Date, to: Date) async throws(HubError) -> VolunteerHours {
-        guard from < to else { throw HubError("bad_request", "from must be before to", status: 400) }
+        guard from < to else { throw HubError(.badRequest, "from must be before to") }
         return try await read { db in
             let visits = try Row.fetchAll(
                 db,
@@ -134,7 +134,7 @@ extension SQLiteHubStorage {
     }
 
     public func groupReport(_ group: String, from: Date, to: Date, now: Date) async throws(HubError) -> GroupReport {
-        guard from < to else { throw HubError("bad_request", "from must be before to", status: 400) }
+        guard from < to else { throw HubError(.badRequest, "from must be before to") }
         let ids = try await read { db in
             try String.fetchAll(
                 db, sql: "SELECT id FROM session WHERE groupName = ? AND start >= ? AND start < ? ORDER BY start, id",
@@ -150,7 +150,7 @@ extension SQLiteHubStorage {
         let key = try await read { db in
             try Data.fetchOne(db, sql: "SELECT value FROM deploymentSecret WHERE name = 'pseudonym'")
         }
-        guard let key else { throw HubError("internal", "the pseudonym key is missing", status: 500) }
+        guard let key else { throw HubError(.internal, "the pseudonym key is missing") }
         return PublicSessionReport(report, key: SymmetricKey(data: key))
     }
 
@@ -200,10 +200,10 @@ extension SQLiteHubStorage {
     /// Flags and excuses are about a session's roster: anything else is a mistake worth a 4xx.
     static func requireRosterMember(_ db: Database, session: String, person: String) throws {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [session]) else {
-            throw HubError("not_found", "no session \(session)", status: 404)
+            throw HubError(.notFound, "no session \(session)")
         }
         guard try Self.session(row).roster.contains(person) else {
-            throw HubError("bad_request", "\(person) is not on the roster of \(session)", status: 400)
+            throw HubError(.badRequest, "\(person) is not on the roster of \(session)")
         }
     }
 }

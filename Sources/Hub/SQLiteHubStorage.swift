@@ -4,6 +4,7 @@ import Crypto
 public import Foundation
 import GRDB
 public import Recognition
+import Sealing
 public import SyncProtocol
 
 /// The hub's storage in one SQLite file (WAL, synchronous=FULL), through GRDB.
@@ -37,7 +38,7 @@ public final class SQLiteHubStorage: HubStorage {
                 for row in try Row.fetchAll(db, sql: "SELECT id, entry FROM person") {
                     let stored: Data = row["entry"]
                     let plain = try sealer.open(stored)
-                    if !stored.starts(with: PersonSealer.magic) {
+                    if !DataSealer.isSealed(stored) {
                         try db.execute(
                             sql: "UPDATE person SET entry = ? WHERE id = ?",
                             arguments: [try sealer.seal(plain), row["id"]])
@@ -45,9 +46,9 @@ public final class SQLiteHubStorage: HubStorage {
                 }
             }
         } catch let error as HubError {
-            throw HubError("storage", "cannot open the hub's database \(path): \(error.message)", status: 500)
+            throw HubError(.storage, "cannot open the hub's database \(path): \(error.message)")
         } catch {
-            throw HubError("storage", "cannot open the hub's database \(path): \(error)", status: 500)
+            throw HubError(.storage, "cannot open the hub's database \(path): \(error)")
         }
     }
 
@@ -197,7 +198,7 @@ public final class SQLiteHubStorage: HubStorage {
     public func addRoom(_ room: String, timezone: String, policy: AttendancePolicy?) async throws(HubError) {
         let encoded = try policy.map { policy throws(HubError) in
             do { return try JSONEncoder().encode(policy) } catch {
-                throw HubError("bad_request", "cannot keep the policy: \(error)", status: 400)
+                throw HubError(.badRequest, "cannot keep the policy: \(error)")
             }
         }
         try await write { db in
@@ -210,18 +211,18 @@ public final class SQLiteHubStorage: HubStorage {
     public func setRoomAccess(room: String, people: [String]) async throws(HubError) {
         try await write { db in
             guard try Int.fetchOne(db, sql: "SELECT 1 FROM room WHERE id = ?", arguments: [room]) != nil else {
-                throw HubError("not_found", "no room \(room)", status: 404)
+                throw HubError(.notFound, "no room \(room)")
             }
             for person in Set(people) {
                 guard
                     let entry = try Data.fetchOne(db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [person])
-                else { throw HubError("not_found", "no person \(person.prefix(80))", status: 404) }
+                else { throw HubError(.notFound, "no person \(person.prefix(80))") }
                 let role = try self.sealer.entry(entry).role
                 guard role != .student else {
                     throw HubError(
-                        "bad_request",
-                        "\(person) is a student: a room's access list holds volunteers and staff; students come with their sessions' rosters",
-                        status: 400)
+                        .badRequest,
+                        "\(person) is a student: a room's access list holds volunteers and staff; students come with their sessions' rosters"
+                    )
                 }
             }
             try db.execute(sql: "DELETE FROM roomAccess WHERE room = ?", arguments: [room])
@@ -281,25 +282,25 @@ public final class SQLiteHubStorage: HubStorage {
 
     @discardableResult
     public func upsertPerson(_ person: GalleryDocument.Entry) async throws(HubError) -> Int64 {
-        guard !person.id.isEmpty else { throw HubError("bad_request", "a person needs an id", status: 400) }
+        guard !person.id.isEmpty else { throw HubError(.badRequest, "a person needs an id") }
         guard
             person.templates.allSatisfy({
                 $0.encoding.count == Gallery.dimensions && $0.encoding.allSatisfy(\.isFinite)
             })
         else {
-            throw HubError("bad_request", "person \(person.id): every template has 128 finite values", status: 400)
+            throw HubError(.badRequest, "person \(person.id): every template has 128 finite values")
         }
         if let other = person.templates.compactMap(\.model).first(where: { $0 != GalleryDocument.modelID }) {
             throw HubError(
-                "bad_request",
-                "person \(person.id): a template was computed by \(other); the devices match \(GalleryDocument.modelID) encodings",
-                status: 400)
+                .badRequest,
+                "person \(person.id): a template was computed by \(other); the devices match \(GalleryDocument.modelID) encodings"
+            )
         }
         let entry: Data
         do {
             entry = try sealer.seal(try encode(person))
         } catch {
-            throw HubError("storage", "cannot seal the record of \(person.id): \(error)", status: 500)
+            throw HubError(.storage, "cannot seal the record of \(person.id): \(error)")
         }
         return try await write { db in
             let version = try Self.nextGalleryVersion(db)
@@ -316,7 +317,7 @@ public final class SQLiteHubStorage: HubStorage {
     public func removePerson(_ id: String) async throws(HubError) -> Int64 {
         try await write { db in
             guard try Int.fetchOne(db, sql: "SELECT 1 FROM person WHERE id = ?", arguments: [id]) != nil else {
-                throw HubError("not_found", "no person \(id)", status: 404)
+                throw HubError(.notFound, "no person \(id)")
             }
             let version = try Self.nextGalleryVersion(db)
             try db.execute(sql: "DELETE FROM person WHERE id = ?", arguments: [id])
@@ -339,12 +340,12 @@ public final class SQLiteHubStorage: HubStorage {
 
     public func putSession(_ session: Session) async throws(HubError) {
         guard session.end >= session.start else {
-            throw HubError("bad_request", "session \(session.id) ends before it starts", status: 400)
+            throw HubError(.badRequest, "session \(session.id) ends before it starts")
         }
         let roster = try encode(session.roster)
         try await write { db in
             guard try Int.fetchOne(db, sql: "SELECT 1 FROM room WHERE id = ?", arguments: [session.room]) != nil else {
-                throw HubError("not_found", "no room \(session.room): add it first", status: 404)
+                throw HubError(.notFound, "no room \(session.room): add it first")
             }
             try db.execute(
                 sql: "INSERT INTO session (id, room, groupName, start, \"end\", roster) VALUES (?, ?, ?, ?, ?, ?) "
@@ -363,7 +364,7 @@ public final class SQLiteHubStorage: HubStorage {
         let until = Self.ms(now + 2 * 86_400)
         return try await read { db in
             guard let roomRow = try Row.fetchOne(db, sql: "SELECT * FROM room WHERE id = ?", arguments: [room]) else {
-                throw HubError("not_found", "no room \(room)", status: 404)
+                throw HubError(.notFound, "no room \(room)")
             }
             let timezone: String = roomRow["timezone"]
             let policy = try (roomRow["policy"] as Data?).map {
@@ -450,8 +451,7 @@ public final class SQLiteHubStorage: HubStorage {
     {
         guard batch.events.count <= DeviceAPI.maximumBatch else {
             throw HubError(
-                "bad_request", "a batch holds at most \(DeviceAPI.maximumBatch) events, this one \(batch.events.count)",
-                status: 400)
+                .badRequest, "a batch holds at most \(DeviceAPI.maximumBatch) events, this one \(batch.events.count)")
         }
         var encoded: [Data] = []
         for event in batch.events { encoded.append(try encode(event)) }
@@ -620,8 +620,7 @@ public final class SQLiteHubStorage: HubStorage {
 
     public func putBadgeKey(kid: String, publicKey: String) async throws(HubError) {
         guard !kid.isEmpty, (try? BadgeVerifier(keyring: BadgeKeyring(keys: [kid: publicKey]))) != nil else {
-            throw HubError(
-                "bad_request", "a badge key is a key id and 32 bytes of Ed25519 public key in base64url", status: 400)
+            throw HubError(.badRequest, "a badge key is a key id and 32 bytes of Ed25519 public key in base64url")
         }
         try await write { db in
             try db.execute(
@@ -633,7 +632,7 @@ public final class SQLiteHubStorage: HubStorage {
     }
 
     public func revokeBadge(_ id: String) async throws(HubError) {
-        guard !id.isEmpty else { throw HubError("bad_request", "a revocation needs a badge id", status: 400) }
+        guard !id.isEmpty else { throw HubError(.badRequest, "a revocation needs a badge id") }
         try await write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO revokedBadge (id) VALUES (?)", arguments: [id])
             try Self.bump("badgeKeys", db)
@@ -676,7 +675,7 @@ public final class SQLiteHubStorage: HubStorage {
         do {
             return try DeviceAPI.encoder().encode(value)
         } catch {
-            throw HubError("bad_request", "cannot encode: \(error)", status: 400)
+            throw HubError(.badRequest, "cannot encode: \(error)")
         }
     }
 
@@ -686,10 +685,9 @@ public final class SQLiteHubStorage: HubStorage {
         } catch let error as HubError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw HubError(
-                "conflict", "already exists or refers to something unknown: \(error.message ?? "")", status: 409)
+            throw HubError(.conflict, "already exists or refers to something unknown: \(error.message ?? "")")
         } catch {
-            throw HubError("storage", "the hub's database failed: \(error)", status: 500)
+            throw HubError(.storage, "the hub's database failed: \(error)")
         }
     }
 
@@ -699,7 +697,7 @@ public final class SQLiteHubStorage: HubStorage {
         } catch let error as HubError {
             throw error
         } catch {
-            throw HubError("storage", "the hub's database failed: \(error)", status: 500)
+            throw HubError(.storage, "the hub's database failed: \(error)")
         }
     }
 }

@@ -24,7 +24,7 @@ struct AnswerMiddleware<Context: RequestContext>: RouterMiddleware {
         var response: Response
         do {
             response = try await next(request, context)
-        } catch let error as HubError where error.status < 500 {
+        } catch let error as HubError where error.code.isCallerError {
             response = HubServer.problem(error)
         } catch let error as any HTTPResponseError {
             // Hummingbird's own refusals (no such route, a method not allowed): they name nothing internal.
@@ -38,9 +38,7 @@ struct AnswerMiddleware<Context: RequestContext>: RouterMiddleware {
                     "error": "\(error)",
                 ])
             response = HubServer.problem(
-                HubError(
-                    "internal", "the hub could not answer; its log has the reason under reference \(reference)",
-                    status: 500))
+                HubError(.internal, "the hub could not answer; its log has the reason under reference \(reference)"))
         }
         response.headers[.cacheControl] = "no-store"
         response.headers[.xContentTypeOptions] = "nosniff"

@@ -34,62 +34,81 @@ public struct HubServerConfiguration: Sendable {
     }
 }
 
-/// The hub's HTTP side: the device API (`openapi/device-api.json`) and a minimal admin API, over a
-/// `HubStorage`. Every refusal is a 4xx with an `APIProblem` body; nothing of a refused request is stored.
+/// The hub's HTTP side: the device API (`openapi/device-api.json`), the admin API, and the staff,
+/// report and public routes, over a `HubStorage`. Each group of routes has its guard, a middleware
+/// that finds the caller from the bearer token before any handler runs: a device for the device API,
+/// the admin token for the admin API, a staff (or public) token for the others. Every refusal is a 4xx
+/// with an `APIProblem` body; nothing of a refused request is stored.
 public enum HubServer {
     /// The routes.
     public static func router(storage: any HubStorage, configuration: HubServerConfiguration)
-        -> Router<BasicRequestContext>
+        -> Router<HubRequestContext>
     {
-        let router = Router()
+        let router = Router(context: HubRequestContext.self)
         router.add(middleware: AnswerMiddleware())
         router.add(
             middleware: RateLimitMiddleware(
                 limiter: RateLimiter(
                     requestsPerSecond: configuration.limits.requestsPerSecond, burst: configuration.limits.burst)))
-        let device = router.group(RouterPath("/api/v1/device"))
-        device.get("manifest") { request, _ in
-            try await respond {
-                let device = try await authenticate(request, storage)
-                let manifest = try await storage.manifest(room: device.room, now: Date())
-                return try cached(manifest, request)
-            }
+        addDeviceRoutes(
+            router.group(RouterPath("/api/v1/device"))
+                .add(middleware: DeviceAuthentication(storage: storage))
+                .group(context: DeviceRequestContext.self),
+            devices: storage, configuration: configuration)
+        let guarded = { (path: String, allowed: Set<TokenScope>, fromQuery: Bool, needsAdminAPI: Bool) in
+            router.group(RouterPath(path))
+                .add(
+                    middleware: TokenAuthentication(
+                        storage: storage, configuration: configuration, allowed: allowed, fromQuery: fromQuery,
+                        needsAdminAPI: needsAdminAPI)
+                )
+                .group(context: ScopedRequestContext.self)
         }
-        device.get("gallery") { request, _ in
-            try await respond {
-                let device = try await authenticate(request, storage)
-                let text = request.uri.queryParameters.get("since") ?? "0"
-                guard let since = Int64(text), since >= 0 else {
-                    throw HubError(
-                        "bad_request", "since must be a gallery version (a whole number), not \(text.prefix(40))",
-                        status: 400)
-                }
-                let scope = request.uri.queryParameters.get("scope")
-                let after = request.uri.queryParameters.get("after")
-                guard (scope?.count ?? 0) <= 64, (after?.count ?? 0) <= 256 else {
-                    throw HubError("bad_request", "scope is at most 64 characters, after at most 256", status: 400)
-                }
-                let page = try await storage.galleryPage(
-                    room: device.room, since: since, scope: scope, after: after, now: Date())
-                return try cached(page, request)
-            }
-        }
-        device.get("badge-keys") { request, _ in
-            try await respond {
-                _ = try await authenticate(request, storage)
-                return try json(try await storage.badgeKeys())
-            }
-        }
-        device.post("events") { request, _ in
-            try await respond {
-                let device = try await authenticate(request, storage)
-                let batch: EventBatch = try await decodeBody(request, limit: configuration.maximumBodyBytes)
-                return try json(try await storage.ingest(batch, from: device, receivedAt: Date()))
-            }
-        }
-        addAdminRoutes(router, storage: storage, configuration: configuration)
-        addReportRoutes(router, storage: storage, configuration: configuration)
+        let staff: Set<TokenScope> = [.admin, .staff]
+        addAdminRoutes(
+            guarded("/api/v1/admin", [.admin], false, true), admin: storage, configuration: configuration)
+        addReportRoutes(
+            reports: guarded("/api/v1/reports", staff, false, false),
+            // A browser cannot send a bearer header: the pages take the staff token as ?token= too.
+            pages: guarded("/reports", staff, true, false),
+            staff: guarded("/api/v1/staff", staff, false, false),
+            publicAPI: guarded("/api/v1/public", [.public, .admin], false, false),
+            storage: storage, configuration: configuration)
         return router
+    }
+
+    // MARK: Devices
+
+    /// What a door may do: read its manifest, its share of the gallery and the badge keys, and send events.
+    private static func addDeviceRoutes(
+        _ device: RouterGroup<DeviceRequestContext>, devices: any DeviceStorage,
+        configuration: HubServerConfiguration
+    ) {
+        device.get("manifest") { request, context in
+            try cached(try await devices.manifest(room: context.device.room, now: Date()), request)
+        }
+        device.get("gallery") { request, context in
+            let text = request.uri.queryParameters.get("since") ?? "0"
+            guard let since = Int64(text), since >= 0 else {
+                throw HubError(
+                    .badRequest, "since must be a gallery version (a whole number), not \(text.prefix(40))")
+            }
+            let scope = request.uri.queryParameters.get("scope")
+            let after = request.uri.queryParameters.get("after")
+            guard (scope?.count ?? 0) <= 64, (after?.count ?? 0) <= 256 else {
+                throw HubError(.badRequest, "scope is at most 64 characters, after at most 256")
+            }
+            let page = try await devices.galleryPage(
+                room: context.device.room, since: since, scope: scope, after: after, now: Date())
+            return try cached(page, request)
+        }
+        device.get("badge-keys") { _, _ in
+            try json(try await devices.badgeKeys())
+        }
+        device.post("events") { request, context in
+            let batch: EventBatch = try await decodeBody(request, limit: configuration.maximumBodyBytes)
+            return try json(try await devices.ingest(batch, from: context.device, receivedAt: Date()))
+        }
     }
 
     // MARK: Admin
@@ -170,7 +189,7 @@ public enum HubServer {
 
     /// 404 for something the admin named that is not there.
     static func unknown(_ what: String, _ id: String) -> HubError {
-        HubError("not_found", "there is no \(what) \(id.prefix(100))", status: 404)
+        HubError(.notFound, "there is no \(what) \(id.prefix(100))")
     }
 
     struct Revocation: Decodable {
@@ -186,168 +205,111 @@ public enum HubServer {
         var ok = true
     }
 
+    /// The admin API: rooms, devices, people, sessions, badge keys, tokens, the timetable.
     private static func addAdminRoutes(
-        _ router: Router<BasicRequestContext>, storage: any HubStorage, configuration: HubServerConfiguration
+        _ admin: RouterGroup<ScopedRequestContext>, admin storage: any AdminStorage,
+        configuration: HubServerConfiguration
     ) {
-        let admin = router.group(RouterPath("/api/v1/admin"))
         let limit = configuration.maximumBodyBytes
-        @Sendable func guarded(_ request: Request) async throws(HubError) {
-            guard configuration.adminAPI else {
-                throw HubError(
-                    "not_found", "the admin API is off (start the hub with --admin-token-file)", status: 404)
-            }
-            _ = try await authorize(request, storage, configuration: configuration, allowed: [.admin])
-        }
         admin.post("rooms") { request, _ in
-            try await respond {
-                try await guarded(request)
-                let room: NewRoom = try await decodeBody(request, limit: limit)
-                try await storage.addRoom(room.id, timezone: room.timezone, policy: room.policy)
-                return try json(Done())
-            }
+            let room: NewRoom = try await decodeBody(request, limit: limit)
+            try await storage.addRoom(room.id, timezone: room.timezone, policy: room.policy)
+            return try json(Done())
         }
         admin.put("rooms/:id/access") { request, context in
-            try await respond {
-                try await guarded(request)
-                let room = parameter(context, "id")
-                let body: RoomAccess = try await decodeBody(request, limit: limit)
-                try await storage.setRoomAccess(room: room, people: body.people)
-                context.logger.notice(
-                    "admin: the room's access list replaced",
-                    metadata: ["room": "\(room)", "people": "\(body.people.count)"])
-                return try json(Done())
-            }
+            let room = parameter(context, "id")
+            let body: RoomAccess = try await decodeBody(request, limit: limit)
+            try await storage.setRoomAccess(room: room, people: body.people)
+            context.logger.notice(
+                "admin: the room's access list replaced",
+                metadata: ["room": "\(room)", "people": "\(body.people.count)"])
+            return try json(Done())
         }
         admin.get("rooms/:id/access") { request, context in
-            try await respond {
-                try await guarded(request)
-                let room = parameter(context, "id")
-                guard let people = try await storage.roomAccess(room: room) else { throw unknown("room", room) }
-                return try json(RoomAccess(people: people))
-            }
+            let room = parameter(context, "id")
+            guard let people = try await storage.roomAccess(room: room) else { throw unknown("room", room) }
+            return try json(RoomAccess(people: people))
         }
         admin.post("devices") { request, _ in
-            try await respond {
-                try await guarded(request)
-                let device: NewDevice = try await decodeBody(request, limit: limit)
-                guard device.token.count >= 16 else {
-                    throw HubError("bad_request", "a device token has at least 16 characters", status: 400)
-                }
-                try await storage.addDevice(DeviceRecord(id: device.id, room: device.room), token: device.token)
-                return try json(Done())
+            let device: NewDevice = try await decodeBody(request, limit: limit)
+            guard device.token.count >= 16 else {
+                throw HubError(.badRequest, "a device token has at least 16 characters")
             }
+            try await storage.addDevice(DeviceRecord(id: device.id, room: device.room), token: device.token)
+            return try json(Done())
         }
         admin.delete("devices/:id") { request, context in
-            try await respond {
-                try await guarded(request)
-                let id = parameter(context, "id")
-                guard try await storage.removeDevice(id) else { throw unknown("device", id) }
-                context.logger.notice("admin: device removed; its token no longer works", metadata: ["device": "\(id)"])
-                return try json(Done())
-            }
+            let id = parameter(context, "id")
+            guard try await storage.removeDevice(id) else { throw unknown("device", id) }
+            context.logger.notice("admin: device removed; its token no longer works", metadata: ["device": "\(id)"])
+            return try json(Done())
         }
         admin.put("devices/:id/token") { request, context in
-            try await respond {
-                try await guarded(request)
-                let id = parameter(context, "id")
-                let body: ReplacementToken = try await decodeBody(request, limit: limit)
-                guard body.token.count >= 16 else {
-                    throw HubError("bad_request", "a device token has at least 16 characters", status: 400)
-                }
-                guard try await storage.replaceDeviceToken(id, token: body.token) else { throw unknown("device", id) }
-                context.logger.notice(
-                    "admin: device token replaced; the old one no longer works", metadata: ["device": "\(id)"])
-                return try json(Done())
+            let id = parameter(context, "id")
+            let body: ReplacementToken = try await decodeBody(request, limit: limit)
+            guard body.token.count >= 16 else {
+                throw HubError(.badRequest, "a device token has at least 16 characters")
             }
+            guard try await storage.replaceDeviceToken(id, token: body.token) else { throw unknown("device", id) }
+            context.logger.notice(
+                "admin: device token replaced; the old one no longer works", metadata: ["device": "\(id)"])
+            return try json(Done())
         }
         admin.post("people") { request, _ in
-            try await respond {
-                try await guarded(request)
-                let person: GalleryPersonBody = try await decodeBody(request, limit: limit)
-                return try json(["gallery_version": try await storage.upsertPerson(person.entry)])
-            }
+            let person: GalleryPersonBody = try await decodeBody(request, limit: limit)
+            return try json(["gallery_version": try await storage.upsertPerson(person.entry)])
         }
         admin.delete("people/:id") { request, context in
-            try await respond {
-                try await guarded(request)
-                let id = parameter(context, "id")
-                return try json(["gallery_version": try await storage.removePerson(id)])
-            }
+            let id = parameter(context, "id")
+            return try json(["gallery_version": try await storage.removePerson(id)])
         }
         admin.post("sessions") { request, _ in
-            try await respond {
-                try await guarded(request)
-                let body = try await collect(request, limit: limit)
-                let schedule: SessionScheduleBody
-                do {
-                    schedule = SessionScheduleBody(try .decode(from: body))
-                } catch {
-                    throw HubError("bad_request", "\(error)", status: 400)
-                }
-                for session in schedule.schedule.sessions { try await storage.putSession(session) }
-                return try json(Done())
+            let body = try await collect(request, limit: limit)
+            let schedule: SessionScheduleBody
+            do {
+                schedule = SessionScheduleBody(try .decode(from: body))
+            } catch {
+                throw HubError(.badRequest, "\(error)")
             }
+            for session in schedule.schedule.sessions { try await storage.putSession(session) }
+            return try json(Done())
         }
         admin.get("sessions/:id/checkins") { request, context in
-            try await respond {
-                try await guarded(request)
-                let records = try await storage.checkinRecords(session: parameter(context, "id"))
-                return try json(records.map(CheckinBody.init))
-            }
+            let records = try await storage.checkinRecords(session: parameter(context, "id"))
+            return try json(records.map(CheckinBody.init))
         }
         admin.get("people/:id/visits") { request, context in
-            try await respond {
-                try await guarded(request)
-                return try json(
-                    try await storage.visits(person: parameter(context, "id")).map(VisitBody.init))
-            }
+            return try json(
+                try await storage.visits(person: parameter(context, "id")).map(VisitBody.init))
         }
         admin.post("badge-keys") { request, _ in
-            try await respond {
-                try await guarded(request)
-                let key: NewBadgeKey = try await decodeBody(request, limit: limit)
-                try await storage.putBadgeKey(kid: key.kid, publicKey: key.publicKey)
-                return try json(Done())
-            }
+            let key: NewBadgeKey = try await decodeBody(request, limit: limit)
+            try await storage.putBadgeKey(kid: key.kid, publicKey: key.publicKey)
+            return try json(Done())
         }
         admin.delete("badge-keys/:kid") { request, context in
-            try await respond {
-                try await guarded(request)
-                let kid = parameter(context, "kid")
-                guard try await storage.removeBadgeKey(kid: kid) else { throw unknown("badge key", kid) }
-                context.logger.notice(
-                    "admin: badge key removed; doors refuse its badges from their next refresh",
-                    metadata: ["kid": "\(kid)"])
-                return try json(Done())
-            }
+            let kid = parameter(context, "kid")
+            guard try await storage.removeBadgeKey(kid: kid) else { throw unknown("badge key", kid) }
+            context.logger.notice(
+                "admin: badge key removed; doors refuse its badges from their next refresh",
+                metadata: ["kid": "\(kid)"])
+            return try json(Done())
         }
         admin.post("revocations") { request, _ in
-            try await respond {
-                try await guarded(request)
-                let revocation: Revocation = try await decodeBody(request, limit: limit)
-                try await storage.revokeBadge(revocation.id)
-                return try json(Done())
-            }
+            let revocation: Revocation = try await decodeBody(request, limit: limit)
+            try await storage.revokeBadge(revocation.id)
+            return try json(Done())
         }
+        addTokenRoutes(admin, admin: storage, limit: limit)
     }
 
     // MARK: Plumbing
 
-    /// Runs a handler; a `HubError` of the caller's making (4xx) becomes its status with an
-    /// `APIProblem` body. Anything else is thrown on to `AnswerMiddleware`, which logs it and answers
-    /// 500 without its details.
-    static func respond(_ body: () async throws -> Response) async throws -> Response {
-        do {
-            return try await body()
-        } catch let error as HubError where error.status < 500 {
-            return problem(error)
-        }
-    }
-
     static func problem(_ error: HubError) -> Response {
-        let data = (try? DeviceAPI.encoder().encode(APIProblem(error: error.code, message: error.message))) ?? Data()
+        let data =
+            (try? DeviceAPI.encoder().encode(APIProblem(error: error.code.rawValue, message: error.message))) ?? Data()
         return Response(
-            status: HTTPResponse.Status(code: error.status),
+            status: error.code.httpStatus,
             headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
@@ -357,7 +319,7 @@ public enum HubServer {
         do {
             data = try DeviceAPI.encoder().encode(value)
         } catch {
-            throw HubError("internal", "cannot encode the answer: \(error)", status: 500)
+            throw HubError(.internal, "cannot encode the answer: \(error)")
         }
         var headers: HTTPFields = [.contentType: "application/json"]
         headers.append(contentsOf: extra)
@@ -370,7 +332,7 @@ public enum HubServer {
         do {
             data = try DeviceAPI.encoder().encode(value)
         } catch {
-            throw HubError("internal", "cannot encode the answer: \(error)", status: 500)
+            throw HubError(.internal, "cannot encode the answer: \(error)")
         }
         let tag = "\"" + SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
         if request.headers[.ifNoneMatch] == tag {
@@ -392,24 +354,13 @@ public enum HubServer {
         return String(value.dropFirst("Bearer ".count))
     }
 
-    static func authenticate(_ request: Request, _ storage: any HubStorage) async throws(HubError) -> DeviceRecord {
-        guard let token = bearer(request) else {
-            throw HubError("unauthorized", "send the device's token as `Authorization: Bearer <token>`", status: 401)
-        }
-        guard let device = try await storage.device(forToken: token) else {
-            throw HubError(
-                "unauthorized", "this token belongs to no device: check the device's configuration", status: 401)
-        }
-        return device
-    }
-
     static func collect(_ request: Request, limit: Int) async throws(HubError) -> Data {
         var request = request
         do {
             let buffer = try await request.collectBody(upTo: limit)
             return Data(buffer.readableBytesView)
         } catch {
-            throw HubError("too_large", "the body is larger than \(limit) bytes; nothing was stored", status: 413)
+            throw HubError(.tooLarge, "the body is larger than \(limit) bytes; nothing was stored")
         }
     }
 
@@ -419,10 +370,9 @@ public enum HubServer {
             return try DeviceAPI.decoder().decode(T.self, from: data)
         } catch let error as DecodingError {
             throw HubError(
-                "bad_request", "the body is not a valid \(T.self): \(error.humanDescription); nothing was stored",
-                status: 400)
+                .badRequest, "the body is not a valid \(T.self): \(error.humanDescription); nothing was stored")
         } catch {
-            throw HubError("bad_request", "the body is not JSON: \(error); nothing was stored", status: 400)
+            throw HubError(.badRequest, "the body is not JSON: \(error); nothing was stored")
         }
     }
 }

@@ -85,10 +85,9 @@ struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
                 "rate limited", metadata: ["path": "\(request.uri.path)", "retry_after_s": "\(wait)"])
             var response = HubServer.problem(
                 HubError(
-                    "too_many_requests",
+                    .tooManyRequests,
                     "more than \(Int(limiter.burst)) requests at once or \(limiter.requestsPerSecond) per second "
-                        + "with this token; try again in \(wait) s",
-                    status: 429))
+                        + "with this token; try again in \(wait) s"))
             response.headers[.retryAfter] = "\(wait)"
             return response
         }

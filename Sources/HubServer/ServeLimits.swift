@@ -33,7 +33,7 @@ public struct ServeLimits: Sendable {
 extension HubServer {
     /// The hub's HTTP/1.1 server with `limits` applied, serving `router` on `host:port`.
     public static func application(
-        router: Router<BasicRequestContext>, host: String, port: Int, limits: ServeLimits,
+        router: Router<HubRequestContext>, host: String, port: Int, limits: ServeLimits,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let timeout = limits.idleTimeout

@@ -1,5 +1,5 @@
 public import Capture
-import Foundation
+public import Foundation
 public import Logging
 public import Outbox
 public import Recognition
@@ -15,6 +15,9 @@ public struct KioskConfiguration: Sendable, Equatable {
     /// The outbox's largest size in MiB (`device.outbox_max_mb`): a door that cannot reach its hub for
     /// weeks fills this, not the SD card; at the cap a commit fails with "the disk is full" in the journal.
     public var outboxMaximumMegabytes = 512
+    /// The key that seals the outbox's cached gallery (`device.data_key_file`, 32 bytes); nil: the
+    /// systemd credential `data-key`, else `<data_dir>/outbox.sqlite.key` made on first use.
+    public var dataKeyFile: String?
     /// `[camera]`
     public var cameraDevice: String = "/dev/rollcall-camera"
     public var width = 640
@@ -79,7 +82,7 @@ public struct KioskConfiguration: Sendable, Equatable {
         let reader = Reader(root: root)
         try reader.onlyTables(["device", "camera", "recognition", "badges", "hub", "signage", "log"])
 
-        try reader.section("device", keys: ["id", "data_dir", "outbox_max_mb"])
+        try reader.section("device", keys: ["id", "data_dir", "outbox_max_mb", "data_key_file"])
         guard let id = try reader.string("device", "id") else {
             throw ConfigurationError(key: "device.id", "is required: the device's id, as the hub knows it")
         }
@@ -95,6 +98,12 @@ public struct KioskConfiguration: Sendable, Equatable {
         }
         configuration.outboxMaximumMegabytes =
             try reader.int("device", "outbox_max_mb", in: 1...1_048_576) ?? configuration.outboxMaximumMegabytes
+        if let file = try reader.string("device", "data_key_file") {
+            guard file.hasPrefix("/") else {
+                throw ConfigurationError(key: "device.data_key_file", "\"\(file)\" must be an absolute path")
+            }
+            configuration.dataKeyFile = file
+        }
 
         try reader.section("camera", keys: ["device", "width", "height", "fps", "exposure", "gain", "replay"])
         if let device = try reader.string("camera", "device") {
@@ -301,11 +310,15 @@ private struct Reader {
 }
 
 extension KioskConfiguration {
-    /// The outbox at `device.data_dir`/outbox.sqlite, capped at `device.outbox_max_mb`: what `rollcall run`
-    /// opens.
-    public func openOutbox(logger: Logger) async throws(OutboxError) -> Outbox {
-        try await Outbox.open(
-            path: dataDirectory + "/outbox.sqlite", deviceID: deviceID, maximumBytes: outboxMaximumMegabytes << 20,
-            logger: logger)
+    /// The outbox at `device.data_dir`/outbox.sqlite, capped at `device.outbox_max_mb`, its cached state
+    /// sealed with `device.data_key_file` (or the credential `data-key`, or the key beside it): what
+    /// `rollcall run` opens.
+    public func openOutbox(
+        logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws(OutboxError) -> Outbox {
+        let path = dataDirectory + "/outbox.sqlite"
+        return try await Outbox.open(
+            path: path, deviceID: deviceID, maximumBytes: outboxMaximumMegabytes << 20,
+            sealer: try Outbox.sealer(path: path, keyFile: dataKeyFile, environment: environment), logger: logger)
     }
 }

@@ -2,6 +2,7 @@ public import Attendance
 public import Foundation
 import GRDB
 public import Logging
+public import Sealing
 
 /// The device's durable store: the queue of events waiting for the server, the badges refused for
 /// audit, and cached device state (manifest, gallery, badge keys, sync cursors).
@@ -9,7 +10,12 @@ public import Logging
 /// SQLite in WAL mode with `synchronous=FULL`: when `enqueue` returns, the event is on disk and
 /// survives a power cut, so the screen may show it. Opening checks the file's integrity; a corrupt
 /// file is moved aside (loudly), a new one is made, and every event that can still be read from the
-/// old one is copied over. All work runs on GRDB's own threads, never on Swift's cooperative pool.
+/// old one is copied over; the cached state (the gallery's face templates above all) is then erased
+/// from the damaged copy. All work runs on GRDB's own threads, never on Swift's cooperative pool.
+///
+/// The cached state is sealed (`DataSealer`) under a key kept outside the file, so that a copied
+/// outbox or a stolen SD card without the key yields no template, name or roster. Freed pages are
+/// zeroed (`secure_delete`), so that what the door deletes is gone from the file too.
 public final class Outbox: Sendable {
     /// The file.
     public let path: String
@@ -17,14 +23,19 @@ public final class Outbox: Sendable {
     public let source: String
     private let pool: DatabasePool
     private let logger: Logger
+    private let sealer: DataSealer
 
     /// Opens (or creates) the outbox at `path` for device `deviceID`.
     /// - Throws: `OutboxError` when no usable database can be made at that place (a missing folder,
-    ///   no permission, a full disk).
-    /// - Parameter maximumBytes: a cap on the file's size (rounded to whole pages), so that the outbox
-    ///   can never fill the disk; at the cap a commit fails as on a full disk.
+    ///   no permission, a full disk), or no data key can be read or made.
+    /// - Parameters:
+    ///   - maximumBytes: a cap on the file's size (rounded to whole pages), so that the outbox can never
+    ///     fill the disk; at the cap a commit fails as on a full disk.
+    ///   - sealer: seals the cached state; nil: the key `Outbox.sealer(path:keyFile:environment:)` finds
+    ///     with no key file and no environment (`<path>.key`, made on first use).
     public init(
-        path: String, deviceID: String, maximumBytes: Int? = nil, logger: Logger = Logger(label: "rollcall.outbox")
+        path: String, deviceID: String, maximumBytes: Int? = nil, sealer: DataSealer? = nil,
+        logger: Logger = Logger(label: "rollcall.outbox")
     ) throws(OutboxError) {
         self.path = path
         self.source = "signage:\(deviceID)"
@@ -46,6 +57,47 @@ public final class Outbox: Sendable {
         // A recovery that could not finish (the disk filled while copying) is finished now.
         Self.finishRecoveries(path, into: pool, logger: logger)
         self.pool = pool
+        if let sealer {
+            self.sealer = sealer
+        } else {
+            self.sealer = try Self.sealer(path: path, keyFile: nil, environment: [:])
+        }
+        try sealStoredState()
+    }
+
+    /// The key that seals the cached state: `keyFile`, else the file `$ROLLCALL_DATA_KEY_FILE` names,
+    /// else the systemd credential `data-key` (`LoadCredential=` / `LoadCredentialEncrypted=`), else
+    /// `<path>.key` beside the outbox, made with 32 random bytes and mode 0600 on first use. A key
+    /// beside the file protects a copied outbox; against a stolen SD card, keep it elsewhere (an
+    /// encrypted credential bound to the board's TPM).
+    public static func sealer(path: String, keyFile: String?, environment: [String: String])
+        throws(OutboxError) -> DataSealer
+    {
+        do {
+            return try DataSealer.load(
+                file: keyFile, variable: "ROLLCALL_DATA_KEY_FILE", database: path, environment: environment)
+        } catch {
+            throw OutboxError("cannot seal the outbox's cached state: \(error.message)")
+        }
+    }
+
+    /// Seals every cached value written before sealing existed (the old pages are zeroed as they are freed).
+    private func sealStoredState() throws(OutboxError) {
+        let sealer = sealer
+        do {
+            try pool.write { db in
+                let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM deviceState")
+                for row in rows {
+                    let value: Data = row["value"]
+                    guard !DataSealer.isSealed(value) else { continue }
+                    try db.execute(
+                        sql: "UPDATE deviceState SET value = ? WHERE key = ?",
+                        arguments: [try sealer.seal(value), row["key"] as String])
+                }
+            }
+        } catch {
+            throw OutboxError.from(error, while: "seal the cached state", path: path)
+        }
     }
 
     // MARK: Opening and recovery
@@ -54,7 +106,8 @@ public final class Outbox: Sendable {
     /// recover a corrupt one), blocking SQLite work that must not hold one of Swift's few cooperative
     /// threads. Use this from async code; the initializer from synchronous code.
     public static func open(
-        path: String, deviceID: String, maximumBytes: Int? = nil, logger: Logger = Logger(label: "rollcall.outbox")
+        path: String, deviceID: String, maximumBytes: Int? = nil, sealer: DataSealer? = nil,
+        logger: Logger = Logger(label: "rollcall.outbox")
     ) async throws(OutboxError) -> Outbox {
         let result = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<Outbox, OutboxError>, Never>) in
@@ -62,7 +115,9 @@ public final class Outbox: Sendable {
                 do throws(OutboxError) {
                     continuation.resume(
                         returning: .success(
-                            try Outbox(path: path, deviceID: deviceID, maximumBytes: maximumBytes, logger: logger)))
+                            try Outbox(
+                                path: path, deviceID: deviceID, maximumBytes: maximumBytes, sealer: sealer,
+                                logger: logger)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
@@ -87,6 +142,8 @@ public final class Outbox: Sendable {
             // WAL (DatabasePool's default) and a full fsync at every commit: a committed event
             // survives a power cut.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // What is deleted or replaced (a person's templates) is overwritten, not left in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
             if let maximumBytes {
                 let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
                 try db.execute(sql: "PRAGMA max_page_count = \(max(16, maximumBytes / pageSize))")
@@ -194,7 +251,12 @@ public final class Outbox: Sendable {
         var configuration = Configuration()
         configuration.readonly = true
         var result = Salvage()
-        guard let old = try? DatabaseQueue(path: damaged, configuration: configuration) else { return result }
+        guard let old = try? DatabaseQueue(path: damaged, configuration: configuration) else {
+            // Not a database any more (its header is gone): nothing can be read, so nothing is left to
+            // copy; the recovery is over (and not tried again at every start).
+            result.complete = true
+            return result
+        }
         func bounds(_ table: String) -> ClosedRange<Int64>? {
             guard
                 let row = try? old.read({ db in
@@ -257,22 +319,38 @@ public final class Outbox: Sendable {
         return result
     }
 
+    /// What a `.recovered` marker holds once the damaged copy's events are safe and its cached state
+    /// is erased (an empty marker, from before erasure existed, still needs the erasure).
+    static let recoveredMarker = Data("events recovered; cached state erased\n".utf8)
+
     /// Salvages every file moved aside next to `path` whose salvage did not finish (the disk filled while
-    /// copying, the door lost power), and marks each one done (`.recovered` beside it) once it has.
+    /// copying, the door lost power), erases the cached state from it, and marks each one done
+    /// (`.recovered` beside it) once it has.
     static func finishRecoveries(_ path: String, into pool: DatabasePool, logger: Logger) {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let prefix = url.lastPathComponent + ".corrupt-"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let files = FileManager.default
+        let names = (try? files.contentsOfDirectory(atPath: folder)) ?? []
+        // `<outbox>.corrupt-<time>`: not its log, shared memory or journal, nor a marker or key beside it.
         for name in names.sorted()
-        where name.hasPrefix(prefix) && !name.hasSuffix("-wal") && !name.hasSuffix("-shm")
-            && !name.hasSuffix(".recovered") && !names.contains(name + ".recovered")
+        where name.hasPrefix(prefix) && !name.dropFirst(prefix.count).contains(".")
+            && !["-wal", "-shm", "-journal"].contains(where: { name.hasSuffix($0) })
         {
             let aside = folder + "/" + name
+            let marker = aside + ".recovered"
+            if names.contains(name + ".recovered") {
+                if files.contents(atPath: marker) != recoveredMarker {
+                    eraseCachedState(aside, logger: logger)
+                    _ = files.createFile(atPath: marker, contents: recoveredMarker)
+                }
+                continue
+            }
             let salvage = salvage(from: aside, into: pool)
             let unreadable = salvage.unreadable.map(String.init) ?? "unknown: the event table could not be read"
             if salvage.complete {
-                _ = FileManager.default.createFile(atPath: aside + ".recovered", contents: Data())
+                eraseCachedState(aside, logger: logger)
+                _ = files.createFile(atPath: marker, contents: recoveredMarker)
                 logger.critical(
                     "outbox recovery finished",
                     metadata: [
@@ -284,6 +362,37 @@ public final class Outbox: Sendable {
                     "outbox recovery could not write the recovered events (a full disk?); it is tried again at the next start",
                     metadata: ["moved_to": "\(aside)"])
             }
+        }
+    }
+
+    /// Erases the cached state (the gallery's face templates, names, rosters, badge keys) from a damaged
+    /// copy whose readable events are safe in the new outbox: the rows are deleted and the file rebuilt
+    /// (`VACUUM`), so no page of it is left. A copy too damaged to be rewritten is deleted: a person's
+    /// templates must not outlive their deletion in a file nothing reads. (Its readable events are in
+    /// the new outbox; the rest could not be read by SQLite either.)
+    static func eraseCachedState(_ aside: String, logger: Logger) {
+        do {
+            let queue = try DatabaseQueue(path: aside)
+            // Out of WAL mode: the log is copied in and removed, and VACUUM below rewrites the one file.
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = DELETE")
+                try db.execute(sql: "PRAGMA secure_delete = ON")
+                if try db.tableExists("deviceState") {
+                    try db.execute(sql: "DELETE FROM deviceState")
+                }
+                try db.execute(sql: "VACUUM")
+            }
+            try queue.close()
+        } catch {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                try? FileManager.default.removeItem(atPath: aside + suffix)
+            }
+            logger.critical(
+                """
+                outbox recovery: the damaged copy cannot be rewritten to erase its cached gallery, so it was \
+                deleted (its readable events are in the new outbox)
+                """,
+                metadata: ["moved_to": "\(aside)", "problem": "\(error)"])
         }
     }
 
@@ -404,18 +513,34 @@ public final class Outbox: Sendable {
 
     /// Stores a value (a cached manifest, gallery, keyring, a sync cursor) under `key`.
     public func setState(_ key: String, _ value: Data, at time: Date = Date()) async throws(OutboxError) {
+        let sealed: Data
+        do {
+            sealed = try sealer.seal(value)
+        } catch {
+            throw OutboxError("cannot store device state \(key): \(error.message)")
+        }
         try await write("store device state \(key)") { db in
             try db.execute(
                 sql: "INSERT INTO deviceState (key, value, updatedAt) VALUES (?, ?, ?) "
                     + "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt",
-                arguments: [key, value, time.milliseconds])
+                arguments: [key, sealed, time.milliseconds])
         }
     }
 
-    /// The value stored under `key`.
+    /// The value stored under `key`. A value that does not open with this outbox's key (the key was
+    /// replaced or lost) is logged and taken as absent: the state is a cache the next sync fills again.
     public func state(_ key: String) async throws(OutboxError) -> Data? {
-        try await read("read device state \(key)") { db in
+        let stored = try await read("read device state \(key)") { db in
             try Data.fetchOne(db, sql: "SELECT value FROM deviceState WHERE key = ?", arguments: [key])
+        }
+        guard let stored else { return nil }
+        do {
+            return try sealer.open(stored)
+        } catch {
+            logger.error(
+                "outbox: cached device state does not open; it is fetched again at the next sync",
+                metadata: ["key": "\(key)", "problem": "\(error.message)"])
+            return nil
         }
     }
 

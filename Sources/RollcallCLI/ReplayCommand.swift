@@ -138,7 +138,14 @@ struct ReplayCommand: AsyncParsableCommand {
             : FileFrameSource(video: source, pacing: .asFastAsPossible)
         let store: Outbox?
         do {
-            if let outbox { store = try await Outbox.open(path: outbox, deviceID: deviceID) } else { store = nil }
+            if let outbox {
+                store = try await Outbox.open(
+                    path: outbox, deviceID: deviceID,
+                    sealer: try Outbox.sealer(
+                        path: outbox, keyFile: nil, environment: ProcessInfo.processInfo.environment))
+            } else {
+                store = nil
+            }
         } catch {
             printError("\(error)")
             throw ExitCode(EX_CONFIG_UNAVAILABLE)

@@ -24,7 +24,9 @@ struct HubOptions: ParsableArguments {
         }
         let store: Outbox
         do {
-            store = try await Outbox.open(path: outbox, deviceID: deviceID)
+            store = try await Outbox.open(
+                path: outbox, deviceID: deviceID,
+                sealer: try Outbox.sealer(path: outbox, keyFile: nil, environment: ProcessInfo.processInfo.environment))
         } catch {
             printError("\(error)")
             throw ExitCode(EX_CONFIG_UNAVAILABLE)

@@ -46,7 +46,7 @@ struct SealedPeopleTests {
         try await SQLiteHubStorage(path: path).upsertPerson(ada())
         let other = try PersonSealer(key: Data(repeating: 7, count: 32))
         let error = #expect(throws: HubError.self) { _ = try SQLiteHubStorage(path: path, sealer: other) }
-        #expect(error?.message.contains("does not open with this data key") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("does not open with the data key") == true, "\(error?.message ?? "")")
         #expect(throws: HubError.self) { _ = try PersonSealer(key: Data(repeating: 7, count: 16)) }
     }
 

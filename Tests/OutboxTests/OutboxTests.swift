@@ -147,10 +147,13 @@ struct OutboxRecoveryTests {
         let outbox = try Outbox(path: path, deviceID: "d", logger: logger)
         try await outbox.enqueue(checkin("p-1"), evidence: face)
         #expect(try await outbox.counts()[.pending] == 1)
+        // Nothing of it can be read, nor rewritten to erase a cached gallery: it is deleted, and the
+        // marker says its recovery is done.
         let aside = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains(".corrupt-") }
-        #expect(aside.count == 1)
-        #expect(handler.entries.filter { $0.level == .critical }.count == 2)
+        #expect(aside.count == 1 && aside[0].hasSuffix(".recovered"), "\(aside)")
+        #expect(handler.entries.filter { $0.level == .critical }.count == 3)
         #expect(handler.entries.contains { "\($0.message)".contains("corrupt") })
+        #expect(handler.entries.contains { "\($0.message)".contains("so it was deleted") })
     }
 
     @Test("a database with damaged pages: moved aside, every readable event recovered, the loss counted")

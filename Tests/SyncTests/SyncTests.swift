@@ -39,9 +39,9 @@ func hubStore(in folder: URL) async throws -> SQLiteHubStorage {
 }
 
 /// Runs a Hummingbird app with `router` on loopback while `body` runs; hands `body` the port.
-func serving<T: Sendable>(
-    _ router: Router<BasicRequestContext>, port: Int = 0, _ body: @escaping @Sendable (Int) async throws -> T
-) async throws -> T {
+func serving<Context: RequestContext, T: Sendable>(
+    _ router: Router<Context>, port: Int = 0, _ body: @escaping @Sendable (Int) async throws -> T
+) async throws -> T where Context.Source == ApplicationRequestContextSource {
     let (ports, continuation) = AsyncStream<Int>.makeStream()
     let app = Application(
         router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port)),

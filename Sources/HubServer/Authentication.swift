@@ -1,0 +1,138 @@
+import Hub
+public import Hummingbird
+import Logging
+import SyncProtocol
+
+/// The context of every request to the hub: who is calling, once the middleware of the route's group
+/// has found out from the bearer token.
+public struct HubRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `DeviceAuthentication` or `TokenAuthentication`; nil before (and on open routes).
+    var caller: Caller?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// Who a request comes from.
+enum Caller: Sendable {
+    /// A door, by its token.
+    case device(DeviceRecord)
+    /// A person with the admin token or a stored staff or public token.
+    case token(TokenScope)
+}
+
+/// The context of the device API's routes: the device is known.
+struct DeviceRequestContext: ChildRequestContext {
+    var coreContext: CoreRequestContextStorage
+    /// The door the request comes from (its room scopes everything it may read).
+    let device: DeviceRecord
+
+    init(context: HubRequestContext) throws {
+        guard case .device(let device) = context.caller else {
+            throw HubError(.internal, "a device route was reached without DeviceAuthentication")
+        }
+        coreContext = context.coreContext
+        self.device = device
+    }
+}
+
+/// The context of the admin, staff, report and public routes: the token's scope is known.
+struct ScopedRequestContext: ChildRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let scope: TokenScope
+
+    init(context: HubRequestContext) throws {
+        guard case .token(let scope) = context.caller else {
+            throw HubError(.internal, "a staff route was reached without TokenAuthentication")
+        }
+        coreContext = context.coreContext
+        self.scope = scope
+    }
+}
+
+/// The device API's guard: the bearer token must belong to a device (401 otherwise); the device goes
+/// into the context for the handlers.
+struct DeviceAuthentication: RouterMiddleware {
+    let storage: any DeviceStorage
+
+    func handle(
+        _ request: Request, context: HubRequestContext,
+        next: (Request, HubRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard let token = HubServer.bearer(request) else {
+            throw HubError(.unauthorized, "send the device's token as `Authorization: Bearer <token>`")
+        }
+        guard let device = try await storage.device(forToken: token) else {
+            throw HubError(.unauthorized, "this token belongs to no device: check the device's configuration")
+        }
+        var context = context
+        context.caller = .device(device)
+        return try await next(request, context)
+    }
+}
+
+/// The guard of the routes for people: the bearer token must be the admin token or a stored staff or
+/// public token whose scope is among `allowed`. 401 without a token or with an unknown one; 403 for a
+/// scope not allowed (a device's token is never allowed here).
+struct TokenAuthentication: RouterMiddleware {
+    let storage: any HubStorage
+    let configuration: HubServerConfiguration
+    let allowed: Set<TokenScope>
+    /// Whether the token may come as `?token=` (pages opened in a browser, which cannot send a header).
+    var fromQuery = false
+    /// Whether the routes exist only with the admin API on (404 otherwise, as if they did not exist).
+    var needsAdminAPI = false
+
+    func handle(
+        _ request: Request, context: HubRequestContext,
+        next: (Request, HubRequestContext) async throws -> Response
+    ) async throws -> Response {
+        if needsAdminAPI && !configuration.adminAPI {
+            throw HubError(.notFound, "the admin API is off (start the hub with --admin-token-file)")
+        }
+        var token = HubServer.bearer(request)
+        if token == nil && fromQuery { token = request.uri.queryParameters.get("token").map { String($0) } }
+        var context = context
+        context.caller = .token(try await scope(of: token))
+        return try await next(request, context)
+    }
+
+    func scope(of token: String?) async throws(HubError) -> TokenScope {
+        guard let token else {
+            throw HubError(.unauthorized, "send a staff token as `Authorization: Bearer <token>`")
+        }
+        let scope: TokenScope
+        if configuration.isAdmin(token) {
+            scope = .admin
+        } else if let stored = try await storage.scope(forToken: token) {
+            scope = stored
+        } else if try await storage.device(forToken: token) != nil {
+            throw HubError(.forbidden, "a device's token cannot use this endpoint")
+        } else {
+            throw HubError(.unauthorized, "this token is not known to the hub")
+        }
+        guard allowed.contains(scope) else {
+            let needed = allowed.map(\.rawValue).sorted().joined(separator: " or ")
+            throw HubError(.forbidden, "this endpoint needs a \(needed) token, not a \(scope.rawValue) token")
+        }
+        return scope
+    }
+}
+
+extension HubError.Code {
+    /// The HTTP status a code is answered with.
+    var httpStatus: HTTPResponse.Status {
+        switch self {
+        case .badRequest: .badRequest
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .tooLarge: .contentTooLarge
+        case .tooManyRequests: .tooManyRequests
+        case .storage, .internal: .internalServerError
+        }
+    }
+}
