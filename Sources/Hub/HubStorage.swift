@@ -155,7 +155,10 @@ public protocol StaffStorage: Sendable {
 /// Where the hub keeps everything, split by who calls it (devices, admin, staff), so that each route
 /// group is handed only what it may use. One protocol, so that a PostgreSQL store can follow the
 /// SQLite one.
-public protocol HubStorage: DeviceStorage, AdminStorage, StaffStorage {}
+public protocol HubStorage: DeviceStorage, AdminStorage, StaffStorage {
+    /// Whether the store answers (`/healthz`): throws when it does not.
+    func ping() async throws(HubError)
+}
 
 /// Something the hub cannot do: a code saying what kind of failure, and a message for a human. The
 /// storage knows nothing of HTTP; `HubServer` maps each code to a status.

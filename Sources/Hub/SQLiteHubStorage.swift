@@ -616,6 +616,67 @@ public final class SQLiteHubStorage: HubStorage {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM receivedEvent") ?? 0 }
     }
 
+    // MARK: Operations
+
+    public func ping() async throws(HubError) {
+        try await read { db in try db.execute(sql: "SELECT 1") }
+    }
+
+    /// The schema steps applied to the database, oldest first (opening the store applies any missing).
+    public func appliedMigrations() async throws(HubError) -> [String] {
+        try await read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    /// The schema steps applied to the database file at `path`, read without changing it.
+    public static func appliedMigrations(at path: String) throws(HubError) -> [String] {
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            return try queue.read { db in
+                try db.tableExists("grdb_migrations") ? try migrator.appliedMigrations(db) : []
+            }
+        } catch {
+            throw HubError(.storage, "cannot read the schema of \(path): \(error)")
+        }
+    }
+
+    /// Every schema step this version knows, oldest first.
+    public static var knownMigrations: [String] { migrator.migrations }
+
+    /// Copies the database to a new file at `destination` while the hub keeps serving (SQLite's online
+    /// backup, a page batch at a time); `progress` is told the fraction done. The people's records stay
+    /// sealed in the copy: it needs the same data key to be read.
+    public func backup(to destination: String, progress: @escaping @Sendable (Double) -> Void = { _ in })
+        async throws(HubError)
+    {
+        guard !FileManager.default.fileExists(atPath: destination) else {
+            throw HubError(.conflict, "\(destination) exists: give a new file (a backup never overwrites one)")
+        }
+        let pool = pool
+        let copied: Result<Void, any Error> = await withCheckedContinuation { continuation in
+            // SQLite's backup blocks: on a thread of its own, not on Swift's cooperative pool.
+            Thread {
+                do {
+                    let target = try DatabaseQueue(path: destination)
+                    try pool.backup(to: target, pagesPerStep: 256) { step in
+                        progress(
+                            step.totalPageCount == 0
+                                ? 1 : Double(step.completedPageCount) / Double(step.totalPageCount))
+                    }
+                    try target.close()
+                    continuation.resume(returning: .success(()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }.start()
+        }
+        if case .failure(let error) = copied {
+            try? FileManager.default.removeItem(atPath: destination)
+            throw HubError(.storage, "cannot back the database up to \(destination): \(error)")
+        }
+    }
+
     // MARK: Badge keys
 
     public func putBadgeKey(kid: String, publicKey: String) async throws(HubError) {

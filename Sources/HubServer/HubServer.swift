@@ -16,6 +16,8 @@ public struct HubServerConfiguration: Sendable {
     /// The time, connection and rate limits (the rate limit is applied by the router; the others by
     /// ``HubServer/application(router:host:port:limits:onServerRunning:)``).
     public var limits = ServeLimits()
+    /// What `/metrics` reports (this process's own counts).
+    public var metrics = HubMetrics()
 
     /// A configuration; `adminToken` nil (or empty) turns the admin API off. `AdminToken.load` reads
     /// and checks the token as `rollcall-hub serve` takes it.
@@ -45,11 +47,33 @@ public enum HubServer {
         -> Router<HubRequestContext>
     {
         let router = Router(context: HubRequestContext.self)
+        let metrics = configuration.metrics
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: AnswerMiddleware())
         router.add(
             middleware: RateLimitMiddleware(
                 limiter: RateLimiter(
                     requestsPerSecond: configuration.limits.requestsPerSecond, burst: configuration.limits.burst)))
+        // For the load balancer and Prometheus: no token, nothing about anyone, never rate limited.
+        router.get("healthz") { _, context in
+            var status = HTTPResponse.Status.ok
+            var text = "ok\n"
+            do {
+                try await storage.ping()
+            } catch {
+                context.logger.error("health check: the database does not answer", metadata: ["error": "\(error)"])
+                status = .serviceUnavailable
+                text = "the database does not answer\n"
+            }
+            return Response(
+                status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
+        }
         addDeviceRoutes(
             router.group(RouterPath("/api/v1/device"))
                 .add(middleware: DeviceAuthentication(storage: storage))
@@ -107,7 +131,9 @@ public enum HubServer {
         }
         device.post("events") { request, context in
             let batch: EventBatch = try await decodeBody(request, limit: configuration.maximumBodyBytes)
-            return try json(try await devices.ingest(batch, from: context.device, receivedAt: Date()))
+            let result = try await devices.ingest(batch, from: context.device, receivedAt: Date())
+            configuration.metrics.record(result)
+            return try json(result)
         }
     }
 

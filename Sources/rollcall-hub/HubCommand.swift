@@ -13,7 +13,7 @@ struct HubCommand: AsyncParsableCommand {
         subcommands: [
             Serve.self, EnrollCommand.self, ImportCommand.self, ReportCommand.self, FlagCommand.self,
             ExcuseCommand.self,
-            TokenCommand.self, DeviceCommand.self, BadgeKeyCommand.self,
+            TokenCommand.self, DeviceCommand.self, BadgeKeyCommand.self, MigrateCommand.self, BackupCommand.self,
         ]
     )
 }

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Hub
+import Synchronization
+
+/// `rollcall-hub migrate`: brings the database's schema up to this version's.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Bring the hub's database up to this version's schema (idempotent; `serve` does it too).",
+        discussion: """
+            Applies the schema steps the database lacks, each in its own transaction, and lists them. Run \
+            it again and it applies nothing. Two at once are safe: SQLite lets one writer in at a time, and \
+            the second finds the steps applied.
+            """)
+
+    @Option(help: ArgumentHelp("The hub's database (created when missing).", valueName: "file"))
+    var db = "rollcall-hub.sqlite"
+
+    @Option(
+        help: ArgumentHelp(
+            "The data key (as `serve --data-key-file`); records from before sealing are sealed with it.",
+            valueName: "file"))
+    var dataKeyFile: String?
+
+    func run() async throws {
+        let known = SQLiteHubStorage.knownMigrations
+        let before: Set<String>
+        if FileManager.default.fileExists(atPath: db) {
+            before = Set(try SQLiteHubStorage.appliedMigrations(at: db))
+        } else {
+            before = []
+        }
+        let storage: SQLiteHubStorage
+        do {
+            let sealer = try PersonSealer.load(
+                file: dataKeyFile, database: db, environment: ProcessInfo.processInfo.environment)
+            storage = try SQLiteHubStorage(path: db, sealer: sealer)
+        } catch {
+            fail(error.message)
+        }
+        let applied: [String]
+        do {
+            applied = try await storage.appliedMigrations()
+        } catch {
+            fail(error.message)
+        }
+        let new = applied.filter { !before.contains($0) }
+        for step in new { print("applied: \(step)") }
+        print(
+            "\(db): schema up to date (\(applied.count) of \(known.count) steps, \(new.count) applied now; "
+                + "last: \(applied.last ?? "none"))")
+    }
+}
+
+/// `rollcall-hub backup`: a consistent copy of a running hub's SQLite database.
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Copy the hub's SQLite database to a new file while the hub keeps serving.",
+        discussion: """
+            Uses SQLite's online backup: the copy is the database as it was at one moment, however busy \
+            the hub. The people's records stay sealed in the copy: keep the data key (<db>.key, or the \
+            --data-key-file the hub is given) too, apart from the copy, or the copy's people cannot be \
+            read. Restore by stopping the hub and putting the copy in the database's place. For \
+            PostgreSQL use pg_dump (see the README).
+            """)
+
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file")) var db = "rollcall-hub.sqlite"
+    @Option(help: ArgumentHelp("The copy to make (a new file).", valueName: "file")) var to: String
+
+    func run() async throws {
+        let storage = try openStorage(db)
+        let shown = Mutex(-1)
+        do {
+            try await storage.backup(to: to) { fraction in
+                let tenth = Int(fraction * 10)
+                let show = shown.withLock { last -> Bool in
+                    guard tenth > last else { return false }
+                    last = tenth
+                    return true
+                }
+                if show { FileHandle.standardError.write(Data("backup: \(tenth * 10)%\n".utf8)) }
+            }
+        } catch {
+            fail(error.message)
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: to)[.size] as? Int) ?? 0
+        print("backed up \(db) to \(to) (\(size / 1024) KiB); keep the data key apart from it")
+    }
+}
