@@ -42,6 +42,12 @@ COMMANDS = {
     "/lib/systemd/systemd-udevd": "Tests/RollcallCLITests/vivid/udev-rule.sh (in the guest)",
     "debootstrap": "tools/systemd-guest/build-base.sh (make guest-test)",
     "mkfs.ext4": "tools/systemd-guest/make-image.sh (make guest-test)",
+    "/usr/lib/postgresql/15/bin/initdb": "Sources/TestSupport/PostgresCluster.swift (the tests' PostgreSQL)",
+    "/usr/lib/postgresql/15/bin/pg_ctl": "the same",
+    "/usr/lib/postgresql/15/bin/postgres": "the same",
+    "/usr/lib/postgresql/15/bin/createdb": "the same",
+    "/usr/lib/postgresql/15/bin/psql": "the same (PostgresStoreTests reads the tables)",
+    "runuser": "the same, as root (the server will not run as root)",
 }
 # Libraries that the Swift packages we depend on link (their modulemaps are not ours to scan before
 # the build has fetched them).

@@ -34,6 +34,8 @@ packages=(
     udev                 # ... and systemd-udevd and udevadm to apply udev/99-rollcall-camera.rules there
     debootstrap          # the systemd guest test (make guest-test) builds a Debian root for its guest ...
     e2fsprogs            # ... and makes an ext4 disk image of it
+    postgresql-15        # the hub's PostgreSQL store is tested against a real server: a throwaway cluster
+                         # the tests start themselves (Sources/TestSupport/PostgresCluster.swift)
 )
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -53,6 +55,12 @@ if [ ${#missing[@]} -eq 0 ]; then
 else
     echo "install-deps: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Debian makes and starts a system-wide "main" PostgreSQL cluster when the server is installed; the
+    # tests make their own, so a machine that had no PostgreSQL is not left running one.
+    if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+        "${sudo[@]}" mkdir -p /etc/postgresql-common
+        echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.conf >/dev/null
+    fi
     "${sudo[@]}" apt-get update -q
     "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

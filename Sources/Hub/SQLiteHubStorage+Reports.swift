@@ -5,13 +5,18 @@ import GRDB
 import Recognition
 
 extension SQLiteHubStorage {
-    public func addAccessToken(_ token: String, scope: TokenScope, label: String) async throws(HubError) {
+    /// A staff or public token the hub may store: not the admin's, at least 16 characters.
+    static func checkAccessToken(_ token: String, scope: TokenScope) throws(HubError) {
         guard scope != .admin else {
             throw HubError(.badRequest, "the admin token is given to the hub at start, not stored")
         }
         guard token.count >= 16 else {
             throw HubError(.badRequest, "a token has at least 16 characters")
         }
+    }
+
+    public func addAccessToken(_ token: String, scope: TokenScope, label: String) async throws(HubError) {
+        try Self.checkAccessToken(token, scope: scope)
         let hash = Self.hash(token)
         try await write { db in
             try db.execute(

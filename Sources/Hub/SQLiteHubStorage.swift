@@ -275,6 +275,12 @@ public final class SQLiteHubStorage: HubStorage {
         }
     }
 
+    /// The digest that names a door's scope: the sorted ids of the people in it.
+    static func scopeDigest(_ members: [String]) -> String {
+        SHA256.hash(data: Data(members.joined(separator: "\n").utf8)).prefix(16)
+            .map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Tokens are kept as their SHA-256: a stolen database gives no usable token.
     static func hash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
@@ -282,20 +288,7 @@ public final class SQLiteHubStorage: HubStorage {
 
     @discardableResult
     public func upsertPerson(_ person: GalleryDocument.Entry) async throws(HubError) -> Int64 {
-        guard !person.id.isEmpty else { throw HubError(.badRequest, "a person needs an id") }
-        guard
-            person.templates.allSatisfy({
-                $0.encoding.count == Gallery.dimensions && $0.encoding.allSatisfy(\.isFinite)
-            })
-        else {
-            throw HubError(.badRequest, "person \(person.id): every template has 128 finite values")
-        }
-        if let other = person.templates.compactMap(\.model).first(where: { $0 != GalleryDocument.modelID }) {
-            throw HubError(
-                .badRequest,
-                "person \(person.id): a template was computed by \(other); the devices match \(GalleryDocument.modelID) encodings"
-            )
-        }
+        try Self.check(person)
         let entry: Data
         do {
             entry = try sealer.seal(try encode(person))
@@ -310,6 +303,24 @@ public final class SQLiteHubStorage: HubStorage {
                 arguments: [person.id, entry, version])
             try db.execute(sql: "DELETE FROM personTombstone WHERE id = ?", arguments: [person.id])
             return version
+        }
+    }
+
+    /// A person the gallery can take: an id, and templates of 128 finite values from the doors' model.
+    static func check(_ person: GalleryDocument.Entry) throws(HubError) {
+        guard !person.id.isEmpty else { throw HubError(.badRequest, "a person needs an id") }
+        guard
+            person.templates.allSatisfy({
+                $0.encoding.count == Gallery.dimensions && $0.encoding.allSatisfy(\.isFinite)
+            })
+        else {
+            throw HubError(.badRequest, "person \(person.id): every template has 128 finite values")
+        }
+        if let other = person.templates.compactMap(\.model).first(where: { $0 != GalleryDocument.modelID }) {
+            throw HubError(
+                .badRequest,
+                "person \(person.id): a template was computed by \(other); the devices match \(GalleryDocument.modelID) encodings"
+            )
         }
     }
 
@@ -415,8 +426,7 @@ public final class SQLiteHubStorage: HubStorage {
                 wanted.formUnion(try JSONDecoder().decode([String].self, from: roster))
             }
             let members = try String.fetchAll(db, sql: "SELECT id FROM person ORDER BY id").filter(wanted.contains)
-            let scope = SHA256.hash(data: Data(members.joined(separator: "\n").utf8)).prefix(16)
-                .map { String(format: "%02x", $0) }.joined()
+            let scope = Self.scopeDigest(members)
             let reset = requested != scope || since <= 0 || since > version
             var upserts: [GalleryDocument.Entry] = []
             var next: String?

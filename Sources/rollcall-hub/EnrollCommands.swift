@@ -22,7 +22,7 @@ enum HubEnrollment {
     /// one without photos (a volunteer with a badge) is stored as they are.
     /// `document` is the hub's gallery (`load`), kept up to date here, so that a bulk import reads it once.
     static func enroll(
-        _ person: Person, photos: [(label: String, path: String)], replace: Bool, storage: SQLiteHubStorage,
+        _ person: Person, photos: [(label: String, path: String)], replace: Bool, storage: any HubStorage,
         workers: VisionWorkers, document: inout GalleryDocument
     ) async throws -> Outcome {
         var outcome = Outcome()
@@ -61,7 +61,7 @@ enum HubEnrollment {
     }
 
     /// The hub's whole gallery.
-    static func load(_ storage: SQLiteHubStorage) async throws -> GalleryDocument {
+    static func load(_ storage: any HubStorage) async throws -> GalleryDocument {
         var document = GalleryDocument()
         document.people = try await storage.galleryDelta(since: 0).upserts
         return document
@@ -99,7 +99,7 @@ struct EnrollCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let role = PersonRole(rawValue: role) else { fail("--role must be student, volunteer or staff") }
-        let storage = try openStorage(db)
+        let storage = try await openStorage(db)
         var document = try await HubEnrollment.load(storage)
         let outcome = try await HubEnrollment.enroll(
             Person(id: person, name: name, role: role, groups: groups),
@@ -143,7 +143,7 @@ struct ImportPeopleCommand: AsyncParsableCommand {
         }
         let missing = ["id", "name", "role", "groups", "photos"].filter { !csv.header.contains($0) }
         guard missing.isEmpty else { fail("\(file): the header lacks \(missing.joined(separator: ", "))") }
-        let storage = try openStorage(db)
+        let storage = try await openStorage(db)
         let workers = try HubEnrollment.workers(models: models)
         var document = try await HubEnrollment.load(storage)
         var problems = 0

@@ -28,8 +28,16 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The hub's database (SQLite; created when missing).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The hub's database: a SQLite file (created when missing), or a PostgreSQL database as "
+                + "postgres://USER@HOST[:PORT]/DATABASE (?host=/socket/folder for a Unix socket, ?sslmode=require; "
+                + "the password from $PGPASSWORD), shared by any number of hub processes.",
+            valueName: "file|url"))
     var db = "rollcall-hub.sqlite"
+
+    @Option(help: ArgumentHelp("PostgreSQL connections this process may open at once.", valueName: "count"))
+    var poolSize = 20
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -94,6 +102,9 @@ struct Serve: AsyncParsableCommand {
         guard rateLimit.isFinite, rateLimit > 0, rateLimit <= 100_000 else {
             throw ValidationError("--rate-limit \(rateLimit) is out of range: give more than 0, at most 100000")
         }
+        guard (1...1000).contains(poolSize) else {
+            throw ValidationError("--pool-size \(poolSize) is out of range: give 1 to 1000")
+        }
         guard (1...100_000).contains(rateBurst) else {
             throw ValidationError("--rate-burst \(rateBurst) is out of range: give 1 to 100000")
         }
@@ -114,16 +125,21 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("rollcall-hub: \(error)\n".utf8))
             throw ExitCode(78)
         }
-        let storage: SQLiteHubStorage
+        let storage: any HubStorage
+        let limits = IngestRules.Limits(maximumDelay: Double(maxEventAgeDays) * 86_400)
+        let environment = ProcessInfo.processInfo.environment
         do {
-            let sealer = try PersonSealer.load(
-                file: dataKeyFile, database: db, environment: ProcessInfo.processInfo.environment)
-            storage = try SQLiteHubStorage(
-                path: db, ingestLimits: IngestRules.Limits(maximumDelay: Double(maxEventAgeDays) * 86_400),
-                sealer: sealer)
+            if PostgresHubStorage.isURL(db) {
+                storage = try await HubStores.open(
+                    db, dataKeyFile: dataKeyFile, environment: environment, ingestLimits: limits,
+                    maximumConnections: poolSize)
+            } else {
+                let sealer = try PersonSealer.load(file: dataKeyFile, database: db, environment: environment)
+                storage = try SQLiteHubStorage(path: db, ingestLimits: limits, sealer: sealer)
+            }
         } catch {
             FileHandle.standardError.write(Data("rollcall-hub: \(error)\n".utf8))
-            throw ExitCode(69)
+            throw ExitCode(error.code == .badRequest ? 78 : 69)
         }
         var configuration = HubServerConfiguration(adminToken: token)
         configuration.limits = ServeLimits(

@@ -14,7 +14,9 @@ struct MigrateCommand: AsyncParsableCommand {
             the second finds the steps applied.
             """)
 
-    @Option(help: ArgumentHelp("The hub's database (created when missing).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The hub's database: a SQLite file (created when missing) or a postgres:// URL.", valueName: "file|url"))
     var db = "rollcall-hub.sqlite"
 
     @Option(
@@ -24,10 +26,26 @@ struct MigrateCommand: AsyncParsableCommand {
     var dataKeyFile: String?
 
     func run() async throws {
+        if PostgresHubStorage.isURL(db) {
+            // Under an advisory lock in one transaction: two processes at once apply each step once.
+            do {
+                let storage = try await PostgresHubStorage.open(
+                    url: db, sealer: try HubStores.postgresSealer(dataKeyFile, ProcessInfo.processInfo.environment),
+                    maximumConnections: 2)
+                let applied = try await storage.appliedMigrations()
+                await storage.close()
+                print(
+                    "schema up to date (\(applied.count) of \(PostgresHubStorage.knownMigrations.count) steps; "
+                        + "last: \(applied.last ?? "none"))")
+            } catch {
+                fail(error.message)
+            }
+            return
+        }
         let known = SQLiteHubStorage.knownMigrations
         let before: Set<String>
         if FileManager.default.fileExists(atPath: db) {
-            before = Set(try SQLiteHubStorage.appliedMigrations(at: db))
+            do { before = Set(try SQLiteHubStorage.appliedMigrations(at: db)) } catch { fail(error.message) }
         } else {
             before = []
         }
@@ -70,7 +88,12 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The copy to make (a new file).", valueName: "file")) var to: String
 
     func run() async throws {
-        let storage = try openStorage(db)
+        guard !PostgresHubStorage.isURL(db) else {
+            fail(
+                "a PostgreSQL hub is backed up with pg_dump: pg_dump --format=custom --file=COPY DATABASE (see the README)"
+            )
+        }
+        guard let storage = try await openStorage(db) as? SQLiteHubStorage else { fail("\(db) is not a SQLite hub") }
         let shown = Mutex(-1)
         do {
             try await storage.backup(to: to) { fraction in

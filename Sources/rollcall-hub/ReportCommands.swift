@@ -47,7 +47,7 @@ struct SessionReportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let storage = try openStorage(db)
+        let storage = try await openStorage(db)
         let report: SessionReport
         do {
             report = try await storage.sessionReport(session, now: at.flatMap(ISO8601Time.parse) ?? Date())
@@ -74,7 +74,7 @@ struct SummaryCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("As at this time (ISO 8601; default now).", valueName: "time")) var at: String?
 
     func run() async throws {
-        let storage = try openStorage(db)
+        let storage = try await openStorage(db)
         do {
             print(try await storage.sessionReport(session, now: at.flatMap(ISO8601Time.parse) ?? Date()).summary)
         } catch {
@@ -112,7 +112,7 @@ struct GroupReportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let storage = try openStorage(db)
+        let storage = try await openStorage(db)
         let report: GroupReport
         do {
             report = try await storage.groupReport(
@@ -155,7 +155,7 @@ struct VolunteerReportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let storage = try openStorage(db)
+        let storage = try await openStorage(db)
         let hours: VolunteerHours
         do {
             hours = try await storage.volunteerHours(from: ISO8601Time.parse(from)!, to: ISO8601Time.parse(to)!)
@@ -191,7 +191,7 @@ struct FlagCommand: AsyncParsableCommand {
         guard let value = MentorFlag(rawValue: flag) else {
             fail("\(flag) is not a flag; the flags are \(MentorFlag.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let storage = try openStorage(db)
+        let storage = try await openStorage(db)
         do {
             try await storage.setFlag(session: session, person: person, flag: value, note: note, on: !remove)
         } catch {
@@ -220,7 +220,7 @@ struct ExcuseCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let storage = try openStorage(db)
+        let storage = try await openStorage(db)
         do {
             try await storage.setExcuse(session: session, person: person, reason: remove ? nil : reason)
         } catch {
@@ -276,20 +276,21 @@ struct TokenAdd: AsyncParsableCommand {
     }
 }
 
-func openStorage(_ path: String) throws -> SQLiteHubStorage {
-    guard FileManager.default.fileExists(atPath: path) else { fail("\(path) does not exist (--db)") }
+/// The hub's store at `path`: a SQLite file, or a PostgreSQL database by its URL; a failure ends the
+/// command with its message.
+func openStorage(_ path: String, dataKeyFile: String? = nil) async throws -> any HubStorage {
     do {
-        let sealer = try PersonSealer.load(file: nil, database: path, environment: ProcessInfo.processInfo.environment)
-        return try SQLiteHubStorage(path: path, sealer: sealer)
+        return try await HubStores.open(
+            path, dataKeyFile: dataKeyFile, environment: ProcessInfo.processInfo.environment)
     } catch {
-        fail("\(error)")
+        fail(error.message)
     }
 }
 
-/// Runs `body` on the hub's database at `path`; a refusal or a storage error ends the command with its
+/// Runs `body` on the hub's store at `path`; a refusal or a storage error ends the command with its
 /// message.
-func onStorage<T>(_ path: String, _ body: (SQLiteHubStorage) async throws(HubError) -> T) async throws -> T {
-    let storage = try openStorage(path)
+func onStorage<T>(_ path: String, _ body: (any HubStorage) async throws(HubError) -> T) async throws -> T {
+    let storage = try await openStorage(path)
     do {
         return try await body(storage)
     } catch {
@@ -329,7 +330,7 @@ struct ImportTimetableCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { fail("cannot read \(file)") }
-        let storage = try openStorage(db)
+        let storage = try await openStorage(db)
         let result: Timetable.Import
         do {
             result = try await storage.importTimetable(text)

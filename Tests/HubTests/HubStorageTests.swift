@@ -34,9 +34,9 @@ func checkin(
 
 /// A store with room B12 (device door-b12), room C3, students p-1 and p-2, volunteer v-1 (allowed in B12),
 /// and a session in each room.
-func makeStore() async throws -> (SQLiteHubStorage, URL) {
+func makeStore(_ kind: StoreKind = .sqlite) async throws -> (any HubStorage, URL) {
     let folder = try TestResources.temporaryDirectory()
-    let store = try SQLiteHubStorage(path: folder.appendingPathComponent("hub.sqlite").path)
+    let store = try await kind.open(in: folder)
     try await store.addRoom("B12", timezone: "Europe/Berlin", policy: nil)
     try await store.addRoom("C3", timezone: "Europe/Berlin", policy: nil)
     try await store.addDevice(device, token: "secret-token-b12")
@@ -51,21 +51,24 @@ func makeStore() async throws -> (SQLiteHubStorage, URL) {
 }
 
 struct HubStorageTests {
-    @Test("a device is found by its token; only the token's hash is stored")
-    func tokens() async throws {
-        let (store, folder) = try await makeStore()
+    @Test("a device is found by its token; only the token's hash is stored", arguments: StoreKind.available)
+    func tokens(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(try await store.device(forToken: "secret-token-b12") == device)
         #expect(try await store.device(forToken: "secret-token-b13") == nil)
+        guard kind == .sqlite else { return }
         let bytes =
             try Data(contentsOf: folder.appendingPathComponent("hub.sqlite"))
             + ((try? Data(contentsOf: folder.appendingPathComponent("hub.sqlite-wal"))) ?? Data())
         #expect(bytes.range(of: Data("secret-token-b12".utf8)) == nil)
     }
 
-    @Test("a check-in is stored once with its exact time; a resent batch is all duplicates")
-    func idempotentCheckin() async throws {
-        let (store, folder) = try await makeStore()
+    @Test(
+        "a check-in is stored once with its exact time; a resent batch is all duplicates",
+        arguments: StoreKind.available)
+    func idempotentCheckin(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         let batch = EventBatch(events: [
             checkin(eventUUID("e-1"), "p-1", at: 61.25), checkin(eventUUID("e-2"), "p-2", at: 400),
@@ -82,9 +85,11 @@ struct HubStorageTests {
         #expect(records[1].status == "late" && records[1].minutesLate == 6)
     }
 
-    @Test("event ids are per device: another door sending an id first does not make the real event a duplicate")
-    func idsPerDevice() async throws {
-        let (store, folder) = try await makeStore()
+    @Test(
+        "event ids are per device: another door sending an id first does not make the real event a duplicate",
+        arguments: StoreKind.available)
+    func idsPerDevice(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         let other = DeviceRecord(id: "door-b12-2", room: "B12")
         try await store.addDevice(other, token: "second-door-token-0123456789")
@@ -108,10 +113,11 @@ struct HubStorageTests {
     }
 
     @Test(
-        "one record per session and person: the first to arrive stands; a forged earlier 'present' sent after a genuine 'late' changes nothing"
+        "one record per session and person: the first to arrive stands; a forged earlier 'present' sent after a genuine 'late' changes nothing",
+        arguments: StoreKind.available
     )
-    func firstStands() async throws {
-        let (store, folder) = try await makeStore()
+    func firstStands(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         let genuine = try await store.ingest(
             EventBatch(events: [checkin(eventUUID("late"), "p-1", at: 900)]), from: device, receivedAt: received)
@@ -126,9 +132,11 @@ struct HubStorageTests {
         #expect(try await store.receivedEventCount() == 2, "every event is kept as received")
     }
 
-    @Test("the hub's status, not the device's: a check-in sent as 'present, 0 minutes' 20 minutes in is late by 20")
-    func statusRecomputed() async throws {
-        let (store, folder) = try await makeStore()
+    @Test(
+        "the hub's status, not the device's: a check-in sent as 'present, 0 minutes' 20 minutes in is late by 20",
+        arguments: StoreKind.available)
+    func statusRecomputed(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         let forged = DeviceEvent(
             id: eventUUID("forged"),
@@ -141,9 +149,11 @@ struct HubStorageTests {
         #expect(record.status == "late" && record.minutesLate == 20)
     }
 
-    @Test("events the hub cannot take are rejected with the reason, and nothing of them is stored")
-    func rejections() async throws {
-        let (store, folder) = try await makeStore()
+    @Test(
+        "events the hub cannot take are rejected with the reason, and nothing of them is stored",
+        arguments: StoreKind.available)
+    func rejections(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         let batch = EventBatch(events: [
             checkin(eventUUID("unknown-session"), "p-1", session: "s-nope", at: 10),
@@ -167,9 +177,9 @@ struct HubStorageTests {
         #expect(try await store.receivedEventCount() == 1)
     }
 
-    @Test("visits pair entry and exit, in either arrival order, once")
-    func visits() async throws {
-        let (store, folder) = try await makeStore()
+    @Test("visits pair entry and exit, in either arrival order, once", arguments: StoreKind.available)
+    func visits(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         func scan(_ id: String, _ event: AttendanceEvent) -> DeviceEvent {
             DeviceEvent(id: id, event: event, method: "qr", source: "signage:door-b12")
@@ -191,9 +201,11 @@ struct HubStorageTests {
         #expect(all.count == 2 && all[1].loginTime == t0 + 7200 && all[1].logoutTime == t0 + 9000)
     }
 
-    @Test("the gallery's versions: a delta holds the people changed since, and the people removed")
-    func galleryDeltas() async throws {
-        let (store, folder) = try await makeStore()
+    @Test(
+        "the gallery's versions: a delta holds the people changed since, and the people removed",
+        arguments: StoreKind.available)
+    func galleryDeltas(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         // p-1, p-2, v-1 are versions 1, 2, 3.
         #expect(try await store.upsertPerson(person("p-1", 0.02)) == 4)
@@ -211,9 +223,11 @@ struct HubStorageTests {
         await #expect(throws: HubError.self) { try await store.removePerson("p-nobody") }
     }
 
-    @Test("a room's manifest holds its sessions from yesterday to tomorrow and the gallery version")
-    func manifest() async throws {
-        let (store, folder) = try await makeStore()
+    @Test(
+        "a room's manifest holds its sessions from yesterday to tomorrow and the gallery version",
+        arguments: StoreKind.available)
+    func manifest(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         try await store.putSession(
             Session(

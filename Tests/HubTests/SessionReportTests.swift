@@ -8,8 +8,8 @@ import Testing
 struct SessionReportTests {
     /// s-lab in B12, 08:00 to 08:45, roster p-1 to p-4: p-1 on time, p-2 12 min late, p-3 nothing (then
     /// excused), p-4 nothing; p-5, not on the roster, is refused (IngestRules).
-    func labStore() async throws -> (SQLiteHubStorage, URL) {
-        let (store, folder) = try await makeStore()
+    func labStore(_ kind: StoreKind) async throws -> (any HubStorage, URL) {
+        let (store, folder) = try await makeStore(kind)
         for id in ["p-3", "p-4", "p-5"] { try await store.upsertPerson(person(id)) }
         try await store.putSession(
             Session(
@@ -35,9 +35,9 @@ struct SessionReportTests {
         #expect(SessionStatus.of(session, at: t0 + 2700, policy: policy) == .closed)
     }
 
-    @Test("while open: present, late with minutes, and pending for those not yet in")
-    func open() async throws {
-        let (store, folder) = try await labStore()
+    @Test("while open: present, late with minutes, and pending for those not yet in", arguments: StoreKind.available)
+    func open(_ kind: StoreKind) async throws {
+        let (store, folder) = try await labStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         let report = try await store.sessionReport("s-lab", now: t0 + 900)
         #expect(report.status == .open && report.group == "7B" && report.start == "2026-11-23T08:00:00Z")
@@ -49,9 +49,11 @@ struct SessionReportTests {
         #expect(report.lines[0].checkinTime == "2026-11-23T07:58:00Z" && report.lines[0].name == "P-1")
     }
 
-    @Test("when the session closes, roster members without a check-in are absent unless excused; flags show")
-    func closed() async throws {
-        let (store, folder) = try await labStore()
+    @Test(
+        "when the session closes, roster members without a check-in are absent unless excused; flags show",
+        arguments: StoreKind.available)
+    func closed(_ kind: StoreKind) async throws {
+        let (store, folder) = try await labStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         try await store.setExcuse(session: "s-lab", person: "p-3", reason: "dentist")
         try await store.setFlag(session: "s-lab", person: "p-2", flag: .leftEarly, note: "left 08:30", on: true)
@@ -78,9 +80,11 @@ struct SessionReportTests {
         #expect(try await store.sessionReport("s-lab", now: t0 + 2700).lines[2].outcome == .absent)
     }
 
-    @Test("flags and excuses only for the roster of a known session; CSV fields are quoted when they must be")
-    func refusals() async throws {
-        let (store, folder) = try await labStore()
+    @Test(
+        "flags and excuses only for the roster of a known session; CSV fields are quoted when they must be",
+        arguments: StoreKind.available)
+    func refusals(_ kind: StoreKind) async throws {
+        let (store, folder) = try await labStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         await #expect(throws: HubError.self) {
             try await store.setFlag(session: "s-lab", person: "p-5", flag: .absent, note: nil, on: true)
@@ -94,9 +98,9 @@ struct SessionReportTests {
         #expect(csv.contains("p-4,P-4,excused,,,,\"ill, \"\"flu\"\"\","))
     }
 
-    @Test("staff and public tokens: only hashes kept; the admin scope is never stored")
-    func tokens() async throws {
-        let (store, folder) = try await makeStore()
+    @Test("staff and public tokens: only hashes kept; the admin scope is never stored", arguments: StoreKind.available)
+    func tokens(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         try await store.addAccessToken("staff-token-0123456789", scope: .staff, label: "Ms Lovelace")
         try await store.addAccessToken("public-token-0123456789", scope: .public, label: "dashboard")
@@ -153,9 +157,11 @@ struct VolunteerHoursTests {
         #expect(hours.weeks.map(\.week) == ["2026-W49"] && hours.weeks[0].hours == 1)
     }
 
-    @Test("through the store: visits from ingested entry and exit events, clipped to the range")
-    func store() async throws {
-        let (store, folder) = try await makeStore()
+    @Test(
+        "through the store: visits from ingested entry and exit events, clipped to the range",
+        arguments: StoreKind.available)
+    func store(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         let entry = DeviceEvent(
             id: eventUUID("e-in"), event: .entry(person: "v-1", at: t0), method: "qr", source: "signage:door-b12")
@@ -172,9 +178,11 @@ struct VolunteerHoursTests {
 }
 
 struct PublicReportTests {
-    @Test("the public report: stable pseudonyms per deployment, outcomes and minutes late, no names or ids")
-    func pseudonyms() async throws {
-        let (store, folder) = try await makeStore()
+    @Test(
+        "the public report: stable pseudonyms per deployment, outcomes and minutes late, no names or ids",
+        arguments: StoreKind.available)
+    func pseudonyms(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         _ = try await store.ingest(
             EventBatch(events: [checkin(eventUUID("e-2"), "p-2", at: 720)]), from: device, receivedAt: t0 + 800)
@@ -186,7 +194,7 @@ struct PublicReportTests {
         let text = String(decoding: try DeviceAPI.encoder().encode(report), as: UTF8.self)
         for secret in ["p-1", "p-2", "P-1", "P-2", "name"] { #expect(!text.contains(secret), "\(secret) in \(text)") }
         // Another deployment (another key) gives other pseudonyms for the same people.
-        let (other, otherFolder) = try await makeStore()
+        let (other, otherFolder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: otherFolder) }
         let elsewhere = try await other.publicSessionReport("s-math", now: t0 + 2700).lines.map(\.subject)
         #expect(Set(elsewhere).isDisjoint(with: subjects))

@@ -28,11 +28,13 @@ struct GalleryScopeTests {
         try GalleryDocument.decode(try #require(try await outbox.state("gallery"))).people.map(\.id).sorted()
     }
 
-    @Test("each door holds its own room's rosters and allowed volunteers; someone leaving the roster leaves the door")
-    func scoped() async throws {
+    @Test(
+        "each door holds its own room's rosters and allowed volunteers; someone leaving the roster leaves the door",
+        arguments: StoreKind.available)
+    func scoped(_ kind: StoreKind) async throws {
         let folder = try TestResources.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try await hubStore(in: folder)
+        let store = try await hubStore(in: folder, kind)
         try await store.addRoom("C3", timezone: "UTC", policy: nil)
         try await store.addDevice(DeviceRecord(id: "door-c3", room: "C3"), token: Self.doorC3)
         var art = GalleryDocument()
@@ -65,11 +67,13 @@ struct GalleryScopeTests {
         }
     }
 
-    @Test("a scope of 461 people arrives in pages of at most 200, joined by the door; changes after are small")
-    func paged() async throws {
+    @Test(
+        "a scope of 461 people arrives in pages of at most 200, joined by the door; changes after are small",
+        arguments: StoreKind.available)
+    func paged(_ kind: StoreKind) async throws {
         let folder = try TestResources.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try await hubStore(in: folder)
+        let store = try await hubStore(in: folder, kind)
         var document = GalleryDocument()
         let many = (0..<450).map { String(format: "q-%03d", $0) }
         for id in many {

@@ -28,7 +28,7 @@ struct HubOperationsTests {
     func backup() async throws {
         let folder = try TestResources.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try await hubStore(in: folder)
+        let store = try #require(try await hubStore(in: folder) as? SQLiteHubStorage)
         let device = DeviceRecord(id: "door-b12", room: "B12")
         let events = (0..<5).map { index in
             DeviceEvent(

@@ -20,8 +20,8 @@ let faceEvidence = EventEvidence(method: "face", distance: 0.3, margin: 0.5, con
 
 /// A hub store with room B12, its device, students p-0...p-9 and volunteer v-1 (allowed in B12), and a
 /// session with the students on the roster.
-func hubStore(in folder: URL) async throws -> SQLiteHubStorage {
-    let store = try SQLiteHubStorage(path: folder.appendingPathComponent("hub.sqlite").path)
+func hubStore(in folder: URL, _ kind: StoreKind = .sqlite) async throws -> any HubStorage {
+    let store = try await kind.open(in: folder)
     try await store.addRoom("B12", timezone: "Europe/Berlin", policy: nil)
     try await store.addDevice(DeviceRecord(id: "door-b12", room: "B12"), token: token)
     let people = (0..<10).map { "p-\($0)" } + ["v-1"]

@@ -1,0 +1,228 @@
+import Attendance
+import Crypto
+public import Foundation
+import Logging
+import PostgresNIO
+import Recognition
+
+extension PostgresHubStorage {
+    public func addAccessToken(_ token: String, scope: TokenScope, label: String) async throws(HubError) {
+        try SQLiteHubStorage.checkAccessToken(token, scope: scope)
+        let hash = SQLiteHubStorage.hash(token)
+        let scopeName = scope.rawValue
+        try await transaction { connection, logger in
+            try await connection.query(
+                "INSERT INTO accessToken (tokenHash, scope, label) VALUES (\(hash), \(scopeName), \(label))",
+                logger: logger)
+        }
+    }
+
+    public func accessTokens() async throws(HubError) -> [AccessTokenRecord] {
+        try await transaction { connection, logger in
+            var tokens: [AccessTokenRecord] = []
+            for try await (hash, scope, label) in try await connection.query(
+                "SELECT tokenHash, scope, label FROM accessToken ORDER BY scope, label", logger: logger
+            ).decode((String, String, String).self) {
+                guard let scope = TokenScope(rawValue: scope) else { continue }
+                tokens.append(AccessTokenRecord(id: String(hash.prefix(16)), scope: scope, label: label))
+            }
+            return tokens
+        }
+    }
+
+    public func revokeAccessToken(id: String) async throws(HubError) -> Bool {
+        guard id.count == 16, id.allSatisfy(\.isHexDigit) else {
+            throw HubError(.badRequest, "a token id is 16 hexadecimal digits, as the token list shows")
+        }
+        let prefix = id.lowercased()
+        return try await transaction { connection, logger in
+            try await Self.exists(
+                connection, logger, "DELETE FROM accessToken WHERE substr(tokenHash, 1, 16) = \(prefix) RETURNING 1")
+        }
+    }
+
+    public func scope(forToken token: String) async throws(HubError) -> TokenScope? {
+        let hash = SQLiteHubStorage.hash(token)
+        return try await transaction { connection, logger in
+            try await Self.first(
+                connection, logger, "SELECT scope FROM accessToken WHERE tokenHash = \(hash)", as: String.self
+            ).flatMap(TokenScope.init(rawValue:))
+        }
+    }
+
+    public func setExcuse(session: String, person: String, reason: String?) async throws(HubError) {
+        try await transaction { connection, logger in
+            try await Self.requireRosterMember(connection, logger, session: session, person: person)
+            if let reason {
+                try await connection.query(
+                    """
+                    INSERT INTO excuse (session, person, reason) VALUES (\(session), \(person), \(reason))
+                    ON CONFLICT (session, person) DO UPDATE SET reason = excluded.reason
+                    """, logger: logger)
+            } else {
+                try await connection.query(
+                    "DELETE FROM excuse WHERE session = \(session) AND person = \(person)", logger: logger)
+            }
+        }
+    }
+
+    public func setFlag(session: String, person: String, flag: MentorFlag, note: String?, on: Bool)
+        async throws(HubError)
+    {
+        let name = flag.rawValue
+        try await transaction { connection, logger in
+            try await Self.requireRosterMember(connection, logger, session: session, person: person)
+            if on {
+                try await connection.query(
+                    """
+                    INSERT INTO flag (session, person, flag, note) VALUES (\(session), \(person), \(name), \(note))
+                    ON CONFLICT (session, person, flag) DO UPDATE SET note = excluded.note
+                    """, logger: logger)
+            } else {
+                try await connection.query(
+                    "DELETE FROM flag WHERE session = \(session) AND person = \(person) AND flag = \(name)",
+                    logger: logger)
+            }
+        }
+    }
+
+    public func sessionReport(_ id: String, now: Date) async throws(HubError) -> SessionReport {
+        let sealer = sealer
+        return try await transaction { connection, logger in
+            let names = try await Self.names(connection, logger, sealer)
+            return try await Self.sessionReport(id, now: now, names: names, connection, logger)
+        }
+    }
+
+    static func sessionReport(
+        _ id: String, now: Date, names: [String: String], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> SessionReport {
+        guard let (session, className) = try await sessions(connection, logger, .id(id)).first
+        else { throw HubError(.notFound, "no session \(id)") }
+        let records = try await checkinRecords(id, connection, logger)
+        let room = session.room
+        let policy =
+            try
+            (try await first(connection, logger, "SELECT policy FROM room WHERE id = \(room)", as: Data?.self)
+            ?? nil).map { try JSONDecoder().decode(AttendancePolicy.self, from: $0) } ?? AttendancePolicy()
+        var excuses: [String: String] = [:]
+        for try await (person, reason) in try await connection.query(
+            "SELECT person, reason FROM excuse WHERE session = \(id)", logger: logger
+        ).decode((String, String).self) {
+            excuses[person] = reason
+        }
+        var flags: [String: [MentorFlag]] = [:]
+        for try await (person, flag) in try await connection.query(
+            "SELECT person, flag FROM flag WHERE session = \(id) ORDER BY person, flag", logger: logger
+        ).decode((String, String).self) {
+            if let value = MentorFlag(rawValue: flag) { flags[person, default: []].append(value) }
+        }
+        var report = SessionReport.make(
+            session: session, policy: policy, now: now, records: records, names: names, excuses: excuses,
+            flags: flags)
+        report.className = className
+        return report
+    }
+
+    public func volunteerHours(from: Date, to: Date) async throws(HubError) -> VolunteerHours {
+        guard from < to else { throw HubError(.badRequest, "from must be before to") }
+        let (start, end) = (SQLiteHubStorage.ms(from), SQLiteHubStorage.ms(to))
+        let sealer = sealer
+        return try await transaction { connection, logger in
+            var visits: [Visit] = []
+            for try await row in try await connection.query(
+                """
+                SELECT person, room, loginTime, logoutTime FROM visit
+                WHERE loginTime < \(end) AND (logoutTime IS NULL OR logoutTime > \(start))
+                ORDER BY person, loginTime
+                """, logger: logger
+            ).decode((String, String, Int64, Int64?).self) {
+                visits.append(Self.visit(row))
+            }
+            return VolunteerHours.make(
+                visits: visits, timezones: try await Self.timezones(connection, logger),
+                names: try await Self.names(connection, logger, sealer), from: from, to: to)
+        }
+    }
+
+    public func groupReport(_ group: String, from: Date, to: Date, now: Date) async throws(HubError) -> GroupReport {
+        guard from < to else { throw HubError(.badRequest, "from must be before to") }
+        let (start, end) = (SQLiteHubStorage.ms(from), SQLiteHubStorage.ms(to))
+        let sealer = sealer
+        return try await transaction { connection, logger in
+            let ids = try await Self.all(
+                connection, logger,
+                "SELECT id FROM session WHERE groupName = \(group) AND start >= \(start) AND start < \(end) ORDER BY start, id",
+                as: String.self)
+            let names = try await Self.names(connection, logger, sealer)
+            var reports: [SessionReport] = []
+            for id in ids {
+                reports.append(try await Self.sessionReport(id, now: now, names: names, connection, logger))
+            }
+            return GroupReport.make(group: group, from: from, to: to, reports: reports)
+        }
+    }
+
+    public func publicSessionReport(_ session: String, now: Date) async throws(HubError) -> PublicSessionReport {
+        let report = try await sessionReport(session, now: now)
+        let key = try await transaction { connection, logger in
+            try await Self.first(
+                connection, logger, "SELECT value FROM deploymentSecret WHERE name = 'pseudonym'", as: Data.self)
+        }
+        guard let key else { throw HubError(.internal, "the pseudonym key is missing") }
+        return PublicSessionReport(report, key: SymmetricKey(data: key))
+    }
+
+    public func importTimetable(_ text: String) async throws(HubError) -> Timetable.Import {
+        let sealer = sealer
+        return try await transaction { connection, logger in
+            let timezones = try await Self.timezones(connection, logger)
+            var groups: [String: [String]] = [:]
+            for try await entry in try await connection.query("SELECT entry FROM person ORDER BY id", logger: logger)
+                .decode(Data.self)
+            {
+                let person = try sealer.entry(entry)
+                for group in person.groups { groups[group, default: []].append(person.id) }
+            }
+            let result = Timetable.parse(text, timezones: timezones) { groups[$0] ?? [] }
+            for session in result.sessions {
+                try await Self.put(
+                    session, className: result.classNames[session.id], keepClassName: false, connection, logger)
+            }
+            return result
+        }
+    }
+
+    static func timezones(_ connection: PostgresConnection, _ logger: Logger) async throws -> [String: TimeZone] {
+        var timezones: [String: TimeZone] = [:]
+        for try await (id, timezone) in try await connection.query("SELECT id, timezone FROM room", logger: logger)
+            .decode((String, String).self)
+        {
+            timezones[id] = TimeZone(identifier: timezone)
+        }
+        return timezones
+    }
+
+    static func names(_ connection: PostgresConnection, _ logger: Logger, _ sealer: PersonSealer) async throws
+        -> [String: String]
+    {
+        var names: [String: String] = [:]
+        for try await entry in try await connection.query("SELECT entry FROM person", logger: logger).decode(Data.self)
+        {
+            let person = try sealer.entry(entry)
+            names[person.id] = person.name
+        }
+        return names
+    }
+
+    /// Flags and excuses are about a session's roster: anything else is a mistake worth a 4xx.
+    static func requireRosterMember(
+        _ connection: PostgresConnection, _ logger: Logger, session: String, person: String
+    ) async throws {
+        guard let (found, _) = try await sessions(connection, logger, .id(session)).first
+        else { throw HubError(.notFound, "no session \(session)") }
+        guard found.roster.contains(person) else {
+            throw HubError(.badRequest, "\(person) is not on the roster of \(session)")
+        }
+    }
+}

@@ -1,0 +1,896 @@
+public import Attendance
+import Badges
+import Crypto
+public import Foundation
+public import Logging
+import NIOSSL
+import PostgresNIO
+public import Recognition
+import Sealing
+public import SyncProtocol
+
+/// The hub's storage in PostgreSQL (postgres-nio, a pool of connections), for a district: any number of
+/// `rollcall-hub serve` processes share one database and give the same answers. The same behaviour as
+/// `SQLiteHubStorage`: the same ingest rules (`IngestRules`), the same idempotency (an event id per
+/// device, inserted once however many processes receive it), the same reports; the people's records are
+/// sealed with the same `PersonSealer`.
+///
+/// What two processes could race on is settled by the database: an event is stored by the insert
+/// that wins (`ON CONFLICT DO NOTHING`), the first check-in of a person to a session by the record's
+/// primary key, version counters by one atomic `UPDATE ... RETURNING`, and the schema steps under an
+/// advisory lock.
+public final class PostgresHubStorage: HubStorage {
+    let client: PostgresClient
+    private let runner: Task<Void, Never>
+    let logger: Logger
+    /// The bounds on an event's time (IngestRules).
+    public let ingestLimits: IngestRules.Limits
+    /// Seals the people's records (names, templates) at rest.
+    let sealer: PersonSealer
+
+    /// Connects to the database `url` names (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, with
+    /// `?host=/socket/folder` for a Unix socket and `?sslmode=disable|prefer|require`), applies the schema
+    /// steps it lacks, and seals records written before sealing existed.
+    public static func open(
+        url: String, ingestLimits: IngestRules.Limits = .standard, sealer: PersonSealer,
+        maximumConnections: Int = 20, logger: Logger = Logger(label: "rollcall-hub.postgres")
+    ) async throws(HubError) -> PostgresHubStorage {
+        var configuration = try configuration(url)
+        configuration.options.maximumConnections = maximumConnections
+        let storage = PostgresHubStorage(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger,
+            ingestLimits: ingestLimits, sealer: sealer)
+        do {
+            try await storage.migrate()
+        } catch {
+            await storage.close()
+            throw error
+        }
+        return storage
+    }
+
+    private init(client: PostgresClient, logger: Logger, ingestLimits: IngestRules.Limits, sealer: PersonSealer) {
+        self.client = client
+        self.logger = logger
+        self.ingestLimits = ingestLimits
+        self.sealer = sealer
+        runner = Task.immediate { await client.run() }
+    }
+
+    /// Closes the pool's connections.
+    public func close() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    /// Whether `text` names a PostgreSQL database rather than a SQLite file.
+    public static func isURL(_ text: String) -> Bool {
+        text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
+    }
+
+    static func configuration(_ text: String) throws(HubError) -> PostgresClient.Configuration {
+        guard isURL(text), let url = URLComponents(string: text) else {
+            throw HubError(.badRequest, "not a PostgreSQL URL: give postgres://USER@HOST[:PORT]/DATABASE")
+        }
+        let query = Dictionary(
+            (url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        let user = url.user ?? query["user"] ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
+        // A password in the URL shows in `ps`: give it in $PGPASSWORD, or use a Unix socket and peer
+        // authentication.
+        let password = url.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
+        let database = url.path.isEmpty || url.path == "/" ? nil : String(url.path.dropFirst())
+        if let socket = query["host"], socket.hasPrefix("/") {
+            let port = url.port ?? 5432
+            return PostgresClient.Configuration(
+                unixSocketPath: socket + "/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        }
+        guard let host = url.host, !host.isEmpty else {
+            throw HubError(.badRequest, "the PostgreSQL URL names no host (postgres://USER@HOST/DATABASE)")
+        }
+        let tls: PostgresClient.Configuration.TLS
+        switch query["sslmode"] ?? "prefer" {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require", "verify-full": tls = .require(.makeClientConfiguration())
+        case let other:
+            throw HubError(.badRequest, "sslmode \(other) is not one of disable, prefer, require, verify-full")
+        }
+        return PostgresClient.Configuration(
+            host: host, port: url.port ?? 5432, username: user, password: password, database: database, tls: tls)
+    }
+
+    // MARK: Schema
+
+    /// The schema steps, oldest first: never edited once released (a change is a new step).
+    static let migrations: [(name: String, statements: [String])] = [
+        (
+            "v1 rooms, devices, people, sessions, events, records, visits, tokens, excuses, flags, access",
+            [
+                "CREATE TABLE room (id text PRIMARY KEY, timezone text NOT NULL, policy bytea)",
+                """
+                CREATE TABLE device (id text PRIMARY KEY, room text NOT NULL REFERENCES room,
+                    tokenHash text NOT NULL UNIQUE)
+                """,
+                "CREATE TABLE meta (key text PRIMARY KEY, value bigint NOT NULL)",
+                "CREATE TABLE person (id text PRIMARY KEY, entry bytea NOT NULL, version bigint NOT NULL)",
+                "CREATE INDEX person_version ON person (version)",
+                "CREATE TABLE personTombstone (id text PRIMARY KEY, version bigint NOT NULL)",
+                """
+                CREATE TABLE session (id text PRIMARY KEY, room text NOT NULL REFERENCES room,
+                    groupName text NOT NULL, start bigint NOT NULL, "end" bigint NOT NULL, roster bytea NOT NULL,
+                    className text)
+                """,
+                "CREATE INDEX session_room_start ON session (room, start)",
+                "CREATE INDEX session_group_start ON session (groupName, start)",
+                """
+                CREATE TABLE receivedEvent (id text NOT NULL, device text NOT NULL, kind text NOT NULL,
+                    person text NOT NULL, session text, at bigint NOT NULL, receivedAt bigint NOT NULL,
+                    body bytea NOT NULL, PRIMARY KEY (device, id))
+                """,
+                """
+                CREATE TABLE checkinRecord (session text NOT NULL, person text NOT NULL, status text NOT NULL,
+                    checkinTime bigint NOT NULL, minutesLate bigint, method text NOT NULL, source text NOT NULL,
+                    confidence double precision, eventID text NOT NULL, PRIMARY KEY (session, person))
+                """,
+                "CREATE TABLE badgeKey (kid text PRIMARY KEY, publicKey text NOT NULL)",
+                "CREATE TABLE revokedBadge (id text PRIMARY KEY)",
+                """
+                CREATE TABLE visit (id bigserial PRIMARY KEY, person text NOT NULL, room text NOT NULL,
+                    loginTime bigint NOT NULL, logoutTime bigint, UNIQUE (person, loginTime))
+                """,
+                "CREATE INDEX visit_login ON visit (loginTime)",
+                "CREATE TABLE accessToken (tokenHash text PRIMARY KEY, scope text NOT NULL, label text NOT NULL)",
+                """
+                CREATE TABLE excuse (session text NOT NULL REFERENCES session, person text NOT NULL,
+                    reason text NOT NULL, PRIMARY KEY (session, person))
+                """,
+                """
+                CREATE TABLE flag (session text NOT NULL REFERENCES session, person text NOT NULL,
+                    flag text NOT NULL, note text, PRIMARY KEY (session, person, flag))
+                """,
+                "CREATE TABLE deploymentSecret (name text PRIMARY KEY, value bytea NOT NULL)",
+                """
+                CREATE TABLE roomAccess (room text NOT NULL REFERENCES room ON DELETE CASCADE,
+                    person text NOT NULL, PRIMARY KEY (room, person))
+                """,
+            ]
+        )
+    ]
+
+    /// Every schema step this version knows, oldest first.
+    public static var knownMigrations: [String] { migrations.map(\.name) }
+
+    /// Applies the schema steps the database lacks, in one transaction under an advisory lock, so that
+    /// two processes starting at once apply each step once.
+    func migrate() async throws(HubError) {
+        let sealer = sealer
+        try await transaction { connection, logger in
+            try await connection.query("SELECT pg_advisory_xact_lock(7260521)", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS schemaMigration (name text PRIMARY KEY, appliedAt timestamptz NOT NULL)",
+                logger: logger)
+            var applied = Set<String>()
+            for try await name in try await connection.query("SELECT name FROM schemaMigration", logger: logger)
+                .decode(String.self)
+            {
+                applied.insert(name)
+            }
+            for step in Self.migrations where !applied.contains(step.name) {
+                for statement in step.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                if step.name.hasPrefix("v1 ") {
+                    // The key of the public API's pseudonyms: random, made once per deployment, never served.
+                    let key = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+                    try await connection.query(
+                        "INSERT INTO deploymentSecret (name, value) VALUES ('pseudonym', \(key))", logger: logger)
+                }
+                let name = step.name
+                try await connection.query(
+                    "INSERT INTO schemaMigration (name, appliedAt) VALUES (\(name), now())", logger: logger)
+            }
+            // Records written before sealing existed (an import) are sealed now; one that does not open stops here.
+            for try await (id, stored) in try await connection.query("SELECT id, entry FROM person", logger: logger)
+                .decode((String, Data).self)
+            {
+                let plain = try sealer.open(stored)
+                if !DataSealer.isSealed(stored) {
+                    let sealed = try sealer.seal(plain)
+                    try await connection.query("UPDATE person SET entry = \(sealed) WHERE id = \(id)", logger: logger)
+                }
+            }
+        }
+    }
+
+    /// The schema steps applied, oldest first.
+    public func appliedMigrations() async throws(HubError) -> [String] {
+        try await strings("SELECT name FROM schemaMigration ORDER BY appliedAt, name")
+    }
+
+    public func ping() async throws(HubError) {
+        _ = try await strings("SELECT 'ok'")
+    }
+
+    // MARK: Administration
+
+    public func addRoom(_ room: String, timezone: String, policy: AttendancePolicy?) async throws(HubError) {
+        let encoded = try policy.map { policy throws(HubError) in
+            do { return try JSONEncoder().encode(policy) } catch {
+                throw HubError(.badRequest, "cannot keep the policy: \(error)")
+            }
+        }
+        try await transaction { connection, logger in
+            try await connection.query(
+                "INSERT INTO room (id, timezone, policy) VALUES (\(room), \(timezone), \(encoded))", logger: logger)
+        }
+    }
+
+    public func setRoomAccess(room: String, people: [String]) async throws(HubError) {
+        let sealer = sealer
+        try await transaction { connection, logger in
+            guard try await Self.exists(connection, logger, "SELECT 1 FROM room WHERE id = \(room)") else {
+                throw HubError(.notFound, "no room \(room)")
+            }
+            for person in Set(people) {
+                let entry = try await Self.first(
+                    connection, logger, "SELECT entry FROM person WHERE id = \(person)", as: Data.self)
+                guard let entry else { throw HubError(.notFound, "no person \(person.prefix(80))") }
+                guard try sealer.entry(entry).role != .student else {
+                    throw HubError(
+                        .badRequest,
+                        "\(person) is a student: a room's access list holds volunteers and staff; students come with their sessions' rosters"
+                    )
+                }
+            }
+            try await connection.query("DELETE FROM roomAccess WHERE room = \(room)", logger: logger)
+            for person in Set(people).sorted() {
+                try await connection.query(
+                    "INSERT INTO roomAccess (room, person) VALUES (\(room), \(person))", logger: logger)
+            }
+        }
+    }
+
+    public func roomAccess(room: String) async throws(HubError) -> [String]? {
+        try await transaction { connection, logger in
+            guard try await Self.exists(connection, logger, "SELECT 1 FROM room WHERE id = \(room)") else {
+                return nil
+            }
+            return try await Self.all(
+                connection, logger, "SELECT person FROM roomAccess WHERE room = \(room) ORDER BY person",
+                as: String.self)
+        }
+    }
+
+    public func addDevice(_ device: DeviceRecord, token: String) async throws(HubError) {
+        let hash = SQLiteHubStorage.hash(token)
+        try await execute("INSERT INTO device (id, room, tokenHash) VALUES (\(device.id), \(device.room), \(hash))")
+    }
+
+    public func device(forToken token: String) async throws(HubError) -> DeviceRecord? {
+        let hash = SQLiteHubStorage.hash(token)
+        return try await transaction { connection, logger in
+            try await Self.first(
+                connection, logger, "SELECT id, room FROM device WHERE tokenHash = \(hash)", as: (String, String).self
+            ).map { DeviceRecord(id: $0.0, room: $0.1) }
+        }
+    }
+
+    public func removeDevice(_ id: String) async throws(HubError) -> Bool {
+        try await changed("DELETE FROM device WHERE id = \(id) RETURNING 1")
+    }
+
+    public func replaceDeviceToken(_ id: String, token: String) async throws(HubError) -> Bool {
+        let hash = SQLiteHubStorage.hash(token)
+        return try await changed("UPDATE device SET tokenHash = \(hash) WHERE id = \(id) RETURNING 1")
+    }
+
+    @discardableResult
+    public func upsertPerson(_ person: GalleryDocument.Entry) async throws(HubError) -> Int64 {
+        try SQLiteHubStorage.check(person)
+        let entry = try sealer.seal(try Self.encode(person))
+        return try await transaction { connection, logger in
+            let version = try await Self.bump("gallery", connection, logger)
+            let id = person.id
+            try await connection.query(
+                """
+                INSERT INTO person (id, entry, version) VALUES (\(id), \(entry), \(version))
+                ON CONFLICT (id) DO UPDATE SET entry = excluded.entry, version = excluded.version
+                """, logger: logger)
+            try await connection.query("DELETE FROM personTombstone WHERE id = \(id)", logger: logger)
+            return version
+        }
+    }
+
+    @discardableResult
+    public func removePerson(_ id: String) async throws(HubError) -> Int64 {
+        try await transaction { connection, logger in
+            guard try await Self.exists(connection, logger, "SELECT 1 FROM person WHERE id = \(id)") else {
+                throw HubError(.notFound, "no person \(id)")
+            }
+            let version = try await Self.bump("gallery", connection, logger)
+            try await connection.query("DELETE FROM person WHERE id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM roomAccess WHERE person = \(id)", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO personTombstone (id, version) VALUES (\(id), \(version))
+                ON CONFLICT (id) DO UPDATE SET version = excluded.version
+                """, logger: logger)
+            return version
+        }
+    }
+
+    public func putSession(_ session: Session) async throws(HubError) {
+        guard session.end >= session.start else {
+            throw HubError(.badRequest, "session \(session.id) ends before it starts")
+        }
+        try await transaction { connection, logger in
+            guard try await Self.exists(connection, logger, "SELECT 1 FROM room WHERE id = \(session.room)") else {
+                throw HubError(.notFound, "no room \(session.room): add it first")
+            }
+            try await Self.put(session, className: nil, keepClassName: true, connection, logger)
+        }
+    }
+
+    static func put(
+        _ session: Session, className: String?, keepClassName: Bool, _ connection: PostgresConnection,
+        _ logger: Logger
+    ) async throws {
+        let roster = try encode(session.roster)
+        let (id, room, group) = (session.id, session.room, session.group)
+        let (start, end) = (SQLiteHubStorage.ms(session.start), SQLiteHubStorage.ms(session.end))
+        if keepClassName {
+            try await connection.query(
+                """
+                INSERT INTO session (id, room, groupName, start, "end", roster)
+                VALUES (\(id), \(room), \(group), \(start), \(end), \(roster))
+                ON CONFLICT (id) DO UPDATE SET room = excluded.room, groupName = excluded.groupName,
+                    start = excluded.start, "end" = excluded."end", roster = excluded.roster
+                """, logger: logger)
+        } else {
+            try await connection.query(
+                """
+                INSERT INTO session (id, room, groupName, start, "end", roster, className)
+                VALUES (\(id), \(room), \(group), \(start), \(end), \(roster), \(className))
+                ON CONFLICT (id) DO UPDATE SET room = excluded.room, groupName = excluded.groupName,
+                    start = excluded.start, "end" = excluded."end", roster = excluded.roster,
+                    className = excluded.className
+                """, logger: logger)
+        }
+    }
+
+    // MARK: Device API
+
+    public func manifest(room: String, now: Date) async throws(HubError) -> DeviceManifest {
+        let from = SQLiteHubStorage.ms(now - 86_400)
+        let until = SQLiteHubStorage.ms(now + 2 * 86_400)
+        return try await transaction { connection, logger in
+            guard
+                let (timezone, policyData) = try await Self.first(
+                    connection, logger, "SELECT timezone, policy FROM room WHERE id = \(room)",
+                    as: (String, Data?).self)
+            else { throw HubError(.notFound, "no room \(room)") }
+            let policy = try policyData.map { try JSONDecoder().decode(AttendancePolicy.self, from: $0) }
+            let sessions = try await Self.sessions(connection, logger, .room(room, from: from, until: until))
+            return DeviceManifest(
+                schedule: SessionSchedule(
+                    room: room, timezone: timezone, policy: policy ?? AttendancePolicy(),
+                    sessions: sessions.map(\.session)),
+                galleryVersion: try await Self.meta("gallery", connection, logger),
+                badgeKeysVersion: try await Self.meta("badgeKeys", connection, logger))
+        }
+    }
+
+    public func galleryDelta(since: Int64) async throws(HubError) -> GalleryDelta {
+        let sealer = sealer
+        return try await transaction { connection, logger in
+            let version = try await Self.meta("gallery", connection, logger)
+            var upserts: [GalleryDocument.Entry] = []
+            for try await entry in try await connection.query(
+                "SELECT entry FROM person WHERE version > \(since) ORDER BY version", logger: logger
+            ).decode(Data.self) {
+                upserts.append(try sealer.entry(entry))
+            }
+            let deletes = try await Self.all(
+                connection, logger, "SELECT id FROM personTombstone WHERE version > \(since) ORDER BY version",
+                as: String.self)
+            return GalleryDelta(since: since, version: version, upserts: upserts, deletes: deletes)
+        }
+    }
+
+    public func galleryPage(room: String, since: Int64, scope requested: String?, after: String?, now: Date)
+        async throws(HubError) -> GalleryDelta
+    {
+        let from = SQLiteHubStorage.ms(now - 86_400)
+        let until = SQLiteHubStorage.ms(now + 2 * 86_400)
+        let page = DeviceAPI.galleryPage
+        let sealer = sealer
+        return try await transaction { connection, logger in
+            let version = try await Self.meta("gallery", connection, logger)
+            // Who this door may recognise: its room's rosters in the manifest's window, and whom the room lets in.
+            var wanted = Set(
+                try await Self.all(
+                    connection, logger, "SELECT person FROM roomAccess WHERE room = \(room)", as: String.self))
+            for roster in try await Self.all(
+                connection, logger,
+                "SELECT roster FROM session WHERE room = \(room) AND \"end\" >= \(from) AND start <= \(until)",
+                as: Data.self)
+            {
+                wanted.formUnion(try JSONDecoder().decode([String].self, from: roster))
+            }
+            let ids = Array(wanted)
+            let members = try await Self.all(
+                connection, logger, "SELECT id FROM person WHERE id = ANY(\(ids)) ORDER BY id", as: String.self)
+            let scope = SQLiteHubStorage.scopeDigest(members)
+            let reset = requested != scope || since <= 0 || since > version
+            let start = after ?? ""
+            let limit = page + 1
+            var upserts: [GalleryDocument.Entry] = []
+            for try await entry in try await connection.query(
+                """
+                SELECT entry FROM person WHERE id = ANY(\(ids)) AND id > \(start) AND (\(reset) OR version > \(since))
+                ORDER BY id LIMIT \(limit)
+                """, logger: logger
+            ).decode(Data.self) {
+                upserts.append(try sealer.entry(entry))
+            }
+            var next: String?
+            if upserts.count > page {
+                upserts.removeLast()
+                next = upserts.last?.id
+            }
+            // Removals since the device's version, once (on the first page); a reset removes by omission.
+            let deletes =
+                reset || after != nil
+                ? []
+                : try await Self.all(
+                    connection, logger, "SELECT id FROM personTombstone WHERE version > \(since) ORDER BY id",
+                    as: String.self)
+            return GalleryDelta(
+                since: since, version: version, upserts: upserts, deletes: deletes, scope: scope, reset: reset,
+                next: next)
+        }
+    }
+
+    public func ingest(_ batch: EventBatch, from device: DeviceRecord, receivedAt: Date) async throws(HubError)
+        -> EventBatchResult
+    {
+        guard batch.events.count <= DeviceAPI.maximumBatch else {
+            throw HubError(
+                .badRequest, "a batch holds at most \(DeviceAPI.maximumBatch) events, this one \(batch.events.count)")
+        }
+        var bodies: [Data] = []
+        for event in batch.events { bodies.append(try Self.encode(event)) }
+        let encoded = bodies
+        let limits = ingestLimits
+        let sealer = sealer
+        return try await transaction { connection, logger in
+            var result = EventBatchResult()
+            var lookup = try await IngestLookup(room: device.room, sealer: sealer, connection, logger)
+            for (event, body) in zip(batch.events, encoded) {
+                let (deviceID, eventID) = (device.id, event.id)
+                if try await Self.exists(
+                    connection, logger, "SELECT 1 FROM receivedEvent WHERE device = \(deviceID) AND id = \(eventID)")
+                {
+                    result.duplicate.append(event.id)
+                    continue
+                }
+                let verdict: IngestRules.Verdict
+                if let reason = IngestRules.precheck(event, device: device, receivedAt: receivedAt, limits: limits) {
+                    verdict = .refuse(reason)
+                } else {
+                    let facts = try await lookup.facts(for: event.event, connection, logger)
+                    verdict = IngestRules.judge(
+                        event, device: device, receivedAt: receivedAt, facts: facts, limits: limits)
+                }
+                switch verdict {
+                case .refuse(let reason):
+                    result.rejected.append(EventBatchResult.Rejection(id: event.id, reason: reason))
+                case .accept(let checkin):
+                    // Another hub process may have stored the same event a moment ago: the insert that
+                    // wins stores it, the other answers duplicate.
+                    guard
+                        try await Self.keep(event, body: body, from: device, receivedAt: receivedAt, connection, logger)
+                    else {
+                        result.duplicate.append(event.id)
+                        continue
+                    }
+                    try await Self.store(event, checkin: checkin, from: device, connection, logger)
+                    result.accepted.append(event.id)
+                case .keep:
+                    if try await Self.keep(event, body: body, from: device, receivedAt: receivedAt, connection, logger)
+                    {
+                        result.accepted.append(event.id)
+                    } else {
+                        result.duplicate.append(event.id)
+                    }
+                }
+            }
+            return result
+        }
+    }
+
+    /// What the ingest rules need, looked up once per batch and person.
+    private struct IngestLookup {
+        let policy: AttendancePolicy
+        let allowed: Set<String>
+        let sealer: PersonSealer
+        var roles: [String: PersonRole?] = [:]
+        var sessions: [String: Session?] = [:]
+
+        init(room: String, sealer: PersonSealer, _ connection: PostgresConnection, _ logger: Logger) async throws {
+            self.sealer = sealer
+            policy =
+                try
+                (try await PostgresHubStorage.first(
+                    connection, logger, "SELECT policy FROM room WHERE id = \(room)", as: Data?.self) ?? nil)
+                .map { try JSONDecoder().decode(AttendancePolicy.self, from: $0) } ?? AttendancePolicy()
+            allowed = Set(
+                try await PostgresHubStorage.all(
+                    connection, logger, "SELECT person FROM roomAccess WHERE room = \(room)", as: String.self))
+        }
+
+        mutating func facts(for event: AttendanceEvent, _ connection: PostgresConnection, _ logger: Logger)
+            async throws -> IngestRules.Facts
+        {
+            let person = event.person
+            if roles[person] == nil {
+                roles[person] = try await PostgresHubStorage.first(
+                    connection, logger, "SELECT entry FROM person WHERE id = \(person)", as: Data.self
+                ).map { try sealer.entry($0).role }
+            }
+            var session: Session?
+            var checkedInAt: Date?
+            if let id = event.session {
+                checkedInAt = try await PostgresHubStorage.first(
+                    connection, logger,
+                    "SELECT checkinTime FROM checkinRecord WHERE session = \(id) AND person = \(person)",
+                    as: Int64.self
+                ).map(SQLiteHubStorage.date)
+                if sessions[id] == nil {
+                    sessions[id] = try await PostgresHubStorage.sessions(connection, logger, .id(id)).first?.session
+                }
+                session = sessions[id] ?? nil
+            }
+            return IngestRules.Facts(
+                role: roles[person] ?? nil, session: session, policy: policy,
+                allowedInRoom: allowed.contains(person), checkedInAt: checkedInAt)
+        }
+    }
+
+    /// The event as received; false when it was there already (another process stored it first).
+    private static func keep(
+        _ item: DeviceEvent, body: Data, from device: DeviceRecord, receivedAt: Date, _ connection: PostgresConnection,
+        _ logger: Logger
+    ) async throws -> Bool {
+        let event = item.event
+        let (id, deviceID, kind, person, session) = (
+            item.id, device.id, event.kind.rawValue, event.person, event.session
+        )
+        let (at, received) = (SQLiteHubStorage.ms(event.at), SQLiteHubStorage.ms(receivedAt))
+        return try await exists(
+            connection, logger,
+            """
+            INSERT INTO receivedEvent (id, device, kind, person, session, at, receivedAt, body)
+            VALUES (\(id), \(deviceID), \(kind), \(person), \(session), \(at), \(received), \(body))
+            ON CONFLICT (device, id) DO NOTHING RETURNING 1
+            """)
+    }
+
+    private static func store(
+        _ item: DeviceEvent, checkin: IngestRules.Checkin?, from device: DeviceRecord,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        let event = item.event
+        let (person, room, at) = (event.person, device.room, SQLiteHubStorage.ms(event.at))
+        switch event.kind {
+        case .checkin:
+            // One record per (session, person): the first to arrive stands (a later one, from this process
+            // or another, is kept as received and changes nothing). Status and minutes late are the hub's.
+            let status = checkin?.status.rawValue
+            let minutesLate = checkin?.minutesLate
+            try await connection.query(
+                """
+                INSERT INTO checkinRecord
+                    (session, person, status, checkinTime, minutesLate, method, source, confidence, eventID)
+                VALUES (\(event.session), \(person), \(status), \(at), \(minutesLate), \(item.method),
+                    \(item.source), \(item.confidence), \(item.id))
+                ON CONFLICT (session, person) DO NOTHING
+                """, logger: logger)
+        case .entry:
+            try await connection.query(
+                """
+                INSERT INTO visit (person, room, loginTime) VALUES (\(person), \(room), \(at))
+                ON CONFLICT (person, loginTime) DO NOTHING
+                """, logger: logger)
+        case .exit:
+            let entry = SQLiteHubStorage.ms(event.entryAt ?? event.at)
+            // The exit may arrive before its entry: the visit is made from the exit, and the entry finds it.
+            try await connection.query(
+                """
+                INSERT INTO visit (person, room, loginTime, logoutTime) VALUES (\(person), \(room), \(entry), \(at))
+                ON CONFLICT (person, loginTime) DO UPDATE SET logoutTime = excluded.logoutTime
+                """, logger: logger)
+        }
+    }
+
+    // MARK: Records
+
+    public func checkinRecords(session: String) async throws(HubError) -> [CheckinRecord] {
+        try await transaction { connection, logger in
+            try await Self.checkinRecords(session, connection, logger)
+        }
+    }
+
+    static func checkinRecords(_ session: String, _ connection: PostgresConnection, _ logger: Logger) async throws
+        -> [CheckinRecord]
+    {
+        var records: [CheckinRecord] = []
+        for try await row in try await connection.query(
+            """
+            SELECT session, person, status, checkinTime, minutesLate, method, source, confidence, eventID
+            FROM checkinRecord WHERE session = \(session) ORDER BY checkinTime
+            """, logger: logger
+        ).decode((String, String, String, Int64, Int?, String, String, Double?, String).self) {
+            records.append(
+                CheckinRecord(
+                    session: row.0, person: row.1, status: row.2, checkinTime: SQLiteHubStorage.date(row.3),
+                    minutesLate: row.4, method: row.5, source: row.6, confidence: row.7, eventID: row.8))
+        }
+        return records
+    }
+
+    public func visits(person: String) async throws(HubError) -> [Visit] {
+        try await transaction { connection, logger in
+            var visits: [Visit] = []
+            for try await row in try await connection.query(
+                "SELECT person, room, loginTime, logoutTime FROM visit WHERE person = \(person) ORDER BY loginTime",
+                logger: logger
+            ).decode((String, String, Int64, Int64?).self) {
+                visits.append(Self.visit(row))
+            }
+            return visits
+        }
+    }
+
+    static func visit(_ row: (String, String, Int64, Int64?)) -> Visit {
+        Visit(
+            person: row.0, room: row.1, loginTime: SQLiteHubStorage.date(row.2),
+            logoutTime: row.3.map(SQLiteHubStorage.date))
+    }
+
+    public func receivedEventCount() async throws(HubError) -> Int {
+        try await transaction { connection, logger in
+            try await Self.first(connection, logger, "SELECT COUNT(*) FROM receivedEvent", as: Int.self) ?? 0
+        }
+    }
+
+    // MARK: Badge keys
+
+    public func putBadgeKey(kid: String, publicKey: String) async throws(HubError) {
+        guard !kid.isEmpty, (try? BadgeVerifier(keyring: BadgeKeyring(keys: [kid: publicKey]))) != nil else {
+            throw HubError(.badRequest, "a badge key is a key id and 32 bytes of Ed25519 public key in base64url")
+        }
+        try await transaction { connection, logger in
+            try await connection.query(
+                """
+                INSERT INTO badgeKey (kid, publicKey) VALUES (\(kid), \(publicKey))
+                ON CONFLICT (kid) DO UPDATE SET publicKey = excluded.publicKey
+                """, logger: logger)
+            _ = try await Self.bump("badgeKeys", connection, logger)
+        }
+    }
+
+    public func revokeBadge(_ id: String) async throws(HubError) {
+        guard !id.isEmpty else { throw HubError(.badRequest, "a revocation needs a badge id") }
+        try await transaction { connection, logger in
+            try await connection.query(
+                "INSERT INTO revokedBadge (id) VALUES (\(id)) ON CONFLICT DO NOTHING", logger: logger)
+            _ = try await Self.bump("badgeKeys", connection, logger)
+        }
+    }
+
+    public func removeBadgeKey(kid: String) async throws(HubError) -> Bool {
+        try await transaction { connection, logger in
+            guard try await Self.exists(connection, logger, "DELETE FROM badgeKey WHERE kid = \(kid) RETURNING 1")
+            else { return false }
+            _ = try await Self.bump("badgeKeys", connection, logger)
+            return true
+        }
+    }
+
+    public func badgeKeys() async throws(HubError) -> BadgeKeys {
+        try await transaction { connection, logger in
+            var keys: [String: String] = [:]
+            for try await (kid, key) in try await connection.query(
+                "SELECT kid, publicKey FROM badgeKey", logger: logger
+            ).decode((String, String).self) {
+                keys[kid] = key
+            }
+            let revoked = try await Self.all(
+                connection, logger, "SELECT id FROM revokedBadge ORDER BY id", as: String.self)
+            return BadgeKeys(
+                keyring: BadgeKeyring(keys: keys, revoked: revoked),
+                version: try await Self.meta("badgeKeys", connection, logger))
+        }
+    }
+
+    // MARK: Plumbing
+
+    /// Which sessions `sessions` reads.
+    enum SessionFilter {
+        /// One session.
+        case id(String)
+        /// A room's sessions that overlap [from, until] (milliseconds), by start.
+        case room(String, from: Int64, until: Int64)
+    }
+
+    /// Sessions with their class names.
+    static func sessions(_ connection: PostgresConnection, _ logger: Logger, _ filter: SessionFilter) async throws
+        -> [(session: Session, className: String?)]
+    {
+        let query: PostgresQuery
+        switch filter {
+        case .id(let id):
+            query = #"SELECT id, room, groupName, start, "end", roster, className FROM session WHERE id = \#(id)"#
+        case .room(let room, let from, let until):
+            query = """
+                SELECT id, room, groupName, start, "end", roster, className FROM session
+                WHERE room = \(room) AND "end" >= \(from) AND start <= \(until) ORDER BY start, id
+                """
+        }
+        var sessions: [(Session, String?)] = []
+        for try await row in try await connection.query(query, logger: logger)
+            .decode((String, String, String, Int64, Int64, Data, String?).self)
+        {
+            sessions.append(
+                (
+                    Session(
+                        id: row.0, room: row.1, group: row.2, start: SQLiteHubStorage.date(row.3),
+                        end: SQLiteHubStorage.date(row.4), roster: try JSONDecoder().decode([String].self, from: row.5)),
+                    row.6
+                ))
+        }
+        return sessions
+    }
+
+    /// Adds one to a version counter and returns the new value, in one statement (two processes cannot
+    /// both get the same version).
+    static func bump(_ key: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+        try await first(
+            connection, logger,
+            """
+            INSERT INTO meta (key, value) VALUES (\(key), 1)
+            ON CONFLICT (key) DO UPDATE SET value = meta.value + 1 RETURNING value
+            """, as: Int64.self) ?? 0
+    }
+
+    static func meta(_ key: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+        try await first(connection, logger, "SELECT value FROM meta WHERE key = \(key)", as: Int64.self) ?? 0
+    }
+
+    static func first<Value: PostgresDecodable & Sendable>(
+        _ connection: PostgresConnection, _ logger: Logger, _ query: PostgresQuery, as type: Value.Type
+    ) async throws -> Value? {
+        for try await value in try await connection.query(query, logger: logger).decode(Value.self) {
+            return value
+        }
+        return nil
+    }
+
+    static func first<A: PostgresDecodable & Sendable, B: PostgresDecodable & Sendable>(
+        _ connection: PostgresConnection, _ logger: Logger, _ query: PostgresQuery, as type: (A, B).Type
+    ) async throws -> (A, B)? {
+        for try await value in try await connection.query(query, logger: logger).decode((A, B).self) {
+            return value
+        }
+        return nil
+    }
+
+    static func all<Value: PostgresDecodable & Sendable>(
+        _ connection: PostgresConnection, _ logger: Logger, _ query: PostgresQuery, as type: Value.Type
+    ) async throws -> [Value] {
+        var values: [Value] = []
+        for try await value in try await connection.query(query, logger: logger).decode(Value.self) {
+            values.append(value)
+        }
+        return values
+    }
+
+    static func exists(_ connection: PostgresConnection, _ logger: Logger, _ query: PostgresQuery) async throws
+        -> Bool
+    {
+        try await first(connection, logger, query, as: Int32.self) != nil
+    }
+
+    static func encode(_ value: some Encodable) throws(HubError) -> Data {
+        do {
+            return try DeviceAPI.encoder().encode(value)
+        } catch {
+            throw HubError(.badRequest, "cannot encode: \(error)")
+        }
+    }
+
+    /// Runs `work` in one transaction on a pooled connection; database failures become `HubError`s
+    /// (a broken uniqueness or reference a conflict, anything else a storage failure, its details logged).
+    @discardableResult
+    func transaction<T: Sendable>(
+        _ work: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+    ) async throws(HubError) -> T {
+        let logger = logger
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await work(connection, logger)
+            }
+        } catch let error as HubError {
+            throw error
+        } catch let error as PostgresTransactionError {
+            throw Self.failure(error.closureError ?? error.commitError ?? error.beginError ?? error)
+        } catch {
+            throw Self.failure(error)
+        }
+    }
+
+    static func failure(_ error: any Error) -> HubError {
+        if let error = error as? HubError { return error }
+        if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState],
+            state == "23505" || state == "23503"
+        {
+            return HubError(
+                .conflict, "already exists or refers to something unknown: \(error.serverInfo?[.message] ?? "")")
+        }
+        return HubError(.storage, "the hub's database failed: \(String(reflecting: error))")
+    }
+
+    private func execute(_ query: PostgresQuery) async throws(HubError) {
+        try await transaction { connection, logger in try await connection.query(query, logger: logger) }
+    }
+
+    private func changed(_ query: PostgresQuery) async throws(HubError) -> Bool {
+        try await transaction { connection, logger in try await Self.exists(connection, logger, query) }
+    }
+
+    private func strings(_ query: PostgresQuery) async throws(HubError) -> [String] {
+        try await transaction { connection, logger in try await Self.all(connection, logger, query, as: String.self) }
+    }
+}
+
+/// Opening the hub's store as `rollcall-hub` takes it: a file path is SQLite, a `postgres://` URL PostgreSQL.
+public enum HubStores {
+    /// The store `db` names, its people's records sealed with the data key: `dataKeyFile`,
+    /// `$ROLLCALL_HUB_DATA_KEY_FILE` or the systemd credential `data-key`; for SQLite, without those,
+    /// `<db>.key` beside the file (made on first use). PostgreSQL needs the key given: every hub process
+    /// of a district must use the same one, and there is no file to put it beside.
+    public static func open(
+        _ db: String, dataKeyFile: String?, environment: [String: String],
+        ingestLimits: IngestRules.Limits = .standard, maximumConnections: Int = 20
+    ) async throws(HubError) -> any HubStorage {
+        guard PostgresHubStorage.isURL(db) else {
+            guard FileManager.default.fileExists(atPath: db) else {
+                throw HubError(.notFound, "\(db) does not exist (--db)")
+            }
+            let sealer = try PersonSealer.load(file: dataKeyFile, database: db, environment: environment)
+            return try SQLiteHubStorage(path: db, ingestLimits: ingestLimits, sealer: sealer)
+        }
+        return try await PostgresHubStorage.open(
+            url: db, ingestLimits: ingestLimits, sealer: try postgresSealer(dataKeyFile, environment),
+            maximumConnections: maximumConnections)
+    }
+
+    /// The data key of a PostgreSQL hub, which must be given.
+    public static func postgresSealer(_ file: String?, _ environment: [String: String]) throws(HubError)
+        -> PersonSealer
+    {
+        let credential = environment["CREDENTIALS_DIRECTORY"].map { $0 + "/data-key" }
+        guard
+            file != nil || environment["ROLLCALL_HUB_DATA_KEY_FILE"] != nil
+                || credential.map({ FileManager.default.fileExists(atPath: $0) }) == true
+        else {
+            throw HubError(
+                .badRequest,
+                "a PostgreSQL hub needs its data key: --data-key-file FILE, $ROLLCALL_HUB_DATA_KEY_FILE or the "
+                    + "systemd credential data-key (32 bytes: head -c 32 /dev/urandom > FILE; the same file for "
+                    + "every hub process)")
+        }
+        return try PersonSealer.load(file: file, database: "", environment: environment)
+    }
+}
