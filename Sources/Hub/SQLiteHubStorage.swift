@@ -9,7 +9,7 @@ public import SyncProtocol
 
 /// The hub's storage in one SQLite file (WAL, synchronous=FULL), through GRDB.
 public final class SQLiteHubStorage: HubStorage {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     /// The bounds on an event's time (IngestRules).
     public let ingestLimits: IngestRules.Limits
     /// Seals the people's records (names, templates) at rest.

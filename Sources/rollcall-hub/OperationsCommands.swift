@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hub
+import SyncProtocol
 import Synchronization
 
 /// `rollcall-hub migrate`: brings the database's schema up to this version's.
@@ -110,5 +111,48 @@ struct BackupCommand: AsyncParsableCommand {
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: to)[.size] as? Int) ?? 0
         print("backed up \(db) to \(to) (\(size / 1024) KiB); keep the data key apart from it")
+    }
+}
+
+/// `rollcall-hub copy`: a SQLite hub's data into a new PostgreSQL database.
+struct CopyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy a SQLite hub's data into a new PostgreSQL database (to move a school to PostgreSQL).",
+        discussion: """
+            Copies every table in one PostgreSQL transaction: all or nothing. Stop the SQLite hub first \
+            (or copy a backup). The records stay sealed with the SQLite hub's data key, so give the \
+            PostgreSQL hubs that same key (--data-key-file; by default <from>.key). The public API's \
+            pseudonyms do not change.
+            """)
+
+    @Option(help: ArgumentHelp("The SQLite hub's database.", valueName: "file")) var from: String
+    @Option(help: ArgumentHelp("The PostgreSQL database (postgres://...), new and empty.", valueName: "url"))
+    var to: String
+    @Option(help: ArgumentHelp("The SQLite hub's data key (default <from>.key).", valueName: "file"))
+    var dataKeyFile: String?
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: from) else { fail("\(from) does not exist (--from)") }
+        guard PostgresHubStorage.isURL(to) else { fail("--to takes a postgres:// URL, not \(to)") }
+        let key = dataKeyFile ?? from + ".key"
+        do {
+            let sealer = try PersonSealer.load(file: key, database: from, environment: [:])
+            let source = try SQLiteHubStorage(path: from, sealer: sealer)
+            let target = try await PostgresHubStorage.open(url: to, sealer: sealer, maximumConnections: 2)
+            let copied = try await HubCopy.copy(from: source, to: target) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+            // Every record opens with the key in its new place.
+            let people = try await target.galleryDelta(since: 0).upserts.count
+            await target.close()
+            let total = copied.values.reduce(0, +)
+            print(
+                "copied \(total) rows (\(copied["person"] ?? 0) people, \(copied["session"] ?? 0) sessions, "
+                    + "\(copied["receivedEvent"] ?? 0) events) into \(to); \(people) people read back with the key "
+                    + "\(key): start the PostgreSQL hubs with --data-key-file \(key)")
+        } catch {
+            fail(error.message)
+        }
     }
 }

@@ -76,6 +76,45 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("a SQLite hub copied into PostgreSQL answers the same: reports, pseudonyms, visits, tokens, the gallery")
+    func copyFromSQLite() async throws {
+        let (source, folder) = try await makeStore(.sqlite)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let sqlite = try #require(source as? SQLiteHubStorage)
+        try await sqlite.addAccessToken("staff-token-0123456789", scope: .staff, label: "Ms Lovelace")
+        _ = try await sqlite.ingest(
+            EventBatch(events: [
+                checkin(eventUUID("e-1"), "p-1", at: 60), checkin(eventUUID("e-2"), "p-2", at: 720),
+                DeviceEvent(
+                    id: eventUUID("e-3"), event: .entry(person: "v-1", at: t0 + 100), method: "qr",
+                    source: "signage:door-b12"),
+            ]), from: device, receivedAt: received)
+        try await sqlite.setExcuse(session: "s-art", person: "p-1", reason: "dentist")
+        let key = try PersonSealer.load(
+            file: folder.appendingPathComponent("hub.sqlite.key").path, database: "", environment: [:])
+        let url = try PostgresCluster.shared().database()
+        let target = try await PostgresHubStorage.open(url: url, sealer: key, maximumConnections: 2)
+        let copied = try await HubCopy.copy(from: sqlite, to: target)
+        #expect(copied["receivedEvent"] == 3 && copied["person"] == 3 && copied["session"] == 2)
+        for id in ["s-math", "s-art"] {
+            #expect(
+                try await target.sessionReport(id, now: received) == (try await sqlite.sessionReport(id, now: received))
+            )
+            #expect(
+                try await target.publicSessionReport(id, now: received)
+                    == (try await sqlite.publicSessionReport(id, now: received)))
+        }
+        #expect(try await target.visits(person: "v-1") == (try await sqlite.visits(person: "v-1")))
+        #expect(try await target.scope(forToken: "staff-token-0123456789") == .staff)
+        #expect(try await target.device(forToken: "secret-token-b12") == device)
+        #expect(try await target.galleryDelta(since: 0) == (try await sqlite.galleryDelta(since: 0)))
+        #expect(try await target.badgeKeys() == (try await sqlite.badgeKeys()))
+        // A second copy into the same database is refused: it is not empty.
+        let again = await #expect(throws: HubError.self) { try await HubCopy.copy(from: sqlite, to: target) }
+        #expect(again?.code == .conflict)
+        await target.close()
+    }
+
     @Test("a URL that is not PostgreSQL's, or names no host, is refused with the reason")
     func badURLs() async throws {
         for url in ["postgres://", "mysql://x/y", "postgres://u@h/db?sslmode=sometimes"] {
