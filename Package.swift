@@ -197,6 +197,9 @@ let package = Package(
             dependencies: [
                 "Hub", "HubServer", "SyncProtocol", "Attendance", "Recognition", "Pipeline", "Vision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "SwiftCSV", package: "SwiftCSV"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

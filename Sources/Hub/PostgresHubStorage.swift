@@ -463,62 +463,92 @@ public final class PostgresHubStorage: HubStorage {
         let encoded = bodies
         let limits = ingestLimits
         let sealer = sealer
+        // A batch costs a few statements, not a few per event: what the rules need is read for the whole
+        // batch at once, the events are judged in order in memory, and what they store is written in one
+        // statement per table.
         return try await transaction { connection, logger in
-            var result = EventBatchResult()
-            var lookup = try await IngestLookup(room: device.room, sealer: sealer, connection, logger)
+            var lookup = try await IngestLookup(
+                batch.events, room: device.room, device: device.id, sealer: sealer, connection, logger)
+            var verdicts: [(DeviceEvent, Data, IngestRules.Verdict?)] = []
             for (event, body) in zip(batch.events, encoded) {
-                let (deviceID, eventID) = (device.id, event.id)
-                if try await Self.exists(
-                    connection, logger, "SELECT 1 FROM receivedEvent WHERE device = \(deviceID) AND id = \(eventID)")
-                {
-                    result.duplicate.append(event.id)
+                guard !lookup.seen.contains(event.id) else {
+                    verdicts.append((event, body, nil))  // sent before: a duplicate
                     continue
                 }
+                lookup.seen.insert(event.id)
                 let verdict: IngestRules.Verdict
                 if let reason = IngestRules.precheck(event, device: device, receivedAt: receivedAt, limits: limits) {
                     verdict = .refuse(reason)
                 } else {
-                    let facts = try await lookup.facts(for: event.event, connection, logger)
                     verdict = IngestRules.judge(
-                        event, device: device, receivedAt: receivedAt, facts: facts, limits: limits)
+                        event, device: device, receivedAt: receivedAt, facts: lookup.facts(for: event.event),
+                        limits: limits)
+                    if case .accept = verdict, event.event.kind == .checkin, let session = event.event.session {
+                        lookup.checkedIn[SessionPerson(session: session, person: event.event.person)] = event.event.at
+                    }
                 }
+                verdicts.append((event, body, verdict))
+            }
+            // The events as received; another hub process may have stored some a moment ago: the insert
+            // that wins stores an event, and the other answers duplicate.
+            let kept = verdicts.compactMap { event, body, verdict -> (DeviceEvent, Data)? in
                 switch verdict {
+                case .accept, .keep: (event, body)
+                case .refuse, nil: nil
+                }
+            }
+            let stored = try await Self.keep(kept, from: device, receivedAt: receivedAt, connection, logger)
+            var result = EventBatchResult()
+            var checkins: [(DeviceEvent, IngestRules.Checkin?)] = []
+            for (event, _, verdict) in verdicts {
+                switch verdict {
+                case nil:
+                    result.duplicate.append(event.id)
                 case .refuse(let reason):
                     result.rejected.append(EventBatchResult.Rejection(id: event.id, reason: reason))
                 case .accept(let checkin):
-                    // Another hub process may have stored the same event a moment ago: the insert that
-                    // wins stores it, the other answers duplicate.
-                    guard
-                        try await Self.keep(event, body: body, from: device, receivedAt: receivedAt, connection, logger)
-                    else {
+                    guard stored.contains(event.id) else {
                         result.duplicate.append(event.id)
                         continue
                     }
-                    try await Self.store(event, checkin: checkin, from: device, connection, logger)
+                    if event.event.kind == .checkin {
+                        checkins.append((event, checkin))
+                    } else {
+                        try await Self.store(event, checkin: checkin, from: device, connection, logger)
+                    }
                     result.accepted.append(event.id)
                 case .keep:
-                    if try await Self.keep(event, body: body, from: device, receivedAt: receivedAt, connection, logger)
-                    {
+                    if stored.contains(event.id) {
                         result.accepted.append(event.id)
                     } else {
                         result.duplicate.append(event.id)
                     }
                 }
             }
+            try await Self.storeCheckins(checkins, connection, logger)
             return result
         }
     }
 
-    /// What the ingest rules need, looked up once per batch and person.
+    struct SessionPerson: Hashable {
+        var session: String
+        var person: String
+    }
+
+    /// What the ingest rules need about a batch, read in a few statements.
     private struct IngestLookup {
         let policy: AttendancePolicy
         let allowed: Set<String>
-        let sealer: PersonSealer
-        var roles: [String: PersonRole?] = [:]
-        var sessions: [String: Session?] = [:]
+        var roles: [String: PersonRole] = [:]
+        var sessions: [String: Session] = [:]
+        var checkedIn: [SessionPerson: Date] = [:]
+        /// The ids this device has sent before, and those seen earlier in this batch.
+        var seen: Set<String>
 
-        init(room: String, sealer: PersonSealer, _ connection: PostgresConnection, _ logger: Logger) async throws {
-            self.sealer = sealer
+        init(
+            _ events: [DeviceEvent], room: String, device: String, sealer: PersonSealer,
+            _ connection: PostgresConnection, _ logger: Logger
+        ) async throws {
             policy =
                 try
                 (try await PostgresHubStorage.first(
@@ -527,53 +557,110 @@ public final class PostgresHubStorage: HubStorage {
             allowed = Set(
                 try await PostgresHubStorage.all(
                     connection, logger, "SELECT person FROM roomAccess WHERE room = \(room)", as: String.self))
+            let ids = events.map(\.id)
+            seen = Set(
+                try await PostgresHubStorage.all(
+                    connection, logger, "SELECT id FROM receivedEvent WHERE device = \(device) AND id = ANY(\(ids))",
+                    as: String.self))
+            let people = Array(Set(events.map(\.event.person)))
+            for try await entry in try await connection.query(
+                "SELECT entry FROM person WHERE id = ANY(\(people))", logger: logger
+            ).decode(Data.self) {
+                let person = try sealer.entry(entry)
+                roles[person.id] = person.role
+            }
+            let named = Array(Set(events.compactMap(\.event.session)))
+            for found in try await PostgresHubStorage.sessions(connection, logger, .ids(named)) {
+                sessions[found.session.id] = found.session
+            }
+            let pairs = events.compactMap { event in event.event.session.map { ($0, event.event.person) } }
+            let (sessionIDs, personIDs) = (pairs.map(\.0), pairs.map(\.1))
+            for try await (session, person, time) in try await connection.query(
+                """
+                SELECT session, person, checkinTime FROM checkinRecord
+                WHERE (session, person) IN (SELECT * FROM unnest(\(sessionIDs)::text[], \(personIDs)::text[]))
+                """, logger: logger
+            ).decode((String, String, Int64).self) {
+                checkedIn[SessionPerson(session: session, person: person)] = SQLiteHubStorage.date(time)
+            }
         }
 
-        mutating func facts(for event: AttendanceEvent, _ connection: PostgresConnection, _ logger: Logger)
-            async throws -> IngestRules.Facts
-        {
-            let person = event.person
-            if roles[person] == nil {
-                roles[person] = try await PostgresHubStorage.first(
-                    connection, logger, "SELECT entry FROM person WHERE id = \(person)", as: Data.self
-                ).map { try sealer.entry($0).role }
-            }
-            var session: Session?
-            var checkedInAt: Date?
-            if let id = event.session {
-                checkedInAt = try await PostgresHubStorage.first(
-                    connection, logger,
-                    "SELECT checkinTime FROM checkinRecord WHERE session = \(id) AND person = \(person)",
-                    as: Int64.self
-                ).map(SQLiteHubStorage.date)
-                if sessions[id] == nil {
-                    sessions[id] = try await PostgresHubStorage.sessions(connection, logger, .id(id)).first?.session
-                }
-                session = sessions[id] ?? nil
-            }
+        func facts(for event: AttendanceEvent) -> IngestRules.Facts {
+            let session = event.session.flatMap { sessions[$0] }
+            let checkedInAt = event.session.flatMap { checkedIn[SessionPerson(session: $0, person: event.person)] }
             return IngestRules.Facts(
-                role: roles[person] ?? nil, session: session, policy: policy,
-                allowedInRoom: allowed.contains(person), checkedInAt: checkedInAt)
+                role: roles[event.person], session: session, policy: policy,
+                allowedInRoom: allowed.contains(event.person), checkedInAt: checkedInAt)
         }
     }
 
-    /// The event as received; false when it was there already (another process stored it first).
+    /// The events as received, in one statement; the ids actually stored (not there already).
     private static func keep(
-        _ item: DeviceEvent, body: Data, from device: DeviceRecord, receivedAt: Date, _ connection: PostgresConnection,
-        _ logger: Logger
-    ) async throws -> Bool {
-        let event = item.event
-        let (id, deviceID, kind, person, session) = (
-            item.id, device.id, event.kind.rawValue, event.person, event.session
-        )
-        let (at, received) = (SQLiteHubStorage.ms(event.at), SQLiteHubStorage.ms(receivedAt))
-        return try await exists(
-            connection, logger,
-            """
-            INSERT INTO receivedEvent (id, device, kind, person, session, at, receivedAt, body)
-            VALUES (\(id), \(deviceID), \(kind), \(person), \(session), \(at), \(received), \(body))
-            ON CONFLICT (device, id) DO NOTHING RETURNING 1
-            """)
+        _ events: [(DeviceEvent, Data)], from device: DeviceRecord, receivedAt: Date,
+        _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Set<String> {
+        guard !events.isEmpty else { return [] }
+        let received = SQLiteHubStorage.ms(receivedAt)
+        let rows = events.map { item, body -> [any PostgresBindable] in
+            let event = item.event
+            return [
+                item.id, device.id, event.kind.rawValue, event.person, event.session, SQLiteHubStorage.ms(event.at),
+                received, ByteBuffer(bytes: body),
+            ]
+        }
+        var stored = Set<String>()
+        for try await id in try await connection.query(
+            insert(
+                "receivedEvent", ["id", "device", "kind", "person", "session", "at", "receivedAt", "body"], rows,
+                suffix: "ON CONFLICT (device, id) DO NOTHING RETURNING id"),
+            logger: logger
+        ).decode(String.self) {
+            stored.insert(id)
+        }
+        return stored
+    }
+
+    /// The check-in records, in one statement: the first to arrive stands (a later one, from this process
+    /// or another, changes nothing). Status and minutes late are the hub's.
+    private static func storeCheckins(
+        _ checkins: [(DeviceEvent, IngestRules.Checkin?)], _ connection: PostgresConnection, _ logger: Logger
+    ) async throws {
+        guard !checkins.isEmpty else { return }
+        let rows = checkins.map { item, checkin -> [any PostgresBindable] in
+            [
+                item.event.session, item.event.person, checkin?.status.rawValue, SQLiteHubStorage.ms(item.event.at),
+                checkin?.minutesLate, item.method, item.source, item.confidence, item.id,
+            ]
+        }
+        try await connection.query(
+            insert(
+                "checkinRecord",
+                [
+                    "session", "person", "status", "checkinTime", "minutesLate", "method", "source", "confidence",
+                    "eventID",
+                ],
+                rows, suffix: "ON CONFLICT (session, person) DO NOTHING"),
+            logger: logger)
+    }
+
+    /// One `INSERT` of many rows.
+    static func insert(_ table: String, _ columns: [String], _ rows: [[any PostgresBindable]], suffix: String)
+        -> PostgresQuery
+    {
+        var bindings = PostgresBindings(capacity: rows.count * columns.count)
+        var tuples: [String] = []
+        for row in rows {
+            var places: [String] = []
+            for value in row {
+                value.bind(into: &bindings)
+                places.append("$\(bindings.count)")
+            }
+            tuples.append("(" + places.joined(separator: ", ") + ")")
+        }
+        return PostgresQuery(
+            unsafeSQL: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+                + tuples.joined(separator: ", ") + " " + suffix,
+            binds: bindings)
     }
 
     private static func store(
@@ -720,6 +807,8 @@ public final class PostgresHubStorage: HubStorage {
     enum SessionFilter {
         /// One session.
         case id(String)
+        /// These sessions.
+        case ids([String])
         /// A room's sessions that overlap [from, until] (milliseconds), by start.
         case room(String, from: Int64, until: Int64)
     }
@@ -732,6 +821,8 @@ public final class PostgresHubStorage: HubStorage {
         switch filter {
         case .id(let id):
             query = #"SELECT id, room, groupName, start, "end", roster, className FROM session WHERE id = \#(id)"#
+        case .ids(let ids):
+            query = #"SELECT id, room, groupName, start, "end", roster, className FROM session WHERE id = ANY(\#(ids))"#
         case .room(let room, let from, let until):
             query = """
                 SELECT id, room, groupName, start, "end", roster, className FROM session
@@ -851,6 +942,37 @@ public final class PostgresHubStorage: HubStorage {
 
     private func strings(_ query: PostgresQuery) async throws(HubError) -> [String] {
         try await transaction { connection, logger in try await Self.all(connection, logger, query, as: String.self) }
+    }
+}
+
+/// A value `PostgresHubStorage.insert` can bind: the column types the hub's tables use.
+protocol PostgresBindable {
+    func bind(into bindings: inout PostgresBindings)
+}
+
+extension String: PostgresBindable {
+    func bind(into bindings: inout PostgresBindings) { bindings.append(self) }
+}
+
+extension Int64: PostgresBindable {
+    func bind(into bindings: inout PostgresBindings) { bindings.append(self) }
+}
+
+extension Int: PostgresBindable {
+    func bind(into bindings: inout PostgresBindings) { bindings.append(self) }
+}
+
+extension Double: PostgresBindable {
+    func bind(into bindings: inout PostgresBindings) { bindings.append(self) }
+}
+
+extension ByteBuffer: PostgresBindable {
+    func bind(into bindings: inout PostgresBindings) { bindings.append(self) }
+}
+
+extension Optional: PostgresBindable where Wrapped: PostgresBindable {
+    func bind(into bindings: inout PostgresBindings) {
+        if let value = self { value.bind(into: &bindings) } else { bindings.appendNull() }
     }
 }
 

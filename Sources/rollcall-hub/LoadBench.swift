@@ -1,0 +1,419 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Attendance
+import Foundation
+import Hub
+import NIOCore
+import NIOHTTP1
+import Recognition
+import SyncProtocol
+import Synchronization
+
+/// `rollcall-hub bench`: measurements of the hub from outside.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure the hub from outside, over HTTP.", subcommands: [LoadBench.self])
+}
+
+/// `rollcall-hub bench load`: real hub processes driven the way doors and staff drive them.
+struct LoadBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Drive real hub processes over HTTP the way doors and staff do, and measure them.",
+        discussion: """
+            Fills the database with --devices rooms (one door each, --students per room, \
+            --sessions-per-room past sessions), starts --hubs `rollcall-hub serve` processes on loopback \
+            over it, and then: every door syncs its manifest and its gallery pages as a new door does; \
+            for --seconds every door posts 500-event batches of its sessions' check-ins and polls its \
+            manifest with its ETag while --readers staff clients read session reports; then a reconnect \
+            storm (every door sends a 500-event backlog at once). Afterwards it counts what the database \
+            holds: every event exactly once. The last line is JSON.
+            """)
+
+    @Option(
+        help: ArgumentHelp("The database: a SQLite file or a postgres:// URL (new and empty).", valueName: "file|url"))
+    var db: String?
+    @Option(help: "Hub processes (the doors are spread over them).") var hubs = 1
+    @Option(help: "Doors (one room each).") var devices = 100
+    @Option(help: "Students per room (the roster of each of its sessions).") var students = 50
+    @Option(help: "Past sessions per room whose check-ins the doors send.") var sessionsPerRoom = 20
+    @Option(help: "Seconds of morning traffic.") var seconds = 20
+    @Option(help: "Staff clients reading session reports meanwhile.") var readers = 4
+    @Option(
+        help: ArgumentHelp(
+            "The data key for a PostgreSQL database (made in a temporary folder if not given).", valueName: "file"))
+    var dataKeyFile: String?
+    @Flag(help: "Only the JSON line.") var json = false
+
+    func validate() throws {
+        guard (1...16).contains(hubs), (1...5000).contains(devices), (1...1000).contains(students),
+            (1...1000).contains(sessionsPerRoom), (1...3600).contains(seconds), (0...2000).contains(readers)
+        else { throw ValidationError("out of range: hubs 1-16, devices 1-5000, students 1-1000, sessions 1-1000") }
+    }
+
+    func say(_ line: String) {
+        if !json { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    }
+
+    func run() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rollcall-load-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = db ?? folder.appendingPathComponent("hub.sqlite").path
+        var keyFile = dataKeyFile ?? folder.appendingPathComponent("data.key").path
+        if !PostgresHubStorage.isURL(database) { keyFile = dataKeyFile ?? database + ".key" }
+        if !FileManager.default.fileExists(atPath: keyFile) {
+            _ = FileManager.default.createFile(
+                atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }),
+                attributes: [.posixPermissions: 0o600])
+        }
+        let admin = String(repeating: "a", count: 8) + UUID().uuidString
+        let adminFile = folder.appendingPathComponent("admin-token").path
+        _ = FileManager.default.createFile(
+            atPath: adminFile, contents: Data(admin.utf8), attributes: [.posixPermissions: 0o600])
+
+        // The district in small: rooms with a door, students, past sessions, a staff token.
+        let started = Date()
+        let plan = try await provision(database, keyFile: keyFile)
+        say(
+            "load: \(devices) rooms, \(devices * students) students, \(plan.sessions.count) sessions in \(Self.seconds(since: started)) s"
+        )
+
+        let processes = try (0..<hubs).map { _ in try startHub(database, keyFile: keyFile, adminFile: adminFile) }
+        defer { for (process, _) in processes { process.terminate() } }
+        let urls = processes.map(\.1)
+        say("load: \(hubs) hub process(es): \(urls.joined(separator: " "))")
+
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: HTTPClient.Configuration(
+                timeout: .init(connect: .seconds(10), read: .seconds(60)),
+                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2000)))
+        let errors = Tally()
+
+        // New doors: the manifest, then the gallery a page at a time.
+        let gallery = Samples()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for device in 0..<devices {
+                group.addTask {
+                    let base = urls[device % urls.count]
+                    let start = ContinuousClock.now
+                    var ok =
+                        await Self.get(client, base + DeviceAPI.manifestPath, token: plan.token(device)).status == 200
+                    var after: String?
+                    var scope: String?
+                    repeat {
+                        var path = base + DeviceAPI.galleryPath + "?since=0"
+                        if let scope { path += "&scope=\(scope)" }
+                        if let after { path += "&after=\(after)" }
+                        let answer = await Self.get(client, path, token: plan.token(device))
+                        guard answer.status == 200,
+                            let page = try? DeviceAPI.decoder().decode(GalleryDelta.self, from: answer.body)
+                        else {
+                            ok = false
+                            break
+                        }
+                        scope = page.scope
+                        after = page.next
+                    } while after != nil
+                    gallery.add(ContinuousClock.now - start)
+                    if !ok { errors.add(1) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        say(
+            "load: \(devices) new doors synced their gallery: p50 \(gallery.percentile(50)) ms, p99 \(gallery.percentile(99)) ms"
+        )
+
+        // The morning: batches from every door, manifest polls with ETags, staff reading reports.
+        let batches = Samples()
+        let reports = Samples()
+        let sent = Tally()
+        let cursor = plan.cursors()
+        let morning = ContinuousClock.now
+        let deadline = morning + .seconds(seconds)
+        // When the last batch was answered: the rate is over the time the doors were sending.
+        let lastBatch = Latest(morning)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for device in 0..<devices {
+                group.addTask {
+                    let base = urls[device % urls.count]
+                    var tag: String?
+                    while ContinuousClock.now < deadline, let events = cursor.next(device, 500, reserve: 500) {
+                        let start = ContinuousClock.now
+                        let answer = await Self.post(
+                            client, base + DeviceAPI.eventsPath, token: plan.token(device), events)
+                        batches.add(ContinuousClock.now - start)
+                        lastBatch.note(ContinuousClock.now)
+                        if answer.status == 200,
+                            let result = try? DeviceAPI.decoder().decode(EventBatchResult.self, from: answer.body),
+                            result.accepted.count + result.duplicate.count == events.count
+                        {
+                            sent.add(events.count)
+                        } else {
+                            errors.add(1)
+                        }
+                        let poll = await Self.get(
+                            client, base + DeviceAPI.manifestPath, token: plan.token(device), etag: tag)
+                        if poll.status == 200 { tag = poll.etag } else if poll.status != 304 { errors.add(1) }
+                    }
+                }
+            }
+            for reader in 0..<readers {
+                group.addTask {
+                    var index = reader
+                    while ContinuousClock.now < deadline {
+                        let session = plan.sessions[index % plan.sessions.count]
+                        index += readers
+                        let start = ContinuousClock.now
+                        let answer = await Self.get(
+                            client, urls[reader % urls.count] + "/api/v1/reports/sessions/\(session)", token: plan.staff
+                        )
+                        reports.add(ContinuousClock.now - start)
+                        if answer.status != 200 { errors.add(1) }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = Self.seconds(lastBatch.value - morning)
+        let morningEvents = sent.value
+        say(
+            "load: morning: \(morningEvents) events in \(String(format: "%.1f", elapsed)) s, batches p50 \(batches.percentile(50)) ms, "
+                + "p99 \(batches.percentile(99)) ms; reports p99 \(reports.percentile(99)) ms")
+
+        // The reconnect storm: every door sends a backlog of 500 at once.
+        let storm = ContinuousClock.now
+        let stormSent = Tally()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for device in 0..<devices {
+                group.addTask {
+                    guard let events = cursor.next(device, 500) else { return }
+                    let answer = await Self.post(
+                        client, urls[device % urls.count] + DeviceAPI.eventsPath, token: plan.token(device), events)
+                    if answer.status == 200 { stormSent.add(events.count) } else { errors.add(1) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let stormSeconds = Self.seconds(ContinuousClock.now - storm)
+        say(
+            "load: storm: \(stormSent.value) events from \(devices) doors at once in "
+                + "\(String(format: "%.1f", stormSeconds)) s")
+
+        try? await client.shutdown()
+
+        // Every event exactly once.
+        let store = try await HubStores.open(database, dataKeyFile: keyFile, environment: [:], maximumConnections: 2)
+        let stored = try await store.receivedEventCount()
+        let expected = morningEvents + stormSent.value
+        if let postgres = store as? PostgresHubStorage { await postgres.close() }
+        let result: [String: Any] = [
+            "store": PostgresHubStorage.isURL(database) ? "postgresql" : "sqlite", "hubs": hubs, "devices": devices,
+            "events": morningEvents, "events_per_s": Double(morningEvents) / max(elapsed, 0.001),
+            "batch_p50_ms": batches.percentile(50), "batch_p99_ms": batches.percentile(99),
+            "report_p99_ms": reports.percentile(99), "reports": reports.count,
+            "gallery_sync_p99_ms": gallery.percentile(99), "storm_events": stormSent.value,
+            "storm_seconds": stormSeconds, "stored": stored, "exactly_once": stored == expected,
+            "errors": errors.value,
+        ]
+        let line = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+        print(String(decoding: line, as: UTF8.self))
+        if stored != expected || errors.value > 0 { throw ExitCode(1) }
+    }
+
+    // MARK: The district in small
+
+    struct Plan: Sendable {
+        let devices: Int
+        let sessions: [String]
+        /// Per room, its sessions with their start times and roster.
+        let rooms: [[(id: String, start: Date, roster: [String])]]
+        let staff: String
+        func token(_ device: Int) -> String { "load-door-\(device)-token-0123456789" }
+        func cursors() -> Cursors { Cursors(self) }
+    }
+
+    /// Hands each door the next check-ins of its sessions, each (session, person) once.
+    final class Cursors: Sendable {
+        let plan: Plan
+        let positions: Mutex<[Int]>
+        init(_ plan: Plan) {
+            self.plan = plan
+            positions = Mutex([Int](repeating: 0, count: plan.devices))
+        }
+
+        /// Up to `count` events of the door's sessions not sent yet, leaving the last `reserve` (the storm's).
+        func next(_ device: Int, _ count: Int, reserve: Int = 0) -> [DeviceEvent]? {
+            let sessions = plan.rooms[device]
+            let perSession = sessions.first?.roster.count ?? 0
+            let total = max(0, sessions.count * perSession - reserve)
+            let start = positions.withLock { positions -> Int in
+                let start = positions[device]
+                positions[device] = min(total, start + count)
+                return start
+            }
+            guard start < total else { return nil }
+            return (start..<min(total, start + count)).map { index in
+                let session = sessions[index / perSession]
+                let person = session.roster[index % perSession]
+                let at = session.start + Double(index % perSession % 600)
+                return DeviceEvent(
+                    id: UUID().uuidString.lowercased(),
+                    event: .checkin(session: session.id, person: person, at: at, status: .present, minutesLate: 0),
+                    method: "face", source: "signage:load-door-\(device)", confidence: 0.9)
+            }
+        }
+    }
+
+    func provision(_ database: String, keyFile: String) async throws -> Plan {
+        if !PostgresHubStorage.isURL(database) {
+            // A new SQLite file: the store makes it.
+            _ = try SQLiteHubStorage(
+                path: database, sealer: try PersonSealer.load(file: keyFile, database: database, environment: [:]))
+        }
+        let store = try await HubStores.open(database, dataKeyFile: keyFile, environment: [:], maximumConnections: 8)
+        let staff = "load-staff-token-0123456789"
+        try await store.addAccessToken(staff, scope: .staff, label: "load")
+        // Sessions on the past weekdays at 08:40, one per day, newest first (all within 30 days).
+        let today = Calendar(identifier: .gregorian).startOfDay(for: Date())
+        var rooms: [[(id: String, start: Date, roster: [String])]] = []
+        var sessions: [String] = []
+        for room in 0..<devices {
+            let name = "load-room-\(room)"
+            try await store.addRoom(name, timezone: "UTC", policy: nil)
+            try await store.addDevice(
+                DeviceRecord(id: "load-door-\(room)", room: name),
+                token: Plan(devices: 0, sessions: [], rooms: [], staff: "").token(room))
+            var roster: [String] = []
+            for index in 0..<students {
+                let id = "load-\(room)-\(index)"
+                var document = GalleryDocument()
+                document.enroll(
+                    Person(id: id, name: "Student \(room)-\(index)", role: .student, groups: ["load-\(room)"]),
+                    templates: [
+                        GalleryDocument.Template(
+                            source: nil, encoding: (0..<128).map { _ in Float.random(in: -0.2...0.2) })
+                    ])
+                try await store.upsertPerson(document.people[0])
+                roster.append(id)
+            }
+            var own: [(id: String, start: Date, roster: [String])] = []
+            for day in 0..<sessionsPerRoom {
+                // Several a day when there are more than 20: every 50 minutes from 08:40.
+                let start = today - Double(1 + day / 8) * 86_400 + 8 * 3600 + 40 * 60 + Double(day % 8) * 3000
+                let id = "load-\(room)-s\(day)"
+                try await store.putSession(
+                    Session(id: id, room: name, group: "load-\(room)", start: start, end: start + 2700, roster: roster))
+                own.append((id, start, roster))
+                sessions.append(id)
+            }
+            rooms.append(own)
+            if room % 20 == 19 { say("load: provisioned \(room + 1) of \(devices) rooms") }
+        }
+        if let postgres = store as? PostgresHubStorage { await postgres.close() }
+        return Plan(devices: devices, sessions: sessions, rooms: rooms, staff: staff)
+    }
+
+    /// Starts `rollcall-hub serve` (this program) on a free loopback port; returns it and its URL.
+    func startHub(_ database: String, keyFile: String, adminFile: String) throws -> (Process, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path),
+            let path = Bundle.main.executablePath
+        {
+            process.executableURL = URL(fileURLWithPath: path)
+        }
+        process.arguments = [
+            "serve", "--db", database, "--port", "0", "--data-key-file", keyFile, "--admin-token-file", adminFile,
+            "--max-event-age-days", "3650", "--rate-limit", "100000", "--rate-burst", "100000",
+            "--max-connections", "10000",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Its first line: "rollcall-hub listening on http://HOST:PORT".
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw ValidationError("a hub process did not start on \(database)") }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let range = text.range(of: "http://") else { throw ValidationError("a hub said: \(text)") }
+        return (process, String(text[range.lowerBound...].prefix { !$0.isWhitespace }))
+    }
+
+    // MARK: HTTP
+
+    struct Answer {
+        var status: Int
+        var body: Data
+        var etag: String?
+    }
+
+    static func get(_ client: HTTPClient, _ url: String, token: String, etag: String? = nil) async -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let etag { request.headers.add(name: "If-None-Match", value: etag) }
+        return await send(client, request)
+    }
+
+    static func post(_ client: HTTPClient, _ url: String, token: String, _ events: [DeviceEvent]) async -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        let body = (try? DeviceAPI.encoder().encode(EventBatch(events: events))) ?? Data()
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return await send(client, request)
+    }
+
+    static func send(_ client: HTTPClient, _ request: HTTPClientRequest) async -> Answer {
+        do {
+            let response = try await client.execute(request, timeout: .seconds(60))
+            let body = try await response.body.collect(upTo: 64 << 20)
+            return Answer(
+                status: Int(response.status.code), body: Data(body.readableBytesView),
+                etag: response.headers.first(name: "ETag"))
+        } catch {
+            return Answer(status: 0, body: Data(), etag: nil)
+        }
+    }
+
+    static func seconds(since start: Date) -> Double { (Date().timeIntervalSince(start) * 10).rounded() / 10 }
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// A count several tasks add to.
+final class Tally: Sendable {
+    private let count = Mutex(0)
+    func add(_ amount: Int) { count.withLock { $0 += amount } }
+    var value: Int { count.withLock { $0 } }
+}
+
+/// The latest of the moments several tasks note.
+final class Latest: Sendable {
+    private let moment: Mutex<ContinuousClock.Instant>
+    init(_ start: ContinuousClock.Instant) { moment = Mutex(start) }
+    func note(_ now: ContinuousClock.Instant) { moment.withLock { $0 = max($0, now) } }
+    var value: ContinuousClock.Instant { moment.withLock { $0 } }
+}
+
+/// Latencies, for percentiles.
+final class Samples: Sendable {
+    private let values = Mutex<[Double]>([])
+    func add(_ duration: Duration) { values.withLock { $0.append(LoadBench.seconds(duration) * 1000) } }
+    var count: Int { values.withLock { $0.count } }
+    /// The `p`th percentile in whole milliseconds (0 with no samples).
+    func percentile(_ p: Double) -> Double {
+        let sorted = values.withLock { $0.sorted() }
+        guard !sorted.isEmpty else { return 0 }
+        let index = min(sorted.count - 1, Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1)
+        return (sorted[max(0, index)] * 10).rounded() / 10
+    }
+}
