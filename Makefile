@@ -10,7 +10,7 @@ export ROLLCALL_FIXTURES ?= $(FIXTURES)
 # tools/install-deps.sh) comes first, so that every `python3` below and in the tests is that one.
 export PATH := $(CURDIR)/.venv-tests/bin:$(PATH)
 
-.PHONY: run test e2e attack fuzz guest-test deps check-deps models build lint bench chaos compare install clean
+.PHONY: run test e2e attack fuzz bench-load guest-test deps check-deps models build lint bench chaos compare install clean
 
 ## run: set up everything, then the daemon with an embedded hub on loopback (tools/demo.py). With a
 ## camera at /dev/video0 it captures from it until Ctrl-C; without one it plays the demo scenario built
@@ -29,7 +29,8 @@ run: models build
 ## replay of the scenario, and the signage page in headless chromium; and the hub's reports are
 ## checked against a real hub process (tools/hub_e2e.py); then the hub under attack (tools/attack.py);
 ## last, the device API fuzzed by schemathesis from openapi/device-api.json against a real hub
-## (tools/fuzz.py: no 5xx, no failure of the hub's own, two runs of 60 s).
+## (tools/fuzz.py: no 5xx, no failure of the hub's own, two runs of 60 s); and two hub processes on one
+## database under a small load (rollcall-hub bench load: no error, every event stored exactly once).
 ## Each step runs through tools/step.py: a time bound well above what it takes (README, "Tests"),
 ## its whole output in .build/test-logs/STEP.log, and a verdict line with its time.
 STEP := python3 tools/step.py
@@ -45,6 +46,8 @@ test: models check-deps lint
 	$(STEP) hub-e2e 900 -- python3 tools/hub_e2e.py --bin .build/debug
 	$(STEP) attack 900 -- python3 tools/attack.py --bin .build/debug
 	$(STEP) fuzz 600 -- python3 tools/fuzz.py --bin .build/debug --seconds 60
+	$(STEP) hub-load 600 -- .build/debug/rollcall-hub bench load --hubs 2 --devices 10 --students 20 \
+		--sessions-per-room 30 --seconds 3 --readers 2
 
 ## e2e: the end-to-end test alone (debug builds; screenshots of the page into .build/e2e)
 e2e: models
@@ -58,6 +61,11 @@ e2e: models
 attack:
 	$(SWIFT) build --product rollcall-hub
 	python3 tools/attack.py --bin .build/debug
+
+## bench-load: the hub under load (rollcall-hub bench load, release build); DB= a postgres:// URL, HUBS=2
+bench-load:
+	$(SWIFT) build -c release --product rollcall-hub
+	.build/release/rollcall-hub bench load --hubs $(or $(HUBS),1) $(if $(DB),--db '$(DB)') $(if $(DATA_KEY),--data-key-file $(DATA_KEY))
 
 ## fuzz: the device API fuzzed against a real hub (tools/fuzz.py; FUZZ_SECONDS per run, 60 by default)
 fuzz:

@@ -31,6 +31,9 @@ public final class SQLiteHubStorage: HubStorage {
         do {
             var configuration = Configuration()
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            // Another process may be writing (a second hub, `rollcall-hub token add` while the hub
+            // serves): wait for it rather than fail with "database is locked".
+            configuration.busyMode = .timeout(10)
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
             // Records written before sealing existed are sealed now; one that does not open stops here.
