@@ -40,11 +40,24 @@ public final class PostgresHubStorage: HubStorage {
         let storage = PostgresHubStorage(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger,
             ingestLimits: ingestLimits, sealer: sealer)
+        // A database that cannot be reached is a clear error within seconds, not a pool retrying for minutes.
+        let reach = Task { try await storage.ping() }
+        let timer = Task {
+            try await Task.sleep(for: .seconds(15))
+            reach.cancel()
+        }
         do {
+            try await reach.value
+            timer.cancel()
             try await storage.migrate()
         } catch {
+            timer.cancel()
             await storage.close()
-            throw error
+            if let error = error as? HubError, error.code != .storage { throw error }
+            throw HubError(
+                .storage,
+                "cannot use the PostgreSQL database at \(redacted(url)): \(error) (is the server running, and "
+                    + "does the URL name its host or socket folder, user and database?)")
         }
         return storage
     }
@@ -61,6 +74,13 @@ public final class PostgresHubStorage: HubStorage {
     public func close() async {
         runner.cancel()
         await runner.value
+    }
+
+    /// The URL without its password, for messages.
+    static func redacted(_ text: String) -> String {
+        guard var url = URLComponents(string: text), url.password != nil else { return text }
+        url.password = "…"
+        return url.string ?? "(the URL)"
     }
 
     /// Whether `text` names a PostgreSQL database rather than a SQLite file.
