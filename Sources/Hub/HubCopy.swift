@@ -60,7 +60,7 @@ public enum HubCopy {
                 var after: Int64 = 0
                 var total = 0
                 while true {
-                    let (rows, last) = try source.rows(table, columns: columns, after: after, limit: batch)
+                    let (rows, last) = try await source.rows(table, columns: columns, after: after, limit: batch)
                     guard !rows.isEmpty else { break }
                     try await insert(rows, into: table, columns: columns, connection, logger)
                     after = last
@@ -102,11 +102,12 @@ public enum HubCopy {
 
 extension SQLiteHubStorage {
     /// Up to `limit` rows of `table` after SQLite row id `after`, in row id order, and the last row id.
-    func rows(_ table: String, columns: [String], after: Int64, limit: Int) throws(HubError)
+    func rows(_ table: String, columns: [String], after: Int64, limit: Int) async throws(HubError)
         -> ([[DatabaseValue]], Int64)
     {
         do {
-            return try pool.read { db in
+            // On GRDB's own threads: SQLite's calls block, and must not hold one of Swift's few threads.
+            return try await pool.read { db in
                 let rows = try Row.fetchAll(
                     db,
                     sql: "SELECT rowid AS rollcallRowID, \(columns.joined(separator: ", ")) FROM \(table) "

@@ -88,6 +88,14 @@ public enum IngestRules {
         case refuse(String)
     }
 
+    /// A batch holds at most `DeviceAPI.maximumBatch` events (the device API's bound; a larger one is refused whole).
+    public static func checkSize(_ batch: EventBatch) throws(HubError) {
+        guard batch.events.count <= DeviceAPI.maximumBatch else {
+            throw HubError(
+                .badRequest, "a batch holds at most \(DeviceAPI.maximumBatch) events, this one \(batch.events.count)")
+        }
+    }
+
     /// The checks that need no lookup. Nil when the event may go on to ``judge(_:device:receivedAt:facts:)``.
     public static func precheck(
         _ item: DeviceEvent, device: DeviceRecord, receivedAt: Date, limits: Limits = .standard

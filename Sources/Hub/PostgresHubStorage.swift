@@ -474,10 +474,7 @@ public final class PostgresHubStorage: HubStorage {
     public func ingest(_ batch: EventBatch, from device: DeviceRecord, receivedAt: Date) async throws(HubError)
         -> EventBatchResult
     {
-        guard batch.events.count <= DeviceAPI.maximumBatch else {
-            throw HubError(
-                .badRequest, "a batch holds at most \(DeviceAPI.maximumBatch) events, this one \(batch.events.count)")
-        }
+        try IngestRules.checkSize(batch)
         var bodies: [Data] = []
         for event in batch.events { bodies.append(try Self.encode(event)) }
         let encoded = bodies

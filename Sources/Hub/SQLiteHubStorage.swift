@@ -462,10 +462,7 @@ public final class SQLiteHubStorage: HubStorage {
     public func ingest(_ batch: EventBatch, from device: DeviceRecord, receivedAt: Date) async throws(HubError)
         -> EventBatchResult
     {
-        guard batch.events.count <= DeviceAPI.maximumBatch else {
-            throw HubError(
-                .badRequest, "a batch holds at most \(DeviceAPI.maximumBatch) events, this one \(batch.events.count)")
-        }
+        try IngestRules.checkSize(batch)
         var encoded: [Data] = []
         for event in batch.events { encoded.append(try encode(event)) }
         let bodies = encoded
