@@ -231,7 +231,8 @@ struct LoadBench: AsyncParsableCommand {
         /// Per room, its sessions with their start times and roster.
         let rooms: [[(id: String, start: Date, roster: [String])]]
         let staff: String
-        func token(_ device: Int) -> String { "load-door-\(device)-token-0123456789" }
+        static func token(_ device: Int) -> String { "load-door-\(device)-token-0123456789" }
+        func token(_ device: Int) -> String { Self.token(device) }
         func cursors() -> Cursors { Cursors(self) }
     }
 
@@ -285,7 +286,7 @@ struct LoadBench: AsyncParsableCommand {
             try await store.addRoom(name, timezone: "UTC", policy: nil)
             try await store.addDevice(
                 DeviceRecord(id: "load-door-\(room)", room: name),
-                token: Plan(devices: 0, sessions: [], rooms: [], staff: "").token(room))
+                token: Plan.token(room))
             var roster: [String] = []
             for index in 0..<students {
                 let id = "load-\(room)-\(index)"
