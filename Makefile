@@ -30,7 +30,8 @@ run: models build
 ## checked against a real hub process (tools/hub_e2e.py); then the hub under attack (tools/attack.py);
 ## last, the device API fuzzed by schemathesis from openapi/device-api.json against a real hub
 ## (tools/fuzz.py: no 5xx, no failure of the hub's own, two runs of 60 s); and two hub processes on one
-## database under a small load (rollcall-hub bench load: no error, every event stored exactly once).
+## database behind nginx (deploy/nginx/rollcall-hub.conf, TLS on loopback) under a small load, on SQLite
+## and on a throwaway PostgreSQL server (rollcall-hub bench load: no error, every event stored exactly once).
 ## Each step runs through tools/step.py: a time bound well above what it takes (README, "Tests"),
 ## its whole output in .build/test-logs/STEP.log, and a verdict line with its time.
 STEP := python3 tools/step.py
@@ -47,7 +48,10 @@ test: models check-deps lint
 	$(STEP) attack 900 -- python3 tools/attack.py --bin .build/debug
 	$(STEP) fuzz 600 -- python3 tools/fuzz.py --bin .build/debug --seconds 60
 	$(STEP) hub-load 600 -- .build/debug/rollcall-hub bench load --hubs 2 --devices 10 --students 20 \
-		--sessions-per-room 30 --seconds 3 --readers 2
+		--sessions-per-room 30 --seconds 3 --readers 2 --nginx deploy/nginx/rollcall-hub.conf
+	$(STEP) hub-load-postgresql 600 -- tools/with-postgres.sh sh -c '.build/debug/rollcall-hub bench load \
+		--db "$$ROLLCALL_PG_URL" --hubs 2 --devices 10 --students 20 --sessions-per-room 30 --seconds 3 \
+		--readers 2 --rate 2000 --batch 50 --nginx deploy/nginx/rollcall-hub.conf'
 
 ## e2e: the end-to-end test alone (debug builds; screenshots of the page into .build/e2e)
 e2e: models
@@ -62,10 +66,17 @@ attack:
 	$(SWIFT) build --product rollcall-hub
 	python3 tools/attack.py --bin .build/debug
 
-## bench-load: the hub under load (rollcall-hub bench load, release build); DB= a postgres:// URL, HUBS=2
+## bench-load: the hub under load (rollcall-hub bench load, release build), two hubs behind nginx.
+## STORE=postgresql: on a throwaway PostgreSQL server (tools/with-postgres.sh); DB= an existing database
+## (a SQLite file or a postgres:// URL; DATA_KEY= its key) instead; HUBS=, LOAD='more options'.
+LOAD_HUBS = --hubs $(or $(HUBS),2) --nginx deploy/nginx/rollcall-hub.conf
 bench-load:
 	$(SWIFT) build -c release --product rollcall-hub
-	.build/release/rollcall-hub bench load --hubs $(or $(HUBS),1) $(if $(DB),--db '$(DB)') $(if $(DATA_KEY),--data-key-file $(DATA_KEY))
+ifeq ($(STORE),postgresql)
+	tools/with-postgres.sh sh -c '.build/release/rollcall-hub bench load --db "$$ROLLCALL_PG_URL" $(LOAD_HUBS) $(LOAD)'
+else
+	.build/release/rollcall-hub bench load $(LOAD_HUBS) $(if $(DB),--db '$(DB)') $(if $(DATA_KEY),--data-key-file $(DATA_KEY)) $(LOAD)
+endif
 
 ## fuzz: the device API fuzzed against a real hub (tools/fuzz.py; FUZZ_SECONDS per run, 60 by default)
 fuzz:

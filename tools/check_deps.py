@@ -48,6 +48,8 @@ COMMANDS = {
     "/usr/lib/postgresql/15/bin/createdb": "the same",
     "/usr/lib/postgresql/15/bin/psql": "the same (PostgresStoreTests reads the tables)",
     "runuser": "the same, as root (the server will not run as root)",
+    "/usr/sbin/nginx": "Sources/rollcall-hub/NginxFront.swift (rollcall-hub bench load --nginx, make test's hub-load)",
+    "/usr/bin/openssl": "the same (the load test's self-signed certificate)",
 }
 # Libraries that the Swift packages we depend on link (their modulemaps are not ours to scan before
 # the build has fetched them).

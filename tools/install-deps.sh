@@ -36,6 +36,8 @@ packages=(
     e2fsprogs            # ... and makes an ext4 disk image of it
     postgresql-15        # the hub's PostgreSQL store is tested against a real server: a throwaway cluster
                          # the tests start themselves (Sources/TestSupport/PostgresCluster.swift)
+    nginx                # the load test runs deploy/nginx/rollcall-hub.conf on loopback in front of two hubs ...
+    openssl              # ... over TLS, with a self-signed certificate it makes with openssl
 )
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -61,8 +63,20 @@ else
         "${sudo[@]}" mkdir -p /etc/postgresql-common
         echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.conf >/dev/null
     fi
-    "${sudo[@]}" apt-get update -q
-    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+    # Debian starts nginx on port 80 when it is installed; the load test runs its own on loopback, so
+    # no service is started by this install (policy-rc.d, only while it runs and only if there is none).
+    policy=/usr/sbin/policy-rc.d
+    made_policy=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+        "${sudo[@]}" chmod 0755 "$policy"
+        made_policy=1
+    fi
+    status=0
+    "${sudo[@]}" apt-get update -q && "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" \
+        || status=$?
+    [ -z "$made_policy" ] || "${sudo[@]}" rm -f "$policy"
+    [ "$status" -eq 0 ] || exit "$status"
 fi
 
 # The tests' Python packages, from PyPI, in a venv on Debian's python3 (Debian's Python is

@@ -2,27 +2,36 @@ public import Foundation
 
 /// ISO 8601 timestamps as schedules and events carry them: `2026-11-23T08:00:00Z`,
 /// `2026-11-23T08:45:00.250+01:00`, through Foundation's `ISO8601DateFormatter`.
+///
+/// Making a formatter builds an ICU date format, which took most of the hub's time under load (every
+/// event's and every report line's time passes through here), so each thread keeps the few it uses.
 public enum ISO8601Time {
+    /// This thread's formatter with `options` in the zone `offset` seconds east of UTC.
+    private static func formatter(_ options: ISO8601DateFormatter.Options, offset: Int = 0) -> ISO8601DateFormatter {
+        let key = "rollcall.ISO8601Time.\(options.rawValue).\(offset)"
+        let cache = Thread.current.threadDictionary
+        if let formatter = cache[key] as? ISO8601DateFormatter { return formatter }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = options
+        if offset != 0, let zone = TimeZone(secondsFromGMT: offset) { formatter.timeZone = zone }
+        cache[key] = formatter
+        return formatter
+    }
+
     /// Parses a timestamp with a time zone (`Z` or an offset), with or without fractional seconds.
     /// Dates that do not exist (February 29 of 2026, hour 24) are refused, not rolled over; so are offsets
     /// no place has (beyond ±14 h).
     public static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        var parsed = formatter.date(from: text)
-        if parsed == nil {
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            parsed = formatter.date(from: text)
-        }
+        var parsed = formatter([.withInternetDateTime]).date(from: text)
+        if parsed == nil { parsed = formatter([.withInternetDateTime, .withFractionalSeconds]).date(from: text) }
         // An offset no place has (beyond ±14 h, such as -21:40) is refused: Foundation's formatter traps on
         // a zone that far from UTC.
         guard let date = parsed, let offset = offset(of: text), abs(offset) <= 14 * 3600,
-            let zone = TimeZone(secondsFromGMT: offset)
+            TimeZone(secondsFromGMT: offset) != nil
         else { return nil }
         // Foundation rolls impossible fields over; writing the date back in the text's own zone shows it.
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = zone
-        return formatter.string(from: date).prefix(19) == text.prefix(19) ? date : nil
+        return formatter([.withInternetDateTime], offset: offset).string(from: date).prefix(19) == text.prefix(19)
+            ? date : nil
     }
 
     /// The seconds east of UTC a timestamp's zone designator (`Z`, `+01:00`, `+0100`) names.
@@ -40,9 +49,8 @@ public enum ISO8601Time {
 
     /// Formats in UTC with `Z`, with milliseconds when the time has a fraction of a second.
     public static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
         let whole = date.timeIntervalSinceReferenceDate.rounded(.down) == date.timeIntervalSinceReferenceDate
-        formatter.formatOptions = whole ? [.withInternetDateTime] : [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        return formatter(whole ? [.withInternetDateTime] : [.withInternetDateTime, .withFractionalSeconds])
+            .string(from: date)
     }
 }

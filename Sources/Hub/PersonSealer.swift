@@ -52,6 +52,16 @@ public struct PersonSealer: Sendable {
         }
     }
 
+    /// A stored record's id and name only (its templates are not decoded: reports need names only).
+    func name(_ stored: Data) throws -> (id: String, name: String) {
+        struct Named: Decodable {
+            var id: String
+            var name: String
+        }
+        let named = try JSONDecoder().decode(Named.self, from: open(stored))
+        return (named.id, named.name)
+    }
+
     /// A stored record as a gallery entry.
     func entry(_ stored: Data) throws -> GalleryDocument.Entry {
         try JSONDecoder().decode(GalleryDocument.Entry.self, from: open(stored))

@@ -89,17 +89,26 @@ extension PostgresHubStorage {
     public func sessionReport(_ id: String, now: Date) async throws(HubError) -> SessionReport {
         let sealer = sealer
         return try await transaction { connection, logger in
-            let names = try await Self.names(connection, logger, sealer)
-            return try await Self.sessionReport(id, now: now, names: names, connection, logger)
+            guard let (session, className) = try await Self.sessions(connection, logger, .id(id)).first
+            else { throw HubError(.notFound, "no session \(id)") }
+            let names = try await Self.names(connection, logger, sealer, of: session.roster)
+            return try await Self.sessionReport(
+                session, className: className, now: now, names: names, sealer: sealer, connection, logger)
         }
     }
 
     static func sessionReport(
-        _ id: String, now: Date, names: [String: String], _ connection: PostgresConnection, _ logger: Logger
+        _ session: Session, className: String?, now: Date, names: [String: String], sealer: PersonSealer,
+        _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> SessionReport {
-        guard let (session, className) = try await sessions(connection, logger, .id(id)).first
-        else { throw HubError(.notFound, "no session \(id)") }
+        let id = session.id
         let records = try await checkinRecords(id, connection, logger)
+        // Check-ins of people no longer on the roster are listed too, with their names.
+        var names = names
+        let guests = records.map(\.person).filter { names[$0] == nil }
+        if !guests.isEmpty {
+            names.merge(try await Self.names(connection, logger, sealer, of: guests)) { old, _ in old }
+        }
         let room = session.room
         let policy =
             try
@@ -141,7 +150,9 @@ extension PostgresHubStorage {
             }
             return VolunteerHours.make(
                 visits: visits, timezones: try await Self.timezones(connection, logger),
-                names: try await Self.names(connection, logger, sealer), from: from, to: to)
+                names: try await Self.names(connection, logger, sealer, of: Array(Set(visits.map(\.person)))),
+                from: from,
+                to: to)
         }
     }
 
@@ -150,14 +161,16 @@ extension PostgresHubStorage {
         let (start, end) = (SQLiteHubStorage.ms(from), SQLiteHubStorage.ms(to))
         let sealer = sealer
         return try await transaction { connection, logger in
-            let ids = try await Self.all(
-                connection, logger,
-                "SELECT id FROM session WHERE groupName = \(group) AND start >= \(start) AND start < \(end) ORDER BY start, id",
-                as: String.self)
-            let names = try await Self.names(connection, logger, sealer)
+            let sessions = try await Self.sessions(
+                connection, logger, .group(group, from: start, to: end))
+            // The names of everyone on any of the rosters, opened once for the whole report.
+            let names = try await Self.names(
+                connection, logger, sealer, of: Array(Set(sessions.flatMap(\.session.roster))))
             var reports: [SessionReport] = []
-            for id in ids {
-                reports.append(try await Self.sessionReport(id, now: now, names: names, connection, logger))
+            for (session, className) in sessions {
+                reports.append(
+                    try await Self.sessionReport(
+                        session, className: className, now: now, names: names, sealer: sealer, connection, logger))
             }
             return GroupReport.make(group: group, from: from, to: to, reports: reports)
         }
@@ -203,13 +216,16 @@ extension PostgresHubStorage {
         return timezones
     }
 
-    static func names(_ connection: PostgresConnection, _ logger: Logger, _ sealer: PersonSealer) async throws
-        -> [String: String]
+    /// The names of the people `ids` (only theirs are opened: a report never unseals the whole school).
+    static func names(_ connection: PostgresConnection, _ logger: Logger, _ sealer: PersonSealer, of ids: [String])
+        async throws -> [String: String]
     {
         var names: [String: String] = [:]
-        for try await entry in try await connection.query("SELECT entry FROM person", logger: logger).decode(Data.self)
-        {
-            let person = try sealer.entry(entry)
+        guard !ids.isEmpty else { return names }
+        for try await entry in try await connection.query(
+            "SELECT entry FROM person WHERE id = ANY(\(ids))", logger: logger
+        ).decode(Data.self) {
+            let person = try sealer.name(entry)
             names[person.id] = person.name
         }
         return names

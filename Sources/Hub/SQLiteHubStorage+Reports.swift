@@ -90,30 +90,46 @@ extension SQLiteHubStorage {
     }
 
     public func sessionReport(_ id: String, now: Date) async throws(HubError) -> SessionReport {
-        let records = try await checkinRecords(session: id)
-        return try await read { db in
+        try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id]) else {
                 throw HubError(.notFound, "no session \(id)")
             }
             let session = try Self.session(row)
-            let policy =
-                try Data.fetchOne(db, sql: "SELECT policy FROM room WHERE id = ?", arguments: [session.room])
-                .map { try JSONDecoder().decode(AttendancePolicy.self, from: $0) } ?? AttendancePolicy()
-            let names = try Self.names(db, self.sealer)
-            var excuses: [String: String] = [:]
-            for excuse in try Row.fetchAll(db, sql: "SELECT * FROM excuse WHERE session = ?", arguments: [id]) {
-                excuses[excuse["person"]] = excuse["reason"]
-            }
-            var flags: [String: [MentorFlag]] = [:]
-            for flag in try Row.fetchAll(db, sql: "SELECT * FROM flag WHERE session = ?", arguments: [id]) {
-                if let value = MentorFlag(rawValue: flag["flag"]) { flags[flag["person"], default: []].append(value) }
-            }
-            var report = SessionReport.make(
-                session: session, policy: policy, now: now, records: records, names: names, excuses: excuses,
-                flags: flags)
-            report.className = row["className"]
-            return report
+            let names = try Self.names(db, self.sealer, of: session.roster)
+            return try Self.sessionReport(
+                db, session, className: row["className"], names: names, sealer: self.sealer, now: now)
         }
+    }
+
+    /// One session's report from what the database holds; `names` has its roster's names.
+    static func sessionReport(
+        _ db: Database, _ session: Session, className: String?, names: [String: String], sealer: PersonSealer,
+        now: Date
+    ) throws -> SessionReport {
+        let id = session.id
+        let records = try Row.fetchAll(
+            db, sql: "SELECT * FROM checkinRecord WHERE session = ? ORDER BY checkinTime", arguments: [id]
+        ).map(Self.checkinRecord)
+        // Check-ins of people no longer on the roster are listed too, with their names.
+        var names = names
+        let guests = records.map(\.person).filter { names[$0] == nil }
+        if !guests.isEmpty { names.merge(try Self.names(db, sealer, of: guests)) { old, _ in old } }
+        let policy =
+            try Data.fetchOne(db, sql: "SELECT policy FROM room WHERE id = ?", arguments: [session.room])
+            .map { try JSONDecoder().decode(AttendancePolicy.self, from: $0) } ?? AttendancePolicy()
+        var excuses: [String: String] = [:]
+        for excuse in try Row.fetchAll(db, sql: "SELECT * FROM excuse WHERE session = ?", arguments: [id]) {
+            excuses[excuse["person"]] = excuse["reason"]
+        }
+        var flags: [String: [MentorFlag]] = [:]
+        for flag in try Row.fetchAll(db, sql: "SELECT * FROM flag WHERE session = ?", arguments: [id]) {
+            if let value = MentorFlag(rawValue: flag["flag"]) { flags[flag["person"], default: []].append(value) }
+        }
+        var report = SessionReport.make(
+            session: session, policy: policy, now: now, records: records, names: names, excuses: excuses,
+            flags: flags)
+        report.className = className
+        return report
     }
 
     public func volunteerHours(from: Date, to: Date) async throws(HubError) -> VolunteerHours {
@@ -134,20 +150,25 @@ extension SQLiteHubStorage {
                 timezones[room["id"]] = TimeZone(identifier: room["timezone"])
             }
             return VolunteerHours.make(
-                visits: visits, timezones: timezones, names: try Self.names(db, self.sealer), from: from, to: to)
+                visits: visits, timezones: timezones, names: try Self.names(db, self.sealer, of: visits.map(\.person)),
+                from: from, to: to)
         }
     }
 
     public func groupReport(_ group: String, from: Date, to: Date, now: Date) async throws(HubError) -> GroupReport {
         guard from < to else { throw HubError(.badRequest, "from must be before to") }
-        let ids = try await read { db in
-            try String.fetchAll(
-                db, sql: "SELECT id FROM session WHERE groupName = ? AND start >= ? AND start < ? ORDER BY start, id",
+        return try await read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM session WHERE groupName = ? AND start >= ? AND start < ? ORDER BY start, id",
                 arguments: [group, Self.ms(from), Self.ms(to)])
+            let sessions = try rows.map { (try Self.session($0), $0["className"] as String?) }
+            // The names of everyone on any of the rosters, opened once for the whole report.
+            let names = try Self.names(db, self.sealer, of: sessions.flatMap(\.0.roster))
+            let reports = try sessions.map { session, className in
+                try Self.sessionReport(db, session, className: className, names: names, sealer: self.sealer, now: now)
+            }
+            return GroupReport.make(group: group, from: from, to: to, reports: reports)
         }
-        var reports: [SessionReport] = []
-        for id in ids { reports.append(try await sessionReport(id, now: now)) }
-        return GroupReport.make(group: group, from: from, to: to, reports: reports)
     }
 
     public func publicSessionReport(_ session: String, now: Date) async throws(HubError) -> PublicSessionReport {
@@ -187,11 +208,21 @@ extension SQLiteHubStorage {
         }
     }
 
-    static func names(_ db: Database, _ sealer: PersonSealer) throws -> [String: String] {
+    /// The names of the people `ids` (only theirs are opened: a report never unseals the whole school).
+    static func names(_ db: Database, _ sealer: PersonSealer, of ids: some Sequence<String>) throws -> [String: String]
+    {
         var names: [String: String] = [:]
-        for entry in try Data.fetchAll(db, sql: "SELECT entry FROM person") {
-            let person = try sealer.entry(entry)
-            names[person.id] = person.name
+        let wanted = Array(Set(ids))
+        // A few hundred at a time: SQLite bounds the parameters of one statement.
+        for start in stride(from: 0, to: wanted.count, by: 500) {
+            let part = Array(wanted[start..<min(wanted.count, start + 500)])
+            let marks = Array(repeating: "?", count: part.count).joined(separator: ", ")
+            for entry in try Data.fetchAll(
+                db, sql: "SELECT entry FROM person WHERE id IN (\(marks))", arguments: StatementArguments(part))
+            {
+                let person = try sealer.name(entry)
+                names[person.id] = person.name
+            }
         }
         return names
     }

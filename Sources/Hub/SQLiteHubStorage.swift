@@ -601,13 +601,15 @@ public final class SQLiteHubStorage: HubStorage {
             try Row.fetchAll(
                 db, sql: "SELECT * FROM checkinRecord WHERE session = ? ORDER BY checkinTime", arguments: [session]
             )
-            .map { row in
-                CheckinRecord(
-                    session: row["session"], person: row["person"], status: row["status"],
-                    checkinTime: Self.date(row["checkinTime"]), minutesLate: row["minutesLate"], method: row["method"],
-                    source: row["source"], confidence: row["confidence"], eventID: row["eventID"])
-            }
+            .map(Self.checkinRecord)
         }
+    }
+
+    static func checkinRecord(_ row: Row) -> CheckinRecord {
+        CheckinRecord(
+            session: row["session"], person: row["person"], status: row["status"],
+            checkinTime: date(row["checkinTime"]), minutesLate: row["minutesLate"], method: row["method"],
+            source: row["source"], confidence: row["confidence"], eventID: row["eventID"])
     }
 
     public func visits(person: String) async throws(HubError) -> [Visit] {

@@ -14,7 +14,7 @@ struct HubCommand: AsyncParsableCommand {
             Serve.self, EnrollCommand.self, ImportCommand.self, ReportCommand.self, FlagCommand.self,
             ExcuseCommand.self,
             TokenCommand.self, DeviceCommand.self, BadgeKeyCommand.self, MigrateCommand.self, BackupCommand.self,
-            CopyCommand.self, BenchCommand.self,
+            CopyCommand.self, SeedCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -5,6 +5,7 @@ import Foundation
 import Hub
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Recognition
 import SyncProtocol
 import Synchronization
@@ -27,7 +28,9 @@ struct LoadBench: AsyncParsableCommand {
             for --seconds every door posts 500-event batches of its sessions' check-ins and polls its \
             manifest with its ETag while --readers staff clients read session reports; then a reconnect \
             storm (every door sends a 500-event backlog at once). Afterwards it counts what the database \
-            holds: every event exactly once. The last line is JSON.
+            holds: every event exactly once. With --nginx, every request goes through nginx over TLS on \
+            loopback, run with the given configuration (deploy/nginx/rollcall-hub.conf) in front of the \
+            hubs. The last line is JSON.
             """)
 
     @Option(
@@ -41,14 +44,49 @@ struct LoadBench: AsyncParsableCommand {
     @Option(help: "Staff clients reading session reports meanwhile.") var readers = 4
     @Option(
         help: ArgumentHelp(
+            "Events per second all doors send together during the morning (each door a batch at a steady "
+                + "interval); 0: every door sends its next batch as soon as the last is answered.",
+            valueName: "events/s"))
+    var rate = 0
+    @Option(help: "Events per batch during the morning (the storm's are 500).") var batch = 500
+    @Option(
+        help: ArgumentHelp(
+            "The database holds a district made by `rollcall-hub seed` with SCHOOLS schools of GROUPS groups "
+                + "(e.g. 40x40) and --weeks weeks: the readers read its reports (a group's term, a session, a "
+                + "week's volunteer hours) instead.",
+            valueName: "SCHOOLSxGROUPS"))
+    var district: String?
+    @Option(help: "With --district: the seeded term's weeks.") var weeks = 12
+    @Option(
+        help: ArgumentHelp(
             "The data key for a PostgreSQL database (made in a temporary folder if not given).", valueName: "file"))
     var dataKeyFile: String?
+    @Option(
+        help: ArgumentHelp(
+            "Send every request through nginx over TLS, run with this configuration in front of the hubs.",
+            valueName: "deploy/nginx/rollcall-hub.conf"))
+    var nginx: String?
     @Flag(help: "Only the JSON line.") var json = false
 
     func validate() throws {
         guard (1...16).contains(hubs), (1...5000).contains(devices), (1...1000).contains(students),
-            (1...1000).contains(sessionsPerRoom), (1...3600).contains(seconds), (0...2000).contains(readers)
-        else { throw ValidationError("out of range: hubs 1-16, devices 1-5000, students 1-1000, sessions 1-1000") }
+            (1...1000).contains(sessionsPerRoom), (1...3600).contains(seconds), (0...5000).contains(readers),
+            (0...1_000_000).contains(rate), (1...DeviceAPI.maximumBatch).contains(batch), (1...52).contains(weeks)
+        else {
+            throw ValidationError(
+                "out of range: hubs 1-16, devices 1-5000, students 1-1000, sessions 1-1000, readers 0-5000, "
+                    + "rate 0-1000000, batch 1-\(DeviceAPI.maximumBatch), weeks 1-52")
+        }
+        if let district, seededDistrict(district) == nil {
+            throw ValidationError("--district is SCHOOLSxGROUPS, e.g. 40x40, not \(district)")
+        }
+    }
+
+    /// The seeded district's shape: schools and groups per school.
+    func seededDistrict(_ text: String) -> (schools: Int, groups: Int)? {
+        let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, (1...500).contains(parts[0]), (1...1000).contains(parts[1]) else { return nil }
+        return (parts[0], parts[1])
     }
 
     func say(_ line: String) {
@@ -81,15 +119,28 @@ struct LoadBench: AsyncParsableCommand {
 
         let processes = try (0..<hubs).map { _ in try startHub(database, keyFile: keyFile, adminFile: adminFile) }
         defer { for (process, _) in processes { process.terminate() } }
-        let urls = processes.map(\.1)
-        say("load: \(hubs) hub process(es): \(urls.joined(separator: " "))")
+        var targets = processes.map(\.1)
+        say("load: \(hubs) hub process(es): \(targets.joined(separator: " "))")
+        var tls = TLSConfiguration.makeClientConfiguration()
+        var front: NginxFront?
+        if let nginx {
+            let started = try NginxFront.start(configuration: nginx, hubs: targets, folder: folder)
+            front = started
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(started.certificate))
+            targets = [started.url]
+            say("load: nginx \(started.url) in front of them (\(nginx))")
+        }
+        defer { front?.stop() }
+        let urls = targets
 
-        let client = HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: HTTPClient.Configuration(
-                timeout: .init(connect: .seconds(10), read: .seconds(60)),
-                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2000)))
-        let errors = Tally()
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            timeout: .init(connect: .seconds(10), read: .seconds(60)),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2000))
+        configuration.httpVersion = .http1Only
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        if let front { try await front.waitUntilReady(client) }
+        let errors = Failures()
 
         // New doors: the manifest, then the gallery a page at a time.
         let gallery = Samples()
@@ -117,7 +168,7 @@ struct LoadBench: AsyncParsableCommand {
                         after = page.next
                     } while after != nil
                     gallery.add(ContinuousClock.now - start)
-                    if !ok { errors.add(1) }
+                    if !ok { errors.add("gallery sync") }
                 }
             }
             try await group.waitForAll()
@@ -128,19 +179,29 @@ struct LoadBench: AsyncParsableCommand {
 
         // The morning: batches from every door, manifest polls with ETags, staff reading reports.
         let batches = Samples()
-        let reports = Samples()
+        let reports = ReportSamples()
         let sent = Tally()
         let cursor = plan.cursors()
         let morning = ContinuousClock.now
         let deadline = morning + .seconds(seconds)
         // When the last batch was answered: the rate is over the time the doors were sending.
         let lastBatch = Latest(morning)
+        let (batch, readers) = (batch, readers)
+        // With --rate, each door sends a batch every `interval`, the doors' turns spread over it.
+        let interval: Duration? = rate > 0 ? .nanoseconds(Int64(1e9 * Double(devices * batch) / Double(rate))) : nil
+        let readings = try readingPlan(plan)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for device in 0..<devices {
                 group.addTask {
                     let base = urls[device % urls.count]
                     var tag: String?
-                    while ContinuousClock.now < deadline, let events = cursor.next(device, 500, reserve: 500) {
+                    var polled = ContinuousClock.now - .seconds(60)
+                    var next = morning + (interval.map { $0 / devices * device } ?? .zero)
+                    while ContinuousClock.now < deadline, let events = cursor.next(device, batch, reserve: 500) {
+                        if let interval {
+                            try? await Task.sleep(until: next, clock: .continuous)
+                            next += interval
+                        }
                         let start = ContinuousClock.now
                         let answer = await Self.post(
                             client, base + DeviceAPI.eventsPath, token: plan.token(device), events)
@@ -152,11 +213,18 @@ struct LoadBench: AsyncParsableCommand {
                         {
                             sent.add(events.count)
                         } else {
-                            errors.add(1)
+                            errors.add("batch: \(answer.status) \(answer.problem)")
                         }
+                        // A door polls its manifest every 10 s, with the ETag of the last one.
+                        guard ContinuousClock.now - polled >= .seconds(10) else { continue }
+                        polled = ContinuousClock.now
                         let poll = await Self.get(
                             client, base + DeviceAPI.manifestPath, token: plan.token(device), etag: tag)
-                        if poll.status == 200 { tag = poll.etag } else if poll.status != 304 { errors.add(1) }
+                        if poll.status == 200 {
+                            tag = poll.etag
+                        } else if poll.status != 304 {
+                            errors.add("manifest: \(poll.status) \(poll.problem)")
+                        }
                     }
                 }
             }
@@ -164,14 +232,12 @@ struct LoadBench: AsyncParsableCommand {
                 group.addTask {
                     var index = reader
                     while ContinuousClock.now < deadline {
-                        let session = plan.sessions[index % plan.sessions.count]
+                        let reading = readings(index)
                         index += readers
                         let start = ContinuousClock.now
-                        let answer = await Self.get(
-                            client, urls[reader % urls.count] + "/api/v1/reports/sessions/\(session)", token: plan.staff
-                        )
-                        reports.add(ContinuousClock.now - start)
-                        if answer.status != 200 { errors.add(1) }
+                        let answer = await Self.get(client, urls[reader % urls.count] + reading.path, token: plan.staff)
+                        reports.add(reading.kind, ContinuousClock.now - start)
+                        if answer.status != 200 { errors.add("report: \(answer.status) \(answer.problem)") }
                     }
                 }
             }
@@ -181,7 +247,8 @@ struct LoadBench: AsyncParsableCommand {
         let morningEvents = sent.value
         say(
             "load: morning: \(morningEvents) events in \(String(format: "%.1f", elapsed)) s, batches p50 \(batches.percentile(50)) ms, "
-                + "p99 \(batches.percentile(99)) ms; reports p99 \(reports.percentile(99)) ms")
+                + "p99 \(batches.percentile(99)) ms; reports p99 \(reports.all.percentile(99)) ms "
+                + "(\(reports.all.count) read by \(readers) readers)")
 
         // The reconnect storm: every door sends a backlog of 500 at once.
         let storm = ContinuousClock.now
@@ -192,7 +259,11 @@ struct LoadBench: AsyncParsableCommand {
                     guard let events = cursor.next(device, 500) else { return }
                     let answer = await Self.post(
                         client, urls[device % urls.count] + DeviceAPI.eventsPath, token: plan.token(device), events)
-                    if answer.status == 200 { stormSent.add(events.count) } else { errors.add(1) }
+                    if answer.status == 200 {
+                        stormSent.add(events.count)
+                    } else {
+                        errors.add("storm: \(answer.status) \(answer.problem)")
+                    }
                 }
             }
             try await group.waitForAll()
@@ -207,20 +278,67 @@ struct LoadBench: AsyncParsableCommand {
         // Every event exactly once.
         let store = try await HubStores.open(database, dataKeyFile: keyFile, environment: [:], maximumConnections: 2)
         let stored = try await store.receivedEventCount()
-        let expected = morningEvents + stormSent.value
+        let expected = plan.before + morningEvents + stormSent.value
         if let postgres = store as? PostgresHubStorage { await postgres.close() }
         let result: [String: Any] = [
             "store": PostgresHubStorage.isURL(database) ? "postgresql" : "sqlite", "hubs": hubs, "devices": devices,
             "events": morningEvents, "events_per_s": Double(morningEvents) / max(elapsed, 0.001),
             "batch_p50_ms": batches.percentile(50), "batch_p99_ms": batches.percentile(99),
-            "report_p99_ms": reports.percentile(99), "reports": reports.count,
+            "report_p99_ms": reports.all.percentile(99), "reports": reports.all.count, "readers": readers,
+            "session_report_p99_ms": reports.session.percentile(99),
+            "group_report_p99_ms": reports.group.percentile(99),
+            "volunteer_report_p99_ms": reports.volunteers.percentile(99), "rate": rate, "batch": batch,
             "gallery_sync_p99_ms": gallery.percentile(99), "storm_events": stormSent.value,
-            "storm_seconds": stormSeconds, "stored": stored, "exactly_once": stored == expected,
-            "errors": errors.value,
+            "storm_seconds": stormSeconds, "stored": stored, "nginx": nginx != nil, "exactly_once": stored == expected,
+            "errors": errors.count, "error_kinds": errors.kinds,
         ]
         let line = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: line, as: UTF8.self))
-        if stored != expected || errors.value > 0 { throw ExitCode(1) }
+        if errors.count > 0 { say("load: errors: \(errors.kinds)") }
+        if stored != expected || errors.count > 0 { throw ExitCode(1) }
+    }
+
+    /// What the staff readers read, in turn: with --district the seeded district's reports (a group's
+    /// term, a session of it, a week of volunteer hours), else the load's own sessions' reports.
+    func readingPlan(_ plan: Plan) throws -> @Sendable (Int) -> Reading {
+        guard let text = district, let shape = seededDistrict(text) else {
+            let sessions = plan.sessions
+            return { index in
+                Reading(kind: .session, path: "/api/v1/reports/sessions/\(sessions[index % sessions.count])")
+            }
+        }
+        // The same term the seed made (it ends with last week).
+        let term = District(
+            schools: shape.schools, studentsPerSchool: shape.groups, groupSize: 1, weeks: weeks,
+            volunteersPerSchool: 0, timezone: TimeZone(identifier: "UTC")!, seed: 0, now: Date())
+        let from = ISO8601Time.format(term.days[0] - 86_400)
+        let to = ISO8601Time.format(term.days[term.days.count - 1] + 2 * 86_400)
+        return { index in
+            var random = SeededDraws(seed: UInt64(index))
+            let school = random.below(shape.schools)
+            let group = term.groupName(school, random.below(shape.groups))
+            switch index % 3 {
+            case 0:
+                return Reading(kind: .group, path: "/api/v1/reports/groups/\(group)?from=\(from)&to=\(to)")
+            case 1:
+                // A register of the term: the session ids the timetable import makes.
+                let day = term.days[random.below(term.days.count)]
+                let (name, time) = random.below(2) == 0 ? ("register-am", "0840") : ("register-pm", "1310")
+                let date = String(ISO8601Time.format(day).prefix(10))
+                return Reading(kind: .session, path: "/api/v1/reports/sessions/\(name)-\(group)-\(date)-\(time)")
+            default:
+                let week = term.days[random.below(term.weeks) * 5]
+                let end = ISO8601Time.format(week + 7 * 86_400)
+                return Reading(
+                    kind: .volunteers, path: "/api/v1/reports/volunteers?from=\(ISO8601Time.format(week))&to=\(end)")
+            }
+        }
+    }
+
+    struct Reading: Sendable {
+        enum Kind: Sendable { case session, group, volunteers }
+        var kind: Kind
+        var path: String
     }
 
     // MARK: The district in small
@@ -231,6 +349,8 @@ struct LoadBench: AsyncParsableCommand {
         /// Per room, its sessions with their start times and roster.
         let rooms: [[(id: String, start: Date, roster: [String])]]
         let staff: String
+        /// The events the database held before the load (a seeded district's).
+        let before: Int
         static func token(_ device: Int) -> String { "load-door-\(device)-token-0123456789" }
         func token(_ device: Int) -> String { Self.token(device) }
         func cursors() -> Cursors { Cursors(self) }
@@ -275,7 +395,8 @@ struct LoadBench: AsyncParsableCommand {
                 path: database, sealer: try PersonSealer.load(file: keyFile, database: database, environment: [:]))
         }
         let store = try await HubStores.open(database, dataKeyFile: keyFile, environment: [:], maximumConnections: 8)
-        let staff = "load-staff-token-0123456789"
+        let before = try await store.receivedEventCount()
+        let staff = "load-staff-token-\(UUID().uuidString)"
         try await store.addAccessToken(staff, scope: .staff, label: "load")
         // Sessions on the past weekdays at 08:40, one per day, newest first (all within 30 days).
         let today = Calendar(identifier: .gregorian).startOfDay(for: Date())
@@ -314,7 +435,7 @@ struct LoadBench: AsyncParsableCommand {
             if room % 20 == 19 { say("load: provisioned \(room + 1) of \(devices) rooms") }
         }
         if let postgres = store as? PostgresHubStorage { await postgres.close() }
-        return Plan(devices: devices, sessions: sessions, rooms: rooms, staff: staff)
+        return Plan(devices: devices, sessions: sessions, rooms: rooms, staff: staff, before: before)
     }
 
     /// Starts `rollcall-hub serve` (this program) on a free loopback port; returns it and its URL.
@@ -353,6 +474,8 @@ struct LoadBench: AsyncParsableCommand {
         var status: Int
         var body: Data
         var etag: String?
+        /// The start of the body of an answer that is not 200 (the hub's problem text), for the error list.
+        var problem: String { String(decoding: body.prefix(120), as: UTF8.self) }
     }
 
     static func get(_ client: HTTPClient, _ url: String, token: String, etag: String? = nil) async -> Answer {
@@ -380,7 +503,7 @@ struct LoadBench: AsyncParsableCommand {
                 status: Int(response.status.code), body: Data(body.readableBytesView),
                 etag: response.headers.first(name: "ETag"))
         } catch {
-            return Answer(status: 0, body: Data(), etag: nil)
+            return Answer(status: 0, body: Data(String(describing: error).utf8), etag: nil)
         }
     }
 
@@ -397,12 +520,36 @@ final class Tally: Sendable {
     var value: Int { count.withLock { $0 } }
 }
 
+/// The requests that failed, counted by what they were and what came back.
+final class Failures: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+    func add(_ kind: String) { counts.withLock { $0[kind, default: 0] += 1 } }
+    var count: Int { counts.withLock { $0.values.reduce(0, +) } }
+    var kinds: [String: Int] { counts.withLock { $0 } }
+}
+
 /// The latest of the moments several tasks note.
 final class Latest: Sendable {
     private let moment: Mutex<ContinuousClock.Instant>
     init(_ start: ContinuousClock.Instant) { moment = Mutex(start) }
     func note(_ now: ContinuousClock.Instant) { moment.withLock { $0 = max($0, now) } }
     var value: ContinuousClock.Instant { moment.withLock { $0 } }
+}
+
+/// The readers' latencies, by report.
+final class ReportSamples: Sendable {
+    let all = Samples()
+    let session = Samples()
+    let group = Samples()
+    let volunteers = Samples()
+    func add(_ kind: LoadBench.Reading.Kind, _ duration: Duration) {
+        all.add(duration)
+        switch kind {
+        case .session: session.add(duration)
+        case .group: group.add(duration)
+        case .volunteers: volunteers.add(duration)
+        }
+    }
 }
 
 /// Latencies, for percentiles.
