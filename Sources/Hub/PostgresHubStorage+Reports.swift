@@ -101,36 +101,54 @@ extension PostgresHubStorage {
         _ session: Session, className: String?, now: Date, names: [String: String], sealer: PersonSealer,
         _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> SessionReport {
-        let id = session.id
-        let records = try await checkinRecords(id, connection, logger)
+        try await sessionReports(
+            [(session, className)], now: now, names: names, sealer: sealer, connection, logger)[0]
+    }
+
+    /// The reports of `sessions`, from a few statements whatever their number (a group's term is a few
+    /// hundred registers): their records, excuses, flags and rooms' policies are each read at once.
+    static func sessionReports(
+        _ sessions: [(session: Session, className: String?)], now: Date, names: [String: String],
+        sealer: PersonSealer, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [SessionReport] {
+        guard !sessions.isEmpty else { return [] }
+        let ids = sessions.map(\.session.id)
+        let records = Dictionary(grouping: try await checkinRecords(of: ids, connection, logger), by: \.session)
         // Check-ins of people no longer on the roster are listed too, with their names.
         var names = names
-        let guests = records.map(\.person).filter { names[$0] == nil }
+        let guests = Set(records.values.joined().map(\.person)).filter { names[$0] == nil }
         if !guests.isEmpty {
-            names.merge(try await Self.names(connection, logger, sealer, of: guests)) { old, _ in old }
+            names.merge(try await Self.names(connection, logger, sealer, of: Array(guests))) { old, _ in old }
         }
-        let room = session.room
-        let policy =
-            try
-            (try await first(connection, logger, "SELECT policy FROM room WHERE id = \(room)", as: Data?.self)
-            ?? nil).map { try JSONDecoder().decode(AttendancePolicy.self, from: $0) } ?? AttendancePolicy()
-        var excuses: [String: String] = [:]
-        for try await (person, reason) in try await connection.query(
-            "SELECT person, reason FROM excuse WHERE session = \(id)", logger: logger
-        ).decode((String, String).self) {
-            excuses[person] = reason
+        let rooms = Array(Set(sessions.map(\.session.room)))
+        var policies: [String: AttendancePolicy] = [:]
+        for try await (room, policy) in try await connection.query(
+            "SELECT id, policy FROM room WHERE id = ANY(\(rooms))", logger: logger
+        ).decode((String, Data?).self) {
+            if let policy { policies[room] = try JSONDecoder().decode(AttendancePolicy.self, from: policy) }
         }
-        var flags: [String: [MentorFlag]] = [:]
-        for try await (person, flag) in try await connection.query(
-            "SELECT person, flag FROM flag WHERE session = \(id) ORDER BY person, flag", logger: logger
-        ).decode((String, String).self) {
-            if let value = MentorFlag(rawValue: flag) { flags[person, default: []].append(value) }
+        var excuses: [String: [String: String]] = [:]
+        for try await (session, person, reason) in try await connection.query(
+            "SELECT session, person, reason FROM excuse WHERE session = ANY(\(ids))", logger: logger
+        ).decode((String, String, String).self) {
+            excuses[session, default: [:]][person] = reason
         }
-        var report = SessionReport.make(
-            session: session, policy: policy, now: now, records: records, names: names, excuses: excuses,
-            flags: flags)
-        report.className = className
-        return report
+        var flags: [String: [String: [MentorFlag]]] = [:]
+        for try await (session, person, flag) in try await connection.query(
+            "SELECT session, person, flag FROM flag WHERE session = ANY(\(ids)) ORDER BY person, flag", logger: logger
+        ).decode((String, String, String).self) {
+            if let value = MentorFlag(rawValue: flag) {
+                flags[session, default: [:]][person, default: []].append(value)
+            }
+        }
+        return sessions.map { session, className in
+            var report = SessionReport.make(
+                session: session, policy: policies[session.room] ?? AttendancePolicy(), now: now,
+                records: records[session.id] ?? [], names: names, excuses: excuses[session.id] ?? [:],
+                flags: flags[session.id] ?? [:])
+            report.className = className
+            return report
+        }
     }
 
     public func volunteerHours(from: Date, to: Date) async throws(HubError) -> VolunteerHours {
@@ -166,12 +184,8 @@ extension PostgresHubStorage {
             // The names of everyone on any of the rosters, opened once for the whole report.
             let names = try await Self.names(
                 connection, logger, sealer, of: Array(Set(sessions.flatMap(\.session.roster))))
-            var reports: [SessionReport] = []
-            for (session, className) in sessions {
-                reports.append(
-                    try await Self.sessionReport(
-                        session, className: className, now: now, names: names, sealer: sealer, connection, logger))
-            }
+            let reports = try await Self.sessionReports(
+                sessions, now: now, names: names, sealer: sealer, connection, logger)
             return GroupReport.make(group: group, from: from, to: to, reports: reports)
         }
     }

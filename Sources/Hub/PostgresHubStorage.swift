@@ -728,11 +728,18 @@ public final class PostgresHubStorage: HubStorage {
     static func checkinRecords(_ session: String, _ connection: PostgresConnection, _ logger: Logger) async throws
         -> [CheckinRecord]
     {
+        try await checkinRecords(of: [session], connection, logger)
+    }
+
+    /// The records of all of `sessions` in one statement, in check-in order.
+    static func checkinRecords(of sessions: [String], _ connection: PostgresConnection, _ logger: Logger)
+        async throws -> [CheckinRecord]
+    {
         var records: [CheckinRecord] = []
         for try await row in try await connection.query(
             """
             SELECT session, person, status, checkinTime, minutesLate, method, source, confidence, eventID
-            FROM checkinRecord WHERE session = \(session) ORDER BY checkinTime
+            FROM checkinRecord WHERE session = ANY(\(sessions)) ORDER BY checkinTime
             """, logger: logger
         ).decode((String, String, String, Int64, Int?, String, String, Double?, String).self) {
             records.append(

@@ -51,6 +51,11 @@ struct LoadBench: AsyncParsableCommand {
     @Option(help: "Events per batch during the morning (the storm's are 500).") var batch = 500
     @Option(
         help: ArgumentHelp(
+            "Reports per second all readers read together (each reader at a steady interval); 0: each reads "
+                + "its next as soon as the last is answered.", valueName: "reports/s"))
+    var readRate = 0
+    @Option(
+        help: ArgumentHelp(
             "The database holds a district made by `rollcall-hub seed` with SCHOOLS schools of GROUPS groups "
                 + "(e.g. 40x40) and --weeks weeks: the readers read its reports (a group's term, a session, a "
                 + "week's volunteer hours) instead.",
@@ -71,7 +76,8 @@ struct LoadBench: AsyncParsableCommand {
     func validate() throws {
         guard (1...16).contains(hubs), (1...5000).contains(devices), (1...1000).contains(students),
             (1...1000).contains(sessionsPerRoom), (1...3600).contains(seconds), (0...5000).contains(readers),
-            (0...1_000_000).contains(rate), (1...DeviceAPI.maximumBatch).contains(batch), (1...52).contains(weeks)
+            (0...1_000_000).contains(rate), (0...100_000).contains(readRate),
+            (1...DeviceAPI.maximumBatch).contains(batch), (1...52).contains(weeks)
         else {
             throw ValidationError(
                 "out of range: hubs 1-16, devices 1-5000, students 1-1000, sessions 1-1000, readers 0-5000, "
@@ -190,6 +196,7 @@ struct LoadBench: AsyncParsableCommand {
         // With --rate, each door sends a batch every `interval`, the doors' turns spread over it.
         let interval: Duration? = rate > 0 ? .nanoseconds(Int64(1e9 * Double(devices * batch) / Double(rate))) : nil
         let readings = try readingPlan(plan)
+        let readInterval: Duration? = readRate > 0 ? .nanoseconds(Int64(1e9 * Double(readers) / Double(readRate))) : nil
         try await withThrowingTaskGroup(of: Void.self) { group in
             for device in 0..<devices {
                 group.addTask {
@@ -231,7 +238,13 @@ struct LoadBench: AsyncParsableCommand {
             for reader in 0..<readers {
                 group.addTask {
                     var index = reader
+                    var next = morning + (readInterval.map { $0 / readers * reader } ?? .zero)
                     while ContinuousClock.now < deadline {
+                        if let readInterval {
+                            try? await Task.sleep(until: next, clock: .continuous)
+                            next += readInterval
+                            guard ContinuousClock.now < deadline else { break }
+                        }
                         let reading = readings(index)
                         index += readers
                         let start = ContinuousClock.now
@@ -288,6 +301,7 @@ struct LoadBench: AsyncParsableCommand {
             "session_report_p99_ms": reports.session.percentile(99),
             "group_report_p99_ms": reports.group.percentile(99),
             "volunteer_report_p99_ms": reports.volunteers.percentile(99), "rate": rate, "batch": batch,
+            "read_rate": readRate,
             "gallery_sync_p99_ms": gallery.percentile(99), "storm_events": stormSent.value,
             "storm_seconds": stormSeconds, "stored": stored, "nginx": nginx != nil, "exactly_once": stored == expected,
             "errors": errors.count, "error_kinds": errors.kinds,
@@ -351,8 +365,10 @@ struct LoadBench: AsyncParsableCommand {
         let staff: String
         /// The events the database held before the load (a seeded district's).
         let before: Int
-        static func token(_ device: Int) -> String { "load-door-\(device)-token-0123456789" }
-        func token(_ device: Int) -> String { Self.token(device) }
+        /// This run's mark in every id it makes, so that runs can follow each other on one database.
+        let run: String
+        func door(_ device: Int) -> String { "load-\(run)-door-\(device)" }
+        func token(_ device: Int) -> String { door(device) + "-token-0123456789" }
         func cursors() -> Cursors { Cursors(self) }
     }
 
@@ -383,7 +399,7 @@ struct LoadBench: AsyncParsableCommand {
                 return DeviceEvent(
                     id: UUID().uuidString.lowercased(),
                     event: .checkin(session: session.id, person: person, at: at, status: .present, minutesLate: 0),
-                    method: "face", source: "signage:load-door-\(device)", confidence: 0.9)
+                    method: "face", source: "signage:\(plan.door(device))", confidence: 0.9)
             }
         }
     }
@@ -396,6 +412,7 @@ struct LoadBench: AsyncParsableCommand {
         }
         let store = try await HubStores.open(database, dataKeyFile: keyFile, environment: [:], maximumConnections: 8)
         let before = try await store.receivedEventCount()
+        let run = String(UUID().uuidString.prefix(8)).lowercased()
         let staff = "load-staff-token-\(UUID().uuidString)"
         try await store.addAccessToken(staff, scope: .staff, label: "load")
         // Sessions on the past weekdays at 08:40, one per day, newest first (all within 30 days).
@@ -403,17 +420,17 @@ struct LoadBench: AsyncParsableCommand {
         var rooms: [[(id: String, start: Date, roster: [String])]] = []
         var sessions: [String] = []
         for room in 0..<devices {
-            let name = "load-room-\(room)"
+            let name = "load-\(run)-room-\(room)"
             try await store.addRoom(name, timezone: "UTC", policy: nil)
             try await store.addDevice(
-                DeviceRecord(id: "load-door-\(room)", room: name),
-                token: Plan.token(room))
+                DeviceRecord(id: "load-\(run)-door-\(room)", room: name),
+                token: "load-\(run)-door-\(room)-token-0123456789")
             var roster: [String] = []
             for index in 0..<students {
-                let id = "load-\(room)-\(index)"
+                let id = "load-\(run)-\(room)-\(index)"
                 var document = GalleryDocument()
                 document.enroll(
-                    Person(id: id, name: "Student \(room)-\(index)", role: .student, groups: ["load-\(room)"]),
+                    Person(id: id, name: "Student \(room)-\(index)", role: .student, groups: ["load-\(run)-\(room)"]),
                     templates: [
                         GalleryDocument.Template(
                             source: nil, encoding: (0..<128).map { _ in Float.random(in: -0.2...0.2) })
@@ -425,9 +442,11 @@ struct LoadBench: AsyncParsableCommand {
             for day in 0..<sessionsPerRoom {
                 // Several a day when there are more than 20: every 50 minutes from 08:40.
                 let start = today - Double(1 + day / 8) * 86_400 + 8 * 3600 + 40 * 60 + Double(day % 8) * 3000
-                let id = "load-\(room)-s\(day)"
+                let id = "load-\(run)-\(room)-s\(day)"
                 try await store.putSession(
-                    Session(id: id, room: name, group: "load-\(room)", start: start, end: start + 2700, roster: roster))
+                    Session(
+                        id: id, room: name, group: "load-\(run)-\(room)", start: start, end: start + 2700,
+                        roster: roster))
                 own.append((id, start, roster))
                 sessions.append(id)
             }
@@ -435,7 +454,7 @@ struct LoadBench: AsyncParsableCommand {
             if room % 20 == 19 { say("load: provisioned \(room + 1) of \(devices) rooms") }
         }
         if let postgres = store as? PostgresHubStorage { await postgres.close() }
-        return Plan(devices: devices, sessions: sessions, rooms: rooms, staff: staff, before: before)
+        return Plan(devices: devices, sessions: sessions, rooms: rooms, staff: staff, before: before, run: run)
     }
 
     /// Starts `rollcall-hub serve` (this program) on a free loopback port; returns it and its URL.
