@@ -88,7 +88,7 @@ extension PostgresHubStorage {
 
     public func sessionReport(_ id: String, now: Date) async throws(HubError) -> SessionReport {
         let sealer = sealer
-        return try await transaction { connection, logger in
+        return try await reading { connection, logger in
             guard let (session, className) = try await Self.sessions(connection, logger, .id(id)).first
             else { throw HubError(.notFound, "no session \(id)") }
             let names = try await Self.names(connection, logger, sealer, of: session.roster)
@@ -155,7 +155,7 @@ extension PostgresHubStorage {
         guard from < to else { throw HubError(.badRequest, "from must be before to") }
         let (start, end) = (SQLiteHubStorage.ms(from), SQLiteHubStorage.ms(to))
         let sealer = sealer
-        return try await transaction { connection, logger in
+        return try await reading { connection, logger in
             var visits: [Visit] = []
             for try await row in try await connection.query(
                 """
@@ -178,7 +178,7 @@ extension PostgresHubStorage {
         guard from < to else { throw HubError(.badRequest, "from must be before to") }
         let (start, end) = (SQLiteHubStorage.ms(from), SQLiteHubStorage.ms(to))
         let sealer = sealer
-        return try await transaction { connection, logger in
+        return try await reading { connection, logger in
             let sessions = try await Self.sessions(
                 connection, logger, .group(group, from: start, to: end))
             // The names of everyone on any of the rosters, opened once for the whole report.
@@ -192,7 +192,7 @@ extension PostgresHubStorage {
 
     public func publicSessionReport(_ session: String, now: Date) async throws(HubError) -> PublicSessionReport {
         let report = try await sessionReport(session, now: now)
-        let key = try await transaction { connection, logger in
+        let key = try await reading { connection, logger in
             try await Self.first(
                 connection, logger, "SELECT value FROM deploymentSecret WHERE name = 'pseudonym'", as: Data.self)
         }

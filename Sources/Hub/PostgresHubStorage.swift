@@ -8,6 +8,7 @@ import PostgresNIO
 public import Recognition
 import Sealing
 public import SyncProtocol
+import Synchronization
 
 /// The hub's storage in PostgreSQL (postgres-nio, a pool of connections), for a district: any number of
 /// `rollcall-hub serve` processes share one database and give the same answers. The same behaviour as
@@ -27,6 +28,12 @@ public final class PostgresHubStorage: HubStorage {
     public let ingestLimits: IngestRules.Limits
     /// Seals the people's records (names, templates) at rest.
     let sealer: PersonSealer
+    /// The pool's size (`--pool-size`).
+    public let poolSize: Int
+    /// Statements or transactions under way in this process: how many of the pool's connections are in
+    /// use, or wanted (more than `poolSize` is work waiting for a connection). `/metrics` shows it.
+    private let busy = Atomic<Int>(0)
+    public var connectionsWanted: Int { busy.load(ordering: .relaxed) }
 
     /// Connects to the database `url` names (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, with
     /// `?host=/socket/folder` for a Unix socket and `?sslmode=disable|prefer|require`), applies the schema
@@ -39,7 +46,7 @@ public final class PostgresHubStorage: HubStorage {
         configuration.options.maximumConnections = maximumConnections
         let storage = PostgresHubStorage(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger,
-            ingestLimits: ingestLimits, sealer: sealer)
+            ingestLimits: ingestLimits, sealer: sealer, poolSize: maximumConnections)
         // A database that cannot be reached is a clear error within seconds, not a pool retrying for minutes.
         let reach = Task { try await storage.ping() }
         let timer = Task {
@@ -62,8 +69,11 @@ public final class PostgresHubStorage: HubStorage {
         return storage
     }
 
-    private init(client: PostgresClient, logger: Logger, ingestLimits: IngestRules.Limits, sealer: PersonSealer) {
+    private init(
+        client: PostgresClient, logger: Logger, ingestLimits: IngestRules.Limits, sealer: PersonSealer, poolSize: Int
+    ) {
         self.client = client
+        self.poolSize = poolSize
         self.logger = logger
         self.ingestLimits = ingestLimits
         self.sealer = sealer
@@ -939,10 +949,31 @@ public final class PostgresHubStorage: HubStorage {
         _ work: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws(HubError) -> T {
         let logger = logger
+        busy.add(1, ordering: .relaxed)
+        defer { busy.subtract(1, ordering: .relaxed) }
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 try await work(connection, logger)
             }
+        } catch let error as HubError {
+            throw error
+        } catch let error as PostgresTransactionError {
+            throw Self.failure(error.closureError ?? error.commitError ?? error.beginError ?? error)
+        } catch {
+            throw Self.failure(error)
+        }
+    }
+
+    /// Runs `work` on one connection of the pool, outside a transaction: for reports, which only read,
+    /// and so save the two round trips of BEGIN and COMMIT.
+    func reading<T: Sendable>(
+        _ work: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+    ) async throws(HubError) -> T {
+        let logger = logger
+        busy.add(1, ordering: .relaxed)
+        defer { busy.subtract(1, ordering: .relaxed) }
+        do {
+            return try await client.withConnection { connection in try await work(connection, logger) }
         } catch let error as HubError {
             throw error
         } catch let error as PostgresTransactionError {

@@ -11,6 +11,8 @@ public final class HubMetrics: Sendable {
     private let started = Date()
     private let uptime: Gauge
     private let events: [String: Counter]
+    private let reportsRunning: Gauge
+    private let reportsWaiting: Gauge
 
     public init() {
         uptime = registry.makeGauge(
@@ -22,6 +24,27 @@ public final class HubMetrics: Sendable {
                 labels: [("outcome", outcome)])
         }
         self.events = events
+        reportsRunning = registry.makeGauge(
+            descriptor: Self.name("hub_reports_running", "Reports being computed now (at most --report-concurrency)"))
+        reportsWaiting = registry.makeGauge(
+            descriptor: Self.name("hub_reports_waiting", "Reports waiting for their turn"))
+    }
+
+    func setReports(_ counts: (running: Int, waiting: Int)) {
+        reportsRunning.set(Double(counts.running))
+        reportsWaiting.set(Double(counts.waiting))
+    }
+
+    /// PostgreSQL only: the pool's size and the statements or transactions that want a connection now
+    /// (in use, and waiting for one when above the size).
+    func setPool(size: Int, wanted: Int) {
+        registry.makeGauge(descriptor: Self.name("hub_db_pool_size", "Connections the pool may open (--pool-size)"))
+            .set(Double(size))
+        registry.makeGauge(
+            descriptor: Self.name(
+                "hub_db_connections_wanted",
+                "Database work under way: connections in use, and waiting when above the pool size")
+        ).set(Double(wanted))
     }
 
     static func name(_ metric: String, _ help: String) -> MetricNameDescriptor {

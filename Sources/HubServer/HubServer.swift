@@ -18,6 +18,9 @@ public struct HubServerConfiguration: Sendable {
     public var limits = ServeLimits()
     /// What `/metrics` reports (this process's own counts).
     public var metrics = HubMetrics()
+    /// How many reports this process computes at once (`rollcall-hub serve --report-concurrency`); more
+    /// wait their turn.
+    public var reportAdmission = ReportAdmission(limit: 4)
 
     /// A configuration; `adminToken` nil (or empty) turns the admin API off. `AdminToken.load` reads
     /// and checks the token as `rollcall-hub serve` takes it.
@@ -70,7 +73,11 @@ public enum HubServer {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("metrics") { _, _ in
-            Response(
+            metrics.setReports(configuration.reportAdmission.counts)
+            if let pool = storage as? PostgresHubStorage {
+                metrics.setPool(size: pool.poolSize, wanted: pool.connectionsWanted)
+            }
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
         }
@@ -89,14 +96,19 @@ public enum HubServer {
                 .group(context: ScopedRequestContext.self)
         }
         let staff: Set<TokenScope> = [.admin, .staff]
+        // Reports take turns (after their token is checked), so that doors are not kept waiting.
+        let admission = configuration.reportAdmission
+        let taking = { (group: RouterGroup<ScopedRequestContext>) in
+            group.add(middleware: ReportAdmissionMiddleware<ScopedRequestContext>(admission: admission))
+        }
         addAdminRoutes(
             guarded("/api/v1/admin", [.admin], false, true), admin: storage, configuration: configuration)
         addReportRoutes(
-            reports: guarded("/api/v1/reports", staff, false, false),
+            reports: taking(guarded("/api/v1/reports", staff, false, false)),
             // A browser cannot send a bearer header: the pages take the staff token as ?token= too.
-            pages: guarded("/reports", staff, true, false),
+            pages: taking(guarded("/reports", staff, true, false)),
             staff: guarded("/api/v1/staff", staff, false, false),
-            publicAPI: guarded("/api/v1/public", [.public, .admin], false, false),
+            publicAPI: taking(guarded("/api/v1/public", [.public, .admin], false, false)),
             storage: storage, configuration: configuration)
         return router
     }

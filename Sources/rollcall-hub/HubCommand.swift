@@ -3,6 +3,7 @@ import Foundation
 import Hub
 import HubServer
 import Hummingbird
+import Logging
 
 /// `rollcall-hub`: the reference central server.
 @main
@@ -39,6 +40,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("PostgreSQL connections this process may open at once.", valueName: "count"))
     var poolSize = 20
+
+    @Option(
+        help: ArgumentHelp(
+            "Reports this process computes at once; more wait their turn, so that doors are not kept waiting "
+                + "behind them (the device API never waits for reports).", valueName: "count"))
+    var reportConcurrency = 4
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -88,6 +95,12 @@ struct Serve: AsyncParsableCommand {
     var rateBurst = 100
 
     /// Refused with the reason: a token on the command line shows in `ps`.
+    @Option(
+        help: ArgumentHelp(
+            "How log lines are written to standard error: text (for the journal) or json (one object a line, "
+                + "for a log collector).", valueName: "text|json"))
+    var logFormat = "text"
+
     @Option(help: .hidden) var adminToken: String?
 
     func validate() throws {
@@ -106,12 +119,19 @@ struct Serve: AsyncParsableCommand {
         guard (1...1000).contains(poolSize) else {
             throw ValidationError("--pool-size \(poolSize) is out of range: give 1 to 1000")
         }
+        guard ["text", "json"].contains(logFormat) else {
+            throw ValidationError("--log-format is text or json, not \(logFormat)")
+        }
+        guard (1...1000).contains(reportConcurrency) else {
+            throw ValidationError("--report-concurrency \(reportConcurrency) is out of range: give 1 to 1000")
+        }
         guard (1...100_000).contains(rateBurst) else {
             throw ValidationError("--rate-burst \(rateBurst) is out of range: give 1 to 100000")
         }
     }
 
     func run() async throws {
+        if logFormat == "json" { LoggingSystem.bootstrap { JSONLogHandler(label: $0) } }
         if adminToken != nil {
             FileHandle.standardError.write(
                 Data(
@@ -146,6 +166,7 @@ struct Serve: AsyncParsableCommand {
         configuration.limits = ServeLimits(
             idleTimeout: .seconds(idleTimeoutSeconds), maximumConnections: maxConnections, requestsPerSecond: rateLimit,
             burst: Double(rateBurst))
+        configuration.reportAdmission = ReportAdmission(limit: reportConcurrency)
         let router = HubServer.router(storage: storage, configuration: configuration)
         let host = self.host
         let app = HubServer.application(

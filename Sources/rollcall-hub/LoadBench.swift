@@ -417,42 +417,65 @@ struct LoadBench: AsyncParsableCommand {
         try await store.addAccessToken(staff, scope: .staff, label: "load")
         // Sessions on the past weekdays at 08:40, one per day, newest first (all within 30 days).
         let today = Calendar(identifier: .gregorian).startOfDay(for: Date())
-        var rooms: [[(id: String, start: Date, roster: [String])]] = []
-        var sessions: [String] = []
-        for room in 0..<devices {
-            let name = "load-\(run)-room-\(room)"
-            try await store.addRoom(name, timezone: "UTC", policy: nil)
-            try await store.addDevice(
-                DeviceRecord(id: "load-\(run)-door-\(room)", room: name),
-                token: "load-\(run)-door-\(room)-token-0123456789")
-            var roster: [String] = []
-            for index in 0..<students {
-                let id = "load-\(run)-\(room)-\(index)"
-                var document = GalleryDocument()
-                document.enroll(
-                    Person(id: id, name: "Student \(room)-\(index)", role: .student, groups: ["load-\(run)-\(room)"]),
-                    templates: [
-                        GalleryDocument.Template(
-                            source: nil, encoding: (0..<128).map { _ in Float.random(in: -0.2...0.2) })
-                    ])
-                try await store.upsertPerson(document.people[0])
-                roster.append(id)
+        // Rooms are made 8 at a time (each room's steps in order): a storm of 1,600 doors needs 1,600.
+        let (students, sessionsPerRoom, devices) = (students, sessionsPerRoom, devices)
+        let made = Tally()
+        let byRoom = try await withThrowingTaskGroup(of: (Int, [(id: String, start: Date, roster: [String])]).self) {
+            group in
+            @Sendable func room(_ room: Int) async throws -> (Int, [(id: String, start: Date, roster: [String])]) {
+                let name = "load-\(run)-room-\(room)"
+                try await store.addRoom(name, timezone: "UTC", policy: nil)
+                try await store.addDevice(
+                    DeviceRecord(id: "load-\(run)-door-\(room)", room: name),
+                    token: "load-\(run)-door-\(room)-token-0123456789")
+                var roster: [String] = []
+                for index in 0..<students {
+                    let id = "load-\(run)-\(room)-\(index)"
+                    var document = GalleryDocument()
+                    document.enroll(
+                        Person(
+                            id: id, name: "Student \(room)-\(index)", role: .student, groups: ["load-\(run)-\(room)"]),
+                        templates: [
+                            GalleryDocument.Template(
+                                source: nil, encoding: (0..<128).map { _ in Float.random(in: -0.2...0.2) })
+                        ])
+                    try await store.upsertPerson(document.people[0])
+                    roster.append(id)
+                }
+                var own: [(id: String, start: Date, roster: [String])] = []
+                for day in 0..<sessionsPerRoom {
+                    // Several a day when there are more than 20: every 50 minutes from 08:40.
+                    let start = today - Double(1 + day / 8) * 86_400 + 8 * 3600 + 40 * 60 + Double(day % 8) * 3000
+                    let id = "load-\(run)-\(room)-s\(day)"
+                    try await store.putSession(
+                        Session(
+                            id: id, room: name, group: "load-\(run)-\(room)", start: start, end: start + 2700,
+                            roster: roster))
+                    own.append((id, start, roster))
+                }
+                made.add(1)
+                if made.value % 100 == 0 { say("load: provisioned \(made.value) of \(devices) rooms") }
+                return (room, own)
             }
-            var own: [(id: String, start: Date, roster: [String])] = []
-            for day in 0..<sessionsPerRoom {
-                // Several a day when there are more than 20: every 50 minutes from 08:40.
-                let start = today - Double(1 + day / 8) * 86_400 + 8 * 3600 + 40 * 60 + Double(day % 8) * 3000
-                let id = "load-\(run)-\(room)-s\(day)"
-                try await store.putSession(
-                    Session(
-                        id: id, room: name, group: "load-\(run)-\(room)", start: start, end: start + 2700,
-                        roster: roster))
-                own.append((id, start, roster))
-                sessions.append(id)
+            var next = 0
+            var result: [Int: [(id: String, start: Date, roster: [String])]] = [:]
+            while next < min(8, devices) {
+                let index = next
+                group.addTask { try await room(index) }
+                next += 1
             }
-            rooms.append(own)
-            if room % 20 == 19 { say("load: provisioned \(room + 1) of \(devices) rooms") }
+            while let (index, own) = try await group.next() {
+                result[index] = own
+                if next < devices {
+                    let index = next
+                    group.addTask { try await room(index) }
+                    next += 1
+                }
+            }
+            return result
         }
+        let rooms = (0..<devices).map { byRoom[$0] ?? [] }
+        let sessions = rooms.flatMap { $0.map(\.id) }
         if let postgres = store as? PostgresHubStorage { await postgres.close() }
         return Plan(devices: devices, sessions: sessions, rooms: rooms, staff: staff, before: before, run: run)
     }

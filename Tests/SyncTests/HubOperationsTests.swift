@@ -2,6 +2,7 @@ import Attendance
 import Foundation
 import Hub
 import HubServer
+import Logging
 import NIOHTTP1
 import Outbox
 import SyncProtocol
@@ -91,7 +92,57 @@ struct HubOperationsTests {
                 #expect(text.contains(line), "no \(line) in:\n\(text)")
             }
             #expect(text.contains(#"rollcall_hub_request_seconds_count{group="device"} 5"#), "\(text)")
+            #expect(text.contains("rollcall_hub_reports_running 0") && text.contains("rollcall_hub_reports_waiting 0"))
         }
+    }
+
+    @Test("reports take turns: never more at once than the limit, and every one is admitted in the end")
+    func reportsTakeTurns() async throws {
+        let admission = ReportAdmission(limit: 3)
+        final class Watch: Sendable {
+            let state = Mutex((now: 0, most: 0, order: [Int]()))
+        }
+        let watch = Watch()
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    await admission.enter()
+                    watch.state.withLock {
+                        $0.now += 1
+                        $0.most = max($0.most, $0.now)
+                        $0.order.append(index)
+                    }
+                    try? await Task.sleep(for: .milliseconds(5))
+                    watch.state.withLock { $0.now -= 1 }
+                    admission.leave()
+                }
+            }
+        }
+        let (most, order) = watch.state.withLock { ($0.most, $0.order) }
+        #expect(most == 3)
+        #expect(Set(order) == Set(0..<40))
+        #expect(admission.counts.running == 0 && admission.counts.waiting == 0)
+    }
+
+    @Test("--log-format json: one JSON object a line, with time, level, label, message and the metadata as strings")
+    func jsonLogLines() throws {
+        final class Lines: Sendable {
+            let lines = Mutex<[Data]>([])
+        }
+        let captured = Lines()
+        var logger = Logger(label: "rollcall-hub.test") { label in
+            JSONLogHandler(label: label) { line in captured.lines.withLock { $0.append(line) } }
+        }
+        logger[metadataKey: "process"] = "hub-1"
+        logger.notice("admin: device removed", metadata: ["device": "door-b12", "message": "not this one"])
+        logger.debug("below the level: not written")
+        let lines = captured.lines.withLock { $0 }
+        #expect(lines.count == 1 && lines[0].last == UInt8(ascii: "\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: lines[0]) as? [String: String])
+        #expect(object["level"] == "notice" && object["label"] == "rollcall-hub.test")
+        #expect(object["message"] == "admin: device removed" && object["device"] == "door-b12")
+        #expect(object["process"] == "hub-1")
+        #expect(ISO8601Time.parse(object["time"] ?? "") != nil, "\(object)")
     }
 }
 
