@@ -89,64 +89,122 @@ extension PostgresHubStorage {
     public func sessionReport(_ id: String, now: Date) async throws(HubError) -> SessionReport {
         let sealer = sealer
         return try await reading { connection, logger in
-            guard let (session, className) = try await Self.sessions(connection, logger, .id(id)).first
-            else { throw HubError(.notFound, "no session \(id)") }
-            let names = try await Self.names(connection, logger, sealer, of: session.roster)
-            return try await Self.sessionReport(
-                session, className: className, now: now, names: names, sealer: sealer, connection, logger)
+            let facts = try await Self.reportFacts(.id(id), connection, logger)
+            guard !facts.isEmpty else { throw HubError(.notFound, "no session \(id)") }
+            return try await Self.sessionReports(facts, now: now, sealer: sealer, connection, logger)[0]
         }
     }
 
-    static func sessionReport(
-        _ session: Session, className: String?, now: Date, names: [String: String], sealer: PersonSealer,
-        _ connection: PostgresConnection, _ logger: Logger
-    ) async throws -> SessionReport {
-        try await sessionReports(
-            [(session, className)], now: now, names: names, sealer: sealer, connection, logger)[0]
+    /// What a session's report is made of.
+    struct ReportFacts: Sendable {
+        var session: Session
+        var className: String?
+        var policy: AttendancePolicy
+        var records: [CheckinRecord]
+        var excuses: [String: String]
+        var flags: [String: [MentorFlag]]
     }
 
-    /// The reports of `sessions`, from a few statements whatever their number (a group's term is a few
-    /// hundred registers): their records, excuses, flags and rooms' policies are each read at once.
+    /// The sessions `filter` selects with everything their reports need (the room's policy, the
+    /// records, excuses and flags), in one statement whatever their number: a report waits for as few
+    /// round trips as it can, on a database that may be busy taking a morning's events.
+    static func reportFacts(_ filter: SessionFilter, _ connection: PostgresConnection, _ logger: Logger) async throws
+        -> [ReportFacts]
+    {
+        var bindings = PostgresBindings()
+        let condition: String
+        switch filter {
+        case .id(let id):
+            bindings.append(id)
+            condition = "s.id = $1"
+        case .group(let group, let from, let to):
+            bindings.append(group)
+            bindings.append(from)
+            bindings.append(to)
+            condition = "s.groupName = $1 AND s.start >= $2 AND s.start < $3"
+        case .ids, .room:
+            throw HubError(.internal, "reports select sessions by id or by group")
+        }
+        let sql = """
+            SELECT s.id, s.room, s.groupName, s.start, s."end", s.roster, s.className, r.policy,
+                (SELECT json_agg(json_build_array(c.person, c.status, c.checkinTime, c.minutesLate, c.method,
+                    c.source, c.confidence, c.eventID) ORDER BY c.checkinTime)::text
+                 FROM checkinRecord c WHERE c.session = s.id),
+                (SELECT json_agg(json_build_array(e.person, e.reason))::text FROM excuse e WHERE e.session = s.id),
+                (SELECT json_agg(json_build_array(f.person, f.flag) ORDER BY f.person, f.flag)::text
+                 FROM flag f WHERE f.session = s.id)
+            FROM session s LEFT JOIN room r ON r.id = s.room
+            WHERE \(condition) ORDER BY s.start, s.id
+            """
+        var facts: [ReportFacts] = []
+        let decoder = JSONDecoder()
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            .decode((String, String, String, Int64, Int64, Data, String?, Data?, String?, String?, String?).self)
+        {
+            let session = Session(
+                id: row.0, room: row.1, group: row.2, start: SQLiteHubStorage.date(row.3),
+                end: SQLiteHubStorage.date(row.4), roster: try decoder.decode([String].self, from: row.5))
+            let records = try row.8.map { try decoder.decode([RecordRow].self, from: Data($0.utf8)) } ?? []
+            let excuses = try row.9.map { try decoder.decode([[String]].self, from: Data($0.utf8)) } ?? []
+            let flags = try row.10.map { try decoder.decode([[String]].self, from: Data($0.utf8)) } ?? []
+            facts.append(
+                ReportFacts(
+                    session: session, className: row.6,
+                    policy: try row.7.map { try decoder.decode(AttendancePolicy.self, from: $0) } ?? AttendancePolicy(),
+                    records: records.map { $0.record(session: session.id) },
+                    excuses: Dictionary(excuses.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }) { _, last in last
+                    },
+                    flags: flags.reduce(into: [:]) { flags, pair in
+                        if pair.count == 2, let flag = MentorFlag(rawValue: pair[1]) {
+                            flags[pair[0], default: []].append(flag)
+                        }
+                    }))
+        }
+        return facts
+    }
+
+    /// A check-in record as `reportFacts` reads it: a JSON array in the order of its columns.
+    struct RecordRow: Decodable {
+        var person: String
+        var status: String
+        var checkinTime: Int64
+        var minutesLate: Int?
+        var method: String
+        var source: String
+        var confidence: Double?
+        var eventID: String
+
+        init(from decoder: any Decoder) throws {
+            var row = try decoder.unkeyedContainer()
+            person = try row.decode(String.self)
+            status = try row.decode(String.self)
+            checkinTime = try row.decode(Int64.self)
+            minutesLate = try row.decodeIfPresent(Int.self)
+            method = try row.decode(String.self)
+            source = try row.decode(String.self)
+            confidence = try row.decodeIfPresent(Double.self)
+            eventID = try row.decode(String.self)
+        }
+
+        func record(session: String) -> CheckinRecord {
+            CheckinRecord(
+                session: session, person: person, status: status, checkinTime: SQLiteHubStorage.date(checkinTime),
+                minutesLate: minutesLate, method: method, source: source, confidence: confidence, eventID: eventID)
+        }
+    }
+
+    /// The reports of `facts`, with the names of everyone they show (opened once, only theirs).
     static func sessionReports(
-        _ sessions: [(session: Session, className: String?)], now: Date, names: [String: String],
-        sealer: PersonSealer, _ connection: PostgresConnection, _ logger: Logger
+        _ facts: [ReportFacts], now: Date, sealer: PersonSealer, _ connection: PostgresConnection, _ logger: Logger
     ) async throws -> [SessionReport] {
-        guard !sessions.isEmpty else { return [] }
-        let ids = sessions.map(\.session.id)
-        let records = Dictionary(grouping: try await checkinRecords(of: ids, connection, logger), by: \.session)
-        // Check-ins of people no longer on the roster are listed too, with their names.
-        var names = names
-        let guests = Set(records.values.joined().map(\.person)).filter { names[$0] == nil }
-        if !guests.isEmpty {
-            names.merge(try await Self.names(connection, logger, sealer, of: Array(guests))) { old, _ in old }
-        }
-        let rooms = Array(Set(sessions.map(\.session.room)))
-        var policies: [String: AttendancePolicy] = [:]
-        for try await (room, policy) in try await connection.query(
-            "SELECT id, policy FROM room WHERE id = ANY(\(rooms))", logger: logger
-        ).decode((String, Data?).self) {
-            if let policy { policies[room] = try JSONDecoder().decode(AttendancePolicy.self, from: policy) }
-        }
-        var excuses: [String: [String: String]] = [:]
-        for try await (session, person, reason) in try await connection.query(
-            "SELECT session, person, reason FROM excuse WHERE session = ANY(\(ids))", logger: logger
-        ).decode((String, String, String).self) {
-            excuses[session, default: [:]][person] = reason
-        }
-        var flags: [String: [String: [MentorFlag]]] = [:]
-        for try await (session, person, flag) in try await connection.query(
-            "SELECT session, person, flag FROM flag WHERE session = ANY(\(ids)) ORDER BY person, flag", logger: logger
-        ).decode((String, String, String).self) {
-            if let value = MentorFlag(rawValue: flag) {
-                flags[session, default: [:]][person, default: []].append(value)
-            }
-        }
-        return sessions.map { session, className in
+        // The rosters' names, and those of check-ins by people no longer on a roster.
+        let people = Set(facts.flatMap { $0.session.roster + $0.records.map(\.person) })
+        let names = try await Self.names(connection, logger, sealer, of: Array(people))
+        return facts.map { facts in
             var report = SessionReport.make(
-                session: session, policy: policies[session.room] ?? AttendancePolicy(), now: now,
-                records: records[session.id] ?? [], names: names, excuses: excuses[session.id] ?? [:],
-                flags: flags[session.id] ?? [:])
-            report.className = className
+                session: facts.session, policy: facts.policy, now: now, records: facts.records, names: names,
+                excuses: facts.excuses, flags: facts.flags)
+            report.className = facts.className
             return report
         }
     }
@@ -179,13 +237,8 @@ extension PostgresHubStorage {
         let (start, end) = (SQLiteHubStorage.ms(from), SQLiteHubStorage.ms(to))
         let sealer = sealer
         return try await reading { connection, logger in
-            let sessions = try await Self.sessions(
-                connection, logger, .group(group, from: start, to: end))
-            // The names of everyone on any of the rosters, opened once for the whole report.
-            let names = try await Self.names(
-                connection, logger, sealer, of: Array(Set(sessions.flatMap(\.session.roster))))
-            let reports = try await Self.sessionReports(
-                sessions, now: now, names: names, sealer: sealer, connection, logger)
+            let facts = try await Self.reportFacts(.group(group, from: start, to: end), connection, logger)
+            let reports = try await Self.sessionReports(facts, now: now, sealer: sealer, connection, logger)
             return GroupReport.make(group: group, from: from, to: to, reports: reports)
         }
     }

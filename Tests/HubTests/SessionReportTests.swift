@@ -81,6 +81,44 @@ struct SessionReportTests {
     }
 
     @Test(
+        "a group's report is its sessions' reports: excuses, flags, a guest's check-in, nothing else",
+        arguments: StoreKind.available)
+    func groupThroughTheStore(_ kind: StoreKind) async throws {
+        let (store, folder) = try await labStore(kind)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await store.putSession(
+            Session(
+                id: "s-lab-2", room: "B12", group: "7B", start: t0 + 86_400, end: t0 + 86_400 + 2700,
+                roster: ["p-1", "p-2", "p-3", "p-4"]))
+        try await store.putSession(
+            Session(id: "s-other", room: "B12", group: "8A", start: t0 + 3600, end: t0 + 6300, roster: ["p-5"]))
+        _ = try await store.ingest(
+            EventBatch(events: [checkin(eventUUID("e-7"), "p-4", session: "s-lab-2", at: 86_400 + 60)]),
+            from: device, receivedAt: t0 + 86_400 + 100)
+        try await store.setExcuse(session: "s-lab-2", person: "p-3", reason: "dentist")
+        try await store.setFlag(session: "s-lab-2", person: "p-4", flag: .leftEarly, note: nil, on: true)
+        // p-2 leaves the group after checking in to s-lab: the check-in stays, shown off the roster.
+        try await store.putSession(
+            Session(id: "s-lab", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: ["p-1", "p-3", "p-4"]))
+        let now = t0 + 2 * 86_400
+        let report = try await store.groupReport("7B", from: t0 - 3600, to: t0 + 2 * 86_400, now: now)
+        // s-math is the fixture's, of group 7B too; s-other is 8A's.
+        #expect(report.sessions.map(\.session) == ["s-lab", "s-math", "s-lab-2"])
+        let first = try await store.sessionReport("s-lab", now: now)
+        let math = try await store.sessionReport("s-math", now: now)
+        let second = try await store.sessionReport("s-lab-2", now: now)
+        #expect(first.lines.map(\.person) == ["p-1", "p-3", "p-4", "p-2"] && first.lines[3].onRoster == false)
+        #expect(first.lines[3].name == "P-2", "a guest's name is shown too")
+        #expect(second.lines.map(\.outcome) == [.absent, .absent, .excused, .present])
+        #expect(second.lines[2].excuse == "dentist" && second.lines[3].flags == [.leftEarly])
+        #expect(
+            report
+                == GroupReport.make(group: "7B", from: t0 - 3600, to: t0 + 2 * 86_400, reports: [first, math, second]))
+        let later = try await store.groupReport("7B", from: t0 + 3600, to: t0 + 2 * 86_400, now: now)
+        #expect(later.sessions.map(\.session) == ["s-lab-2"])
+    }
+
+    @Test(
         "flags and excuses only for the roster of a known session; CSV fields are quoted when they must be",
         arguments: StoreKind.available)
     func refusals(_ kind: StoreKind) async throws {
