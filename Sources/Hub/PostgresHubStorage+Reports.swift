@@ -89,10 +89,18 @@ extension PostgresHubStorage {
     public func sessionReport(_ id: String, now: Date) async throws(HubError) -> SessionReport {
         let sealer = sealer
         return try await reading { connection, logger in
-            let facts = try await Self.reportFacts(.id(id), connection, logger)
+            let facts = try await Self.reportFacts(.session(id), connection, logger)
             guard !facts.isEmpty else { throw HubError(.notFound, "no session \(id)") }
             return try await Self.sessionReports(facts, now: now, sealer: sealer, connection, logger)[0]
         }
+    }
+
+    /// The sessions a report is about.
+    enum ReportSelection {
+        /// One session.
+        case session(String)
+        /// A group's sessions that start in [from, to) (milliseconds), by start.
+        case group(String, from: Int64, to: Int64)
     }
 
     /// What a session's report is made of.
@@ -108,13 +116,13 @@ extension PostgresHubStorage {
     /// The sessions `filter` selects with everything their reports need (the room's policy, the
     /// records, excuses and flags), in one statement whatever their number: a report waits for as few
     /// round trips as it can, on a database that may be busy taking a morning's events.
-    static func reportFacts(_ filter: SessionFilter, _ connection: PostgresConnection, _ logger: Logger) async throws
-        -> [ReportFacts]
+    static func reportFacts(_ selection: ReportSelection, _ connection: PostgresConnection, _ logger: Logger)
+        async throws -> [ReportFacts]
     {
         var bindings = PostgresBindings()
         let condition: String
-        switch filter {
-        case .id(let id):
+        switch selection {
+        case .session(let id):
             bindings.append(id)
             condition = "s.id = $1"
         case .group(let group, let from, let to):
@@ -122,8 +130,6 @@ extension PostgresHubStorage {
             bindings.append(from)
             bindings.append(to)
             condition = "s.groupName = $1 AND s.start >= $2 AND s.start < $3"
-        case .ids, .room:
-            throw HubError(.internal, "reports select sessions by id or by group")
         }
         let sql = """
             SELECT s.id, s.room, s.groupName, s.start, s."end", s.roster, s.className, r.policy,

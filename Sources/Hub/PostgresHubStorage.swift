@@ -845,8 +845,6 @@ public final class PostgresHubStorage: HubStorage {
         case ids([String])
         /// A room's sessions that overlap [from, until] (milliseconds), by start.
         case room(String, from: Int64, until: Int64)
-        /// A group's sessions that start in [from, to) (milliseconds), by start.
-        case group(String, from: Int64, to: Int64)
     }
 
     /// Sessions with their class names.
@@ -863,11 +861,6 @@ public final class PostgresHubStorage: HubStorage {
             query = """
                 SELECT id, room, groupName, start, "end", roster, className FROM session
                 WHERE room = \(room) AND "end" >= \(from) AND start <= \(until) ORDER BY start, id
-                """
-        case .group(let group, let from, let to):
-            query = """
-                SELECT id, room, groupName, start, "end", roster, className FROM session
-                WHERE groupName = \(group) AND start >= \(from) AND start < \(to) ORDER BY start, id
                 """
         }
         var sessions: [(Session, String?)] = []
