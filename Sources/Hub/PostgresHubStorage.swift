@@ -948,10 +948,6 @@ public final class PostgresHubStorage: HubStorage {
             return try await client.withTransaction(logger: logger) { connection in
                 try await work(connection, logger)
             }
-        } catch let error as HubError {
-            throw error
-        } catch let error as PostgresTransactionError {
-            throw Self.failure(error.closureError ?? error.commitError ?? error.beginError ?? error)
         } catch {
             throw Self.failure(error)
         }
@@ -967,10 +963,6 @@ public final class PostgresHubStorage: HubStorage {
         defer { busy.subtract(1, ordering: .relaxed) }
         do {
             return try await client.withConnection { connection in try await work(connection, logger) }
-        } catch let error as HubError {
-            throw error
-        } catch let error as PostgresTransactionError {
-            throw Self.failure(error.closureError ?? error.commitError ?? error.beginError ?? error)
         } catch {
             throw Self.failure(error)
         }
@@ -978,6 +970,12 @@ public final class PostgresHubStorage: HubStorage {
 
     static func failure(_ error: any Error) -> HubError {
         if let error = error as? HubError { return error }
+        // A transaction's failure is the one inside it: the work's own, or COMMIT's, or BEGIN's.
+        if let failed = error as? PostgresTransactionError,
+            let inner = failed.closureError ?? failed.commitError ?? failed.beginError
+        {
+            return failure(inner)
+        }
         if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState],
             state == "23505" || state == "23503"
         {
