@@ -128,6 +128,10 @@ public protocol AdminStorage: Sendable {
     func importTimetable(_ text: String) async throws(HubError) -> Timetable.Import
     /// How many events have been received in all.
     func receivedEventCount() async throws(HubError) -> Int
+    /// Brings the database's own upkeep up to date after a bulk load (`rollcall-hub seed`): the query
+    /// planner's statistics, and on PostgreSQL the vacuum a large insert would otherwise trigger in the
+    /// middle of the next morning's traffic.
+    func tidy() async throws(HubError)
     /// Adds or replaces a badge public key (base64url, 32 bytes raw Ed25519) under its key id.
     func putBadgeKey(kid: String, publicKey: String) async throws(HubError)
     /// Revokes a badge by its id.

@@ -265,7 +265,7 @@ public final class PostgresHubStorage: HubStorage {
                 let entry = try await Self.first(
                     connection, logger, "SELECT entry FROM person WHERE id = \(person)", as: Data.self)
                 guard let entry else { throw HubError(.notFound, "no person \(person.prefix(80))") }
-                guard try sealer.entry(entry).role != .student else {
+                guard try sealer.role(entry).role != .student else {
                     throw HubError(
                         .badRequest,
                         "\(person) is a student: a room's access list holds volunteers and staff; students come with their sessions' rosters"
@@ -593,7 +593,7 @@ public final class PostgresHubStorage: HubStorage {
             for try await entry in try await connection.query(
                 "SELECT entry FROM person WHERE id = ANY(\(people))", logger: logger
             ).decode(Data.self) {
-                let person = try sealer.entry(entry)
+                let person = try sealer.role(entry)
                 roles[person.id] = person.role
             }
             let named = Array(Set(events.compactMap(\.event.session)))
@@ -782,6 +782,13 @@ public final class PostgresHubStorage: HubStorage {
     public func receivedEventCount() async throws(HubError) -> Int {
         try await transaction { connection, logger in
             try await Self.first(connection, logger, "SELECT COUNT(*) FROM receivedEvent", as: Int.self) ?? 0
+        }
+    }
+
+    public func tidy() async throws(HubError) {
+        // VACUUM cannot run in a transaction block; each statement runs on its own here.
+        try await reading { connection, logger in
+            _ = try await connection.query("VACUUM (ANALYZE)", logger: logger)
         }
     }
 

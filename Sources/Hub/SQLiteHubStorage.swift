@@ -220,7 +220,7 @@ public final class SQLiteHubStorage: HubStorage {
                 guard
                     let entry = try Data.fetchOne(db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [person])
                 else { throw HubError(.notFound, "no person \(person.prefix(80))") }
-                let role = try self.sealer.entry(entry).role
+                let role = try self.sealer.role(entry).role
                 guard role != .student else {
                     throw HubError(
                         .badRequest,
@@ -523,7 +523,7 @@ public final class SQLiteHubStorage: HubStorage {
             if roles[event.person] == nil {
                 roles[event.person] = try Data.fetchOne(
                     db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [event.person]
-                ).map { try sealer.entry($0).role }
+                ).map { try sealer.role($0).role }
             }
             var session: Session?
             var checkedInAt: Date?
@@ -626,6 +626,10 @@ public final class SQLiteHubStorage: HubStorage {
 
     public func receivedEventCount() async throws(HubError) -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM receivedEvent") ?? 0 }
+    }
+
+    public func tidy() async throws(HubError) {
+        try await write { db in try db.execute(sql: "ANALYZE") }
     }
 
     // MARK: Operations
