@@ -52,25 +52,10 @@ public struct PersonSealer: Sendable {
         }
     }
 
-    /// A stored record's id and name only (its templates are not decoded: reports need names only).
-    func name(_ stored: Data) throws -> (id: String, name: String) {
-        struct Named: Decodable {
-            var id: String
-            var name: String
-        }
-        let named = try JSONDecoder().decode(Named.self, from: open(stored))
-        return (named.id, named.name)
-    }
-
-    /// A stored record's id and role only: what the ingest rules need of each event's person, without
-    /// decoding the templates (most of a record's bytes, and most of the time it takes to decode).
-    func role(_ stored: Data) throws -> (id: String, role: PersonRole) {
-        struct Roled: Decodable {
-            var id: String
-            var role: PersonRole
-        }
-        let roled = try JSONDecoder().decode(Roled.self, from: open(stored))
-        return (roled.id, roled.role)
+    /// A stored record without its templates (most of its bytes, and most of the time it takes to decode):
+    /// what reports (names) and the ingest rules (roles) need.
+    func person(_ stored: Data) throws -> Person {
+        try JSONDecoder().decode(Person.self, from: open(stored))
     }
 
     /// A stored record as a gallery entry.

@@ -298,7 +298,7 @@ extension PostgresHubStorage {
         for try await entry in try await connection.query(
             "SELECT entry FROM person WHERE id = ANY(\(ids))", logger: logger
         ).decode(Data.self) {
-            let person = try sealer.name(entry)
+            let person = try sealer.person(entry)
             names[person.id] = person.name
         }
         return names

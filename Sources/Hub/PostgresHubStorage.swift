@@ -265,7 +265,7 @@ public final class PostgresHubStorage: HubStorage {
                 let entry = try await Self.first(
                     connection, logger, "SELECT entry FROM person WHERE id = \(person)", as: Data.self)
                 guard let entry else { throw HubError(.notFound, "no person \(person.prefix(80))") }
-                guard try sealer.role(entry).role != .student else {
+                guard try sealer.person(entry).role != .student else {
                     throw HubError(
                         .badRequest,
                         "\(person) is a student: a room's access list holds volunteers and staff; students come with their sessions' rosters"
@@ -593,7 +593,7 @@ public final class PostgresHubStorage: HubStorage {
             for try await entry in try await connection.query(
                 "SELECT entry FROM person WHERE id = ANY(\(people))", logger: logger
             ).decode(Data.self) {
-                let person = try sealer.role(entry)
+                let person = try sealer.person(entry)
                 roles[person.id] = person.role
             }
             let named = Array(Set(events.compactMap(\.event.session)))

@@ -220,7 +220,7 @@ extension SQLiteHubStorage {
             for entry in try Data.fetchAll(
                 db, sql: "SELECT entry FROM person WHERE id IN (\(marks))", arguments: StatementArguments(part))
             {
-                let person = try sealer.name(entry)
+                let person = try sealer.person(entry)
                 names[person.id] = person.name
             }
         }

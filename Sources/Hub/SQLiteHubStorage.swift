@@ -220,7 +220,7 @@ public final class SQLiteHubStorage: HubStorage {
                 guard
                     let entry = try Data.fetchOne(db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [person])
                 else { throw HubError(.notFound, "no person \(person.prefix(80))") }
-                let role = try self.sealer.role(entry).role
+                let role = try self.sealer.person(entry).role
                 guard role != .student else {
                     throw HubError(
                         .badRequest,
@@ -523,7 +523,7 @@ public final class SQLiteHubStorage: HubStorage {
             if roles[event.person] == nil {
                 roles[event.person] = try Data.fetchOne(
                     db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [event.person]
-                ).map { try sealer.role($0).role }
+                ).map { try sealer.person($0).role }
             }
             var session: Session?
             var checkedInAt: Date?
