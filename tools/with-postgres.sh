@@ -3,8 +3,9 @@
 #
 #     tools/with-postgres.sh COMMAND [ARG...]
 #
-# The server is Debian's (tools/install-deps.sh installs postgresql-15) with its default settings,
-# listening only on a Unix socket in a new folder under /var/tmp; as root it runs as the postgres user.
+# The server is Debian's (tools/install-deps.sh installs postgresql-15) with the settings a district's
+# server is given (deploy/postgresql/rollcall-hub.conf), listening only on a Unix socket in a new folder
+# under /var/tmp; as root it runs as the postgres user.
 # The command finds it in $ROLLCALL_PG_URL (postgres://rollcall@localhost/rollcall?host=FOLDER), e.g.
 #     tools/with-postgres.sh sh -c '.build/release/rollcall-hub bench load --db "$ROLLCALL_PG_URL"'
 # Exits with the command's status.
@@ -14,6 +15,7 @@ if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     echo "with-postgres: no PostgreSQL server; tools/install-deps.sh installs Debian's postgresql-15" >&2
     exit 2
 fi
+settings="$(cd "$(dirname "$0")/.." && pwd)/deploy/postgresql/rollcall-hub.conf"
 folder=$(mktemp -d /var/tmp/rollcall-pg.XXXXXX)
 as=()
 if [ "$(id -u)" -eq 0 ]; then
@@ -27,8 +29,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 "${as[@]}" "$bin/initdb" -D "$folder/data" -U rollcall -A trust -E UTF8 >/dev/null
+cp "$settings" "$folder/data/rollcall-hub.conf"
+echo "include 'rollcall-hub.conf'" >> "$folder/data/postgresql.conf"
 if ! "${as[@]}" "$bin/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w \
-    -o "-c listen_addresses='' -c unix_socket_directories='$folder' -c max_connections=300" start >/dev/null; then
+    -o "-c listen_addresses='' -c unix_socket_directories='$folder'" start >/dev/null; then
     echo "with-postgres: the server did not start:" >&2
     tail -n 20 "$folder/server.log" >&2
     exit 2
