@@ -786,7 +786,7 @@ public final class PostgresHubStorage: HubStorage {
     }
 
     public func tidy() async throws(HubError) {
-        // VACUUM cannot run in a transaction block; each statement runs on its own here.
+        // VACUUM cannot run in a transaction block, and `reading` runs its statements outside one.
         try await reading { connection, logger in
             _ = try await connection.query("VACUUM (ANALYZE)", logger: logger)
         }
