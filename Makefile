@@ -10,7 +10,7 @@ export ROLLCALL_FIXTURES ?= $(FIXTURES)
 # tools/install-deps.sh) comes first, so that every `python3` below and in the tests is that one.
 export PATH := $(CURDIR)/.venv-tests/bin:$(PATH)
 
-.PHONY: run test e2e attack fuzz bench-load guest-test deps check-deps models build lint bench chaos compare install clean
+.PHONY: run test e2e webapp-e2e attack fuzz bench-load guest-test deps check-deps models build lint bench chaos compare install clean
 
 ## run: set up everything, then the daemon with an embedded hub on loopback (tools/demo.py). With a
 ## camera at /dev/video0 it captures from it until Ctrl-C; without one it plays the demo scenario built
@@ -26,7 +26,8 @@ run: models build
 ## cores with the rest of the suite would starve it. Then the systemd units are checked
 ## (systemd-analyze verify and security), the signage page is rendered in every state in headless
 ## chromium, and the end-to-end test runs: a real hub, the daemon on a
-## replay of the scenario, and the signage page in headless chromium; and the hub's reports are
+## replay of the scenario, and the signage page in headless chromium; then the staff web app's (two hubs,
+## the daemon, admin, teacher and student in headless chromium, axe-core: tools/webapp_e2e.py); the hub's reports are
 ## checked against a real hub process (tools/hub_e2e.py); then the hub under attack (tools/attack.py);
 ## last, the device API fuzzed by schemathesis from openapi/device-api.json against a real hub
 ## (tools/fuzz.py: no 5xx, no failure of the hub's own, two runs of 60 s); and two hub processes on one
@@ -44,6 +45,7 @@ test: models check-deps lint
 	$(STEP) signage 600 -- python3 tools/signage/check_page.py
 	$(STEP) build-scenario 600 -- $(SWIFT) build --product rollcall-scenario
 	$(STEP) e2e 900 -- python3 tools/e2e.py --bin .build/debug
+	$(STEP) webapp-e2e 900 -- python3 tools/webapp_e2e.py --bin .build/debug --out .build/webapp
 	$(STEP) hub-e2e 900 -- python3 tools/hub_e2e.py --bin .build/debug
 	$(STEP) attack 900 -- python3 tools/attack.py --bin .build/debug
 	$(STEP) fuzz 600 -- python3 tools/fuzz.py --bin .build/debug --seconds 60
@@ -59,6 +61,15 @@ e2e: models
 	$(SWIFT) build --product rollcall-hub
 	$(SWIFT) build --product rollcall-scenario
 	python3 tools/e2e.py --bin .build/debug --screenshots .build/e2e
+
+## webapp-e2e: the staff web app end to end (tools/webapp_e2e.py): two hub processes, the door daemon on
+## the scenario, the admin, a teacher on a phone-sized window and a student in headless chromium, axe-core
+## on every page; screenshots and axe's results in .build/webapp
+webapp-e2e: models
+	$(SWIFT) build --product rollcall
+	$(SWIFT) build --product rollcall-hub
+	$(SWIFT) build --product rollcall-scenario
+	python3 tools/webapp_e2e.py --bin .build/debug --out .build/webapp
 
 ## attack: the hub under attack (tools/attack.py): a real hub process, and each finding of its trust
 ## review tried with the request that exploited it (README, "Trust model")
@@ -144,6 +155,10 @@ BIN_DIR ?= .build/release
 install: models build
 	install -D -m 0755 $(BIN_DIR)/rollcall $(DESTDIR)$(PREFIX)/bin/rollcall
 	install -D -m 0755 $(BIN_DIR)/rollcall-hub $(DESTDIR)$(PREFIX)/bin/rollcall-hub
+	# The web app's templates, stylesheet and script: rollcall-hub finds them beside itself.
+	rm -rf $(DESTDIR)$(PREFIX)/bin/rollcall_HubServer.resources
+	cp -R $(BIN_DIR)/rollcall_HubServer.resources $(DESTDIR)$(PREFIX)/bin/
+	chmod -R u=rwX,go=rX $(DESTDIR)$(PREFIX)/bin/rollcall_HubServer.resources
 	Models/fetch-models.sh --dest $(DESTDIR)/usr/share/rollcall/models
 	install -D -m 0644 udev/99-rollcall-camera.rules $(DESTDIR)/etc/udev/rules.d/99-rollcall-camera.rules
 	install -D -m 0644 systemd/rollcall.service $(DESTDIR)/etc/systemd/system/rollcall.service

@@ -23,7 +23,8 @@ Findings covered so far (the rest of the review is listed in README, "Trust mode
      and a token over its rate gets 429 with Retry-After while others are answered;
   8. the admin token: never on the command line or in $ROLLCALL_HUB_ADMIN_TOKEN, at least 32
      characters, from a file others cannot read; the hub refuses to start otherwise;
-  9. answers: no-store, no-referrer, nosniff on every answer, a restrictive CSP on HTML, and a 500 that
+  9. answers: no-store, no-referrer, nosniff on every answer, a restrictive CSP on HTML (the hub's own
+     script only, no inline script), and a 500 that
      names nothing internal.
 Exits 1 if any check fails.
 """
@@ -531,7 +532,7 @@ def attack_answers(hub, now):
         "gallery": call(hub.url + "/api/v1/device/gallery?since=0", token=doorlab.TOKEN),
         "report json": call(hub.url + f"/api/v1/reports/sessions/{SESSION}", token=doorlab.ADMIN),
         "report csv": call(hub.url + f"/api/v1/reports/sessions/{SESSION}?format=csv", token=doorlab.ADMIN),
-        "group page": call(hub.url + f"/reports/groups/%3D7B?{window}", token=doorlab.ADMIN),
+        "sign-in page": call(hub.url + "/sign-in"),
         "no token": call(hub.url + "/api/v1/device/manifest"),
         "no route": call(hub.url + "/wp-admin/"),
     }
@@ -540,10 +541,12 @@ def attack_answers(hub, now):
               and headers.get("X-Content-Type-Options") == "nosniff"
               and headers.get("Referrer-Policy") == "no-referrer",
               f"9: {what} ({status}) carries no-store, nosniff and no-referrer", dict(headers or {}))
-    status, headers, text = answers["group page"]
+    status, headers, text = answers["sign-in page"]
     policy = headers.get("Content-Security-Policy", "") if headers else ""
+    scripts = next((part.strip() for part in policy.split(";") if part.strip().startswith("script-src")), "")
     check(status == 200 and "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
-          and "script-src" not in policy, "9: the HTML page has a CSP allowing no script, frame or request", policy)
+          and scripts == "script-src 'self'" and "form-action 'self'" in policy and "connect-src 'self'" in policy,
+          "9: the HTML page has a CSP allowing only the hub's own script, requests and forms, no frame", policy)
     # Break the database underneath the running hub: a 500 must name nothing of it.
     with sqlite3.connect(hub.db) as db:
         db.execute("DROP TABLE checkinRecord")

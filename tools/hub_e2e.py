@@ -255,11 +255,24 @@ def run(options, work, scenario, hub, client):
     check(client.call("GET", f"/api/v1/public/sessions/{last}", STAFF)[0] == 403,
           "a staff token cannot read the public API (its own scope)")
 
-    # The group page in a real browser.
+    # The group page in a real browser, signed in to the web app (the page takes no token).
     import check_page
+    secret = os.path.join(os.path.dirname(hub.db), "secretary-password")
+    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
+        handle.write("secretary-password-0123\n")
+    made = subprocess.run([hub.binary, "account", "add", "office", "--role", "secretary", "--name", "Sam Office",
+                           "--password-file", secret, "--db", hub.db], capture_output=True, text=True)
+    check(made.returncode == 0, "a secretary's web account from rollcall-hub account add", made.stderr.strip())
     browser = check_page.open_browser(1280, 900)
     try:
         browser.get(f"{hub.url}/reports/groups/7B?{span}&token={STAFF}")
+        check("/sign-in" in browser.current_url, "the group page with a token in its address asks to sign in",
+              browser.current_url)
+        browser.find_element("id", "username").send_keys("office")
+        browser.find_element("id", "password").send_keys("secretary-password-0123")
+        browser.find_element("css selector", "form.card button[type=submit]").click()
+        check(doorlab.wait_for(lambda: "/reports/groups/7B" in browser.current_url, 10),
+              "signed in, the browser is back on the group page", browser.current_url)
         points = browser.find_elements("css selector", "svg#participation circle.point")
         pastoral = [row.text for row in browser.find_elements("css selector", "tr.pastoral")]
         check(len(points) == 8, "the group page's chart has a point per closed session", len(points))

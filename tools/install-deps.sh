@@ -82,13 +82,18 @@ fi
 # The tests' Python packages, from PyPI, in a venv on Debian's python3 (Debian's Python is
 # "externally managed": pip refuses to install into it). The Makefile puts .venv-tests/bin first on
 # PATH, so `python3` in make's recipes and in the tests is this venv's.
-python_packages=(selenium==4.27.1 schemathesis==4.32.5)
+python_packages=(selenium==4.27.1 schemathesis==4.32.5 axe-selenium-python==2.1.6)
 venv=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv-tests
 if [ ! -x "$venv/bin/python3" ]; then
     echo "install-deps: making the tests' venv in $venv"
     /usr/bin/python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python3" -m pip show -q "${python_packages[@]%%==*}" >/dev/null 2>&1; then
+# `pip show` answers 0 when any one of several packages is there: each is asked for on its own.
+python_missing=
+for package in "${python_packages[@]%%==*}"; do
+    "$venv/bin/python3" -m pip show -q "$package" >/dev/null 2>&1 || python_missing=1
+done
+if [ -n "$python_missing" ]; then
     echo "install-deps: installing ${python_packages[*]} from PyPI into $venv"
     "$venv/bin/python3" -m pip install -q --disable-pip-version-check "${python_packages[@]}"
 fi

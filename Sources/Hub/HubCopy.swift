@@ -18,7 +18,11 @@ public enum HubCopy {
         ("receivedEvent", ["id", "device", "kind", "person", "session", "at", "receivedAt", "body"]),
         (
             "checkinRecord",
-            ["session", "person", "status", "checkinTime", "minutesLate", "method", "source", "confidence", "eventID"]
+            [
+                "session", "person", "status", "checkinTime", "minutesLate", "method", "source", "confidence",
+                "eventID",
+                "setBy", "reason", "storedAt",
+            ]
         ),
         ("badgeKey", ["kid", "publicKey"]),
         ("revokedBadge", ["id"]),
@@ -28,6 +32,12 @@ public enum HubCopy {
         ("flag", ["session", "person", "flag", "note"]),
         ("deploymentSecret", ["name", "value"]),
         ("roomAccess", ["room", "person"]),
+        ("account", ["username", "role", "name", "person", "cohorts", "passwordHash", "disabled"]),
+        ("sessionTeacher", ["session", "username"]),
+        ("deviceStatus", ["device", "lastContact", "version", "queued", "camera", "address"]),
+        // The audit trail in its order; PostgreSQL numbers its lines anew. Sign-in sessions and failed
+        // sign-ins are not copied: everyone signs in again on the new hub.
+        ("audit", ["at", "actor", "action", "subject", "detail", "address"]),
     ]
 
     /// Rows copied per statement.
@@ -83,9 +93,11 @@ public enum HubCopy {
         var tuples: [String] = []
         for row in rows {
             var places: [String] = []
-            for value in row {
+            for (column, value) in zip(columns, row) {
                 switch value.storage {
                 case .null: bindings.appendNull()
+                // SQLite keeps a boolean as 0 or 1; PostgreSQL's column is a boolean.
+                case .int64(let number) where column == "disabled": bindings.append(number != 0)
                 case .int64(let number): bindings.append(number)
                 case .double(let number): bindings.append(number)
                 case .string(let text): bindings.append(text)

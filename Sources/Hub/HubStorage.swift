@@ -21,18 +21,24 @@ public struct DeviceRecord: Sendable, Equatable {
 public struct CheckinRecord: Sendable, Equatable {
     public var session: String
     public var person: String
-    /// `present` or `late`.
+    /// `present` or `late`; a manual record also `absent` or `excused`.
     public var status: String
     /// The exact check-in time.
     public var checkinTime: Date
     public var minutesLate: Int?
-    /// `face` or `qr`.
+    /// `face` or `qr`; `manual` when staff set it.
     public var method: String
-    /// `signage:<device id>`.
+    /// `signage:<device id>`; `web` when staff set it.
     public var source: String
     public var confidence: Double?
-    /// The event that made this record.
+    /// The event that made this record (`manual:<uuid>` for a staff member's mark).
     public var eventID: String
+    /// The web account that set a manual record (`method` is then `manual`, `source` `web`).
+    public var setBy: String? = nil
+    /// Why: a manual record's reason (an excuse's, say).
+    public var reason: String? = nil
+    /// When the hub stored the record (for a door's, when its event was received).
+    public var storedAt: Date? = nil
 }
 
 /// A volunteer's (or staff member's) visit: entry scan to exit scan.
@@ -159,7 +165,7 @@ public protocol StaffStorage: Sendable {
 /// Where the hub keeps everything, split by who calls it (devices, admin, staff), so that each route
 /// group is handed only what it may use. One protocol, so that a PostgreSQL store can follow the
 /// SQLite one.
-public protocol HubStorage: DeviceStorage, AdminStorage, StaffStorage {
+public protocol HubStorage: DeviceStorage, AdminStorage, StaffStorage, AccountStorage, RollCallStorage {
     /// Whether the store answers (`/healthz`): throws when it does not.
     func ping() async throws(HubError)
 }

@@ -134,7 +134,7 @@ extension PostgresHubStorage {
         let sql = """
             SELECT s.id, s.room, s.groupName, s.start, s."end", s.roster, s.className, r.policy,
                 (SELECT json_agg(json_build_array(c.person, c.status, c.checkinTime, c.minutesLate, c.method,
-                    c.source, c.confidence, c.eventID) ORDER BY c.checkinTime)::text
+                    c.source, c.confidence, c.eventID, c.setBy, c.reason, c.storedAt) ORDER BY c.checkinTime)::text
                  FROM checkinRecord c WHERE c.session = s.id),
                 (SELECT json_agg(json_build_array(e.person, e.reason))::text FROM excuse e WHERE e.session = s.id),
                 (SELECT json_agg(json_build_array(f.person, f.flag) ORDER BY f.person, f.flag)::text
@@ -179,6 +179,9 @@ extension PostgresHubStorage {
         var source: String
         var confidence: Double?
         var eventID: String
+        var setBy: String?
+        var reason: String?
+        var storedAt: Int64?
 
         init(from decoder: any Decoder) throws {
             var row = try decoder.unkeyedContainer()
@@ -190,12 +193,16 @@ extension PostgresHubStorage {
             source = try row.decode(String.self)
             confidence = try row.decodeIfPresent(Double.self)
             eventID = try row.decode(String.self)
+            setBy = try row.decodeIfPresent(String.self)
+            reason = try row.decodeIfPresent(String.self)
+            storedAt = try row.decodeIfPresent(Int64.self)
         }
 
         func record(session: String) -> CheckinRecord {
             CheckinRecord(
                 session: session, person: person, status: status, checkinTime: SQLiteHubStorage.date(checkinTime),
-                minutesLate: minutesLate, method: method, source: source, confidence: confidence, eventID: eventID)
+                minutesLate: minutesLate, method: method, source: source, confidence: confidence, eventID: eventID,
+                setBy: setBy, reason: reason, storedAt: storedAt.map(SQLiteHubStorage.date))
         }
     }
 
@@ -274,6 +281,13 @@ extension PostgresHubStorage {
             for session in result.sessions {
                 try await Self.put(
                     session, className: result.classNames[session.id], keepClassName: false, connection, logger)
+                // The timetable says who teaches each of its sessions: a line without teachers clears them.
+                let id = session.id
+                try await connection.query("DELETE FROM sessionTeacher WHERE session = \(id)", logger: logger)
+                for teacher in result.teachers[id] ?? [] {
+                    try await connection.query(
+                        "INSERT INTO sessionTeacher (session, username) VALUES (\(id), \(teacher))", logger: logger)
+                }
             }
             return result
         }

@@ -184,7 +184,54 @@ public final class PostgresHubStorage: HubStorage {
                     person text NOT NULL, PRIMARY KEY (room, person))
                 """,
             ]
-        )
+        ),
+        (
+            "v2 web accounts, sessions, sign-in failures, teachers, audit trail",
+            [
+                """
+                CREATE TABLE account (username text PRIMARY KEY, role text NOT NULL, name text NOT NULL,
+                    person text, cohorts bytea NOT NULL, passwordHash text NOT NULL,
+                    disabled boolean NOT NULL DEFAULT false)
+                """,
+                """
+                CREATE TABLE webSession (digest text PRIMARY KEY,
+                    username text NOT NULL REFERENCES account ON DELETE CASCADE, csrf text NOT NULL,
+                    createdAt bigint NOT NULL, expiresAt bigint NOT NULL)
+                """,
+                "CREATE INDEX webSession_username ON webSession (username)",
+                "CREATE TABLE signinFailure (key text NOT NULL, at bigint NOT NULL)",
+                "CREATE INDEX signinFailure_key ON signinFailure (key, at)",
+                """
+                CREATE TABLE sessionTeacher (session text NOT NULL, username text NOT NULL,
+                    PRIMARY KEY (session, username))
+                """,
+                "CREATE INDEX sessionTeacher_username ON sessionTeacher (username)",
+                """
+                CREATE TABLE audit (id bigserial PRIMARY KEY, at bigint NOT NULL, actor text NOT NULL,
+                    action text NOT NULL, subject text NOT NULL, detail text NOT NULL, address text NOT NULL)
+                """,
+                "CREATE INDEX audit_at ON audit (at)",
+                // Append-only: a line once written is never changed (retention deletes whole old lines).
+                """
+                CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$
+                """,
+                """
+                CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+                    FOR EACH ROW EXECUTE FUNCTION audit_append_only()
+                """,
+            ]
+        ),
+        (
+            "v3 manual records, door heartbeats",
+            [
+                "ALTER TABLE checkinRecord ADD COLUMN setBy text, ADD COLUMN reason text, ADD COLUMN storedAt bigint",
+                """
+                CREATE TABLE deviceStatus (device text PRIMARY KEY, lastContact bigint NOT NULL, version text NOT NULL,
+                    queued bigint NOT NULL, camera text NOT NULL, address text NOT NULL)
+                """,
+            ]
+        ),
     ]
 
     /// Every schema step this version knows, oldest first.
@@ -552,7 +599,7 @@ public final class PostgresHubStorage: HubStorage {
                     }
                 }
             }
-            try await Self.storeCheckins(checkins, connection, logger)
+            try await Self.storeCheckins(checkins, receivedAt: receivedAt, connection, logger)
             return result
         }
     }
@@ -650,13 +697,15 @@ public final class PostgresHubStorage: HubStorage {
     /// The check-in records, in one statement: the first to arrive stands (a later one, from this process
     /// or another, changes nothing). Status and minutes late are the hub's.
     private static func storeCheckins(
-        _ checkins: [(DeviceEvent, IngestRules.Checkin?)], _ connection: PostgresConnection, _ logger: Logger
+        _ checkins: [(DeviceEvent, IngestRules.Checkin?)], receivedAt: Date, _ connection: PostgresConnection,
+        _ logger: Logger
     ) async throws {
         guard !checkins.isEmpty else { return }
+        let stored = SQLiteHubStorage.ms(receivedAt)
         let rows = checkins.map { item, checkin -> [any PostgresBindable] in
             [
                 item.event.session, item.event.person, checkin?.status.rawValue, SQLiteHubStorage.ms(item.event.at),
-                checkin?.minutesLate, item.method, item.source, item.confidence, item.id,
+                checkin?.minutesLate, item.method, item.source, item.confidence, item.id, stored,
             ]
         }
         try await connection.query(
@@ -664,7 +713,7 @@ public final class PostgresHubStorage: HubStorage {
                 "checkinRecord",
                 [
                     "session", "person", "status", "checkinTime", "minutesLate", "method", "source", "confidence",
-                    "eventID",
+                    "eventID", "storedAt",
                 ],
                 rows, suffix: "ON CONFLICT (session, person) DO NOTHING"),
             logger: logger)
@@ -696,6 +745,7 @@ public final class PostgresHubStorage: HubStorage {
     ) async throws {
         let event = item.event
         let (person, room, at) = (event.person, device.room, SQLiteHubStorage.ms(event.at))
+        let storedAt = SQLiteHubStorage.ms(Date())
         switch event.kind {
         case .checkin:
             // One record per (session, person): the first to arrive stands (a later one, from this process
@@ -705,9 +755,9 @@ public final class PostgresHubStorage: HubStorage {
             try await connection.query(
                 """
                 INSERT INTO checkinRecord
-                    (session, person, status, checkinTime, minutesLate, method, source, confidence, eventID)
+                    (session, person, status, checkinTime, minutesLate, method, source, confidence, eventID, storedAt)
                 VALUES (\(event.session), \(person), \(status), \(at), \(minutesLate), \(item.method),
-                    \(item.source), \(item.confidence), \(item.id))
+                    \(item.source), \(item.confidence), \(item.id), \(storedAt))
                 ON CONFLICT (session, person) DO NOTHING
                 """, logger: logger)
         case .entry:
@@ -748,14 +798,18 @@ public final class PostgresHubStorage: HubStorage {
         var records: [CheckinRecord] = []
         for try await row in try await connection.query(
             """
-            SELECT session, person, status, checkinTime, minutesLate, method, source, confidence, eventID
+            SELECT session, person, status, checkinTime, minutesLate, method, source, confidence, eventID, setBy,
+                reason, storedAt
             FROM checkinRecord WHERE session = ANY(\(sessions)) ORDER BY checkinTime
             """, logger: logger
-        ).decode((String, String, String, Int64, Int?, String, String, Double?, String).self) {
+        ).decode(
+            (String, String, String, Int64, Int?, String, String, Double?, String, String?, String?, Int64?).self
+        ) {
             records.append(
                 CheckinRecord(
                     session: row.0, person: row.1, status: row.2, checkinTime: SQLiteHubStorage.date(row.3),
-                    minutesLate: row.4, method: row.5, source: row.6, confidence: row.7, eventID: row.8))
+                    minutesLate: row.4, method: row.5, source: row.6, confidence: row.7, eventID: row.8,
+                    setBy: row.9, reason: row.10, storedAt: row.11.map(SQLiteHubStorage.date)))
         }
         return records
     }

@@ -203,6 +203,13 @@ extension SQLiteHubStorage {
                         session.id, session.room, session.group, Self.ms(session.start), Self.ms(session.end),
                         try JSONEncoder().encode(session.roster), result.classNames[session.id],
                     ])
+                // The timetable says who teaches each of its sessions: a line without teachers clears them.
+                try db.execute(sql: "DELETE FROM sessionTeacher WHERE session = ?", arguments: [session.id])
+                for teacher in result.teachers[session.id] ?? [] {
+                    try db.execute(
+                        sql: "INSERT INTO sessionTeacher (session, username) VALUES (?, ?)",
+                        arguments: [session.id, teacher])
+                }
             }
             return result
         }

@@ -193,6 +193,64 @@ public final class SQLiteHubStorage: HubStorage {
                 table.primaryKey(["room", "person"])
             }
         }
+        migrator.registerMigration("v8 web accounts, sessions, sign-in failures, teachers, audit trail") { db in
+            try db.create(table: "account") { table in
+                table.primaryKey("username", .text)
+                table.column("role", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("person", .text)
+                table.column("cohorts", .blob).notNull()
+                table.column("passwordHash", .text).notNull()
+                table.column("disabled", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(table: "webSession") { table in
+                table.primaryKey("digest", .text)
+                table.column("username", .text).notNull().references("account", onDelete: .cascade).indexed()
+                table.column("csrf", .text).notNull()
+                table.column("createdAt", .integer).notNull()
+                table.column("expiresAt", .integer).notNull()
+            }
+            try db.create(table: "signinFailure") { table in
+                table.column("key", .text).notNull().indexed()
+                table.column("at", .integer).notNull()
+            }
+            try db.create(table: "sessionTeacher") { table in
+                table.column("session", .text).notNull()
+                table.column("username", .text).notNull().indexed()
+                table.primaryKey(["session", "username"])
+            }
+            try db.create(table: "audit") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("at", .integer).notNull().indexed()
+                table.column("actor", .text).notNull()
+                table.column("action", .text).notNull()
+                table.column("subject", .text).notNull()
+                table.column("detail", .text).notNull()
+                table.column("address", .text).notNull()
+            }
+            // Append-only: a line once written is never changed (retention deletes whole old lines).
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER auditAppendOnly BEFORE UPDATE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END
+                    """)
+        }
+        migrator.registerMigration("v9 manual records, door heartbeats") { db in
+            // A staff member's mark: who set it and why; and when the hub stored each record.
+            try db.alter(table: "checkinRecord") { table in
+                table.add(column: "setBy", .text)
+                table.add(column: "reason", .text)
+                table.add(column: "storedAt", .integer)
+            }
+            try db.create(table: "deviceStatus") { table in
+                table.primaryKey("device", .text)
+                table.column("lastContact", .integer).notNull()
+                table.column("version", .text).notNull()
+                table.column("queued", .integer).notNull()
+                table.column("camera", .text).notNull()
+                table.column("address", .text).notNull()
+            }
+        }
         return migrator
     }
 
@@ -571,13 +629,14 @@ public final class SQLiteHubStorage: HubStorage {
             try db.execute(
                 sql: """
                     INSERT INTO checkinRecord
-                        (session, person, status, checkinTime, minutesLate, method, source, confidence, eventID)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        (session, person, status, checkinTime, minutesLate, method, source, confidence, eventID,
+                         storedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     event.session, event.person, checkin?.status.rawValue, ms(event.at), checkin?.minutesLate,
                     item.method,
-                    item.source, item.confidence, item.id,
+                    item.source, item.confidence, item.id, ms(receivedAt),
                 ])
         case .entry:
             try db.execute(
@@ -609,7 +668,8 @@ public final class SQLiteHubStorage: HubStorage {
         CheckinRecord(
             session: row["session"], person: row["person"], status: row["status"],
             checkinTime: date(row["checkinTime"]), minutesLate: row["minutesLate"], method: row["method"],
-            source: row["source"], confidence: row["confidence"], eventID: row["eventID"])
+            source: row["source"], confidence: row["confidence"], eventID: row["eventID"], setBy: row["setBy"],
+            reason: row["reason"], storedAt: (row["storedAt"] as Int64?).map(date))
     }
 
     public func visits(person: String) async throws(HubError) -> [Visit] {

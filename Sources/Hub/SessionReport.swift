@@ -54,9 +54,16 @@ public struct SessionReport: Sendable, Equatable, Codable {
         public var outcome: Outcome
         public var minutesLate: Int?
         public var checkinTime: String?
+        /// `face`, `qr`, or `manual` when staff set it.
         public var method: String?
         public var excuse: String?
         public var flags: [MentorFlag]
+        /// Where the record came from: `signage:<door>`, or `web` for a staff member's mark.
+        public var source: String? = nil
+        /// The web account that set a manual record.
+        public var setBy: String? = nil
+        /// When the hub stored the record (not in the JSON: the live roll call measures with it).
+        public var storedAt: Date? = nil
 
         /// A line.
         public init(
@@ -75,7 +82,8 @@ public struct SessionReport: Sendable, Equatable, Codable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case person, name, outcome, method, excuse, flags
+            case person, name, outcome, method, excuse, flags, source
+            case setBy = "set_by"
             case onRoster = "on_roster"
             case minutesLate = "minutes_late"
             case checkinTime = "checkin_time"
@@ -114,12 +122,13 @@ public struct SessionReport: Sendable, Equatable, Codable {
     /// How many lines have each outcome.
     public var counts: [Outcome: Int] { lines.reduce(into: [:]) { $0[$1.outcome, default: 0] += 1 } }
 
-    /// The report as CSV: a header, then one line per person (RFC 4180 quoting; flags joined with `;`).
+    /// The report as CSV: a header, then one line per person (RFC 4180 quoting; flags joined with `;`;
+    /// `source` and `set_by` say where each record came from: a door, or the staff account at `web`).
     public var csv: String {
         var rows = [
             [
                 "session", "group", "person", "name", "outcome", "minutes_late", "checkin_time", "method", "excuse",
-                "flags",
+                "flags", "source", "set_by",
             ]
         ]
         for line in lines {
@@ -127,7 +136,7 @@ public struct SessionReport: Sendable, Equatable, Codable {
                 session, group, line.person, line.name ?? "", line.outcome.rawValue,
                 line.minutesLate.map(String.init) ?? "",
                 line.checkinTime ?? "", line.method ?? "", line.excuse ?? "",
-                line.flags.map(\.rawValue).joined(separator: ";"),
+                line.flags.map(\.rawValue).joined(separator: ";"), line.source ?? "", line.setBy ?? "",
             ])
         }
         return CSVWriter.document(rows)
@@ -148,10 +157,23 @@ public struct SessionReport: Sendable, Equatable, Codable {
                     $0.rawValue < $1.rawValue
                 })
             if let record = byPerson[person] {
-                line.outcome = record.status == "late" ? .late : .present
+                // A staff member's mark may also be absent or excused; it stands against any later door event.
+                switch record.status {
+                case "late": line.outcome = .late
+                case "absent": line.outcome = .absent
+                case "excused":
+                    line.outcome = .excused
+                    line.excuse = record.reason ?? line.excuse
+                default: line.outcome = .present
+                }
                 line.minutesLate = record.status == "late" ? record.minutesLate : nil
-                line.checkinTime = ISO8601Time.format(record.checkinTime)
+                if line.outcome == .present || line.outcome == .late {
+                    line.checkinTime = ISO8601Time.format(record.checkinTime)
+                }
                 line.method = record.method
+                line.source = record.source
+                line.setBy = record.setBy
+                line.storedAt = record.storedAt
             } else if excuses[person] != nil {
                 line.outcome = .excused
             } else if status == .closed {

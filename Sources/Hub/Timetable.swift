@@ -5,10 +5,12 @@ import SwiftCSV
 /// A timetable in CSV, as schools export it: one line per class, either one date or a weekday repeated
 /// over a term. Columns (header names, any order):
 ///
-///     class,group,room,date,weekday,first,last,start,end
-///     Maths,7B,B12,,Mon,2026-09-07,2026-12-18,08:00,08:45
-///     Science trip,7B,B12,2026-10-02,,,,09:00,12:00
+///     class,group,room,date,weekday,first,last,start,end,teacher
+///     Maths,7B,B12,,Mon,2026-09-07,2026-12-18,08:00,08:45,lovelace
+///     Science trip,7B,B12,2026-10-02,,,,09:00,12:00,lovelace;turing
 ///
+/// `teacher` (optional) names the web accounts that teach the class, separated by `;`: they see and
+/// take the roll of its sessions, and the reports of its group.
 /// `start` and `end` are local times in the room's timezone. The roster of each session is the group's
 /// members (people whose groups include it) when imported. Session ids are made from the class, the
 /// group and the local start (`maths-7b-2026-09-07-0800`), so importing the same timetable again
@@ -27,6 +29,8 @@ public enum Timetable {
         public var problems: [Problem]
         /// The class of each session, by session id.
         public var classNames: [String: String] = [:]
+        /// The teachers' usernames of each session that names any, by session id.
+        public var teachers: [String: [String]] = [:]
     }
 
     static let weekdays = ["mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7, "sun": 1]
@@ -53,6 +57,7 @@ public enum Timetable {
         var sessions: [Session] = []
         var problems: [Problem] = []
         var classNames: [String: String] = [:]
+        var teachers: [String: [String]] = [:]
         for (index, row) in csv.rows.enumerated() {
             let line = index + 2
             func field(_ name: String) -> String { (row[name] ?? "").trimmingCharacters(in: .whitespaces) }
@@ -105,6 +110,12 @@ public enum Timetable {
                 }
                 days = found
             }
+            let teaching = field("teacher").lowercased().split(separator: ";")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard teaching.count <= 20, teaching.allSatisfy({ $0.count <= 64 }) else {
+                problems.append(Problem(line: line, message: "teacher names at most 20 usernames of 64 characters"))
+                continue
+            }
             let roster = members(group)
             for day in days {
                 var begin = day
@@ -121,9 +132,10 @@ public enum Timetable {
                 ].joined(separator: "-")
                 sessions.append(Session(id: id, room: room, group: group, start: from, end: to, roster: roster))
                 classNames[id] = name
+                if !teaching.isEmpty { teachers[id] = Array(Set(teaching)).sorted() }
             }
         }
-        return Import(sessions: sessions, problems: problems, classNames: classNames)
+        return Import(sessions: sessions, problems: problems, classNames: classNames, teachers: teachers)
     }
 
     static func clock(_ text: String) -> (hour: Int, minute: Int)? {

@@ -7,15 +7,15 @@ import Logging
 ///
 /// - Every answer: `Cache-Control: no-store` (reports hold personal data: no browser or proxy keeps a
 ///   copy), `Referrer-Policy: no-referrer`, `X-Content-Type-Options: nosniff`; an HTML page also a
-///   Content-Security-Policy that allows nothing but its own inline style (no script, no image, font
-///   or request elsewhere, no frame around it, no form).
+///   Content-Security-Policy that allows only this site's own stylesheet, script, requests and forms
+///   (nothing from elsewhere, no inline script, no frame around it).
 /// - A failure of the hub's own (a storage error, a bug: anything but a refusal of the request) is
 ///   logged with the request's path and a short reference, and answered `500` with that reference
 ///   only: no internal error, path or SQL reaches the caller.
 struct AnswerMiddleware<Context: RequestContext>: RouterMiddleware {
     static var contentSecurityPolicy: String {
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
-            + "frame-ancestors 'none'"
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
+            + "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     }
 
     func handle(

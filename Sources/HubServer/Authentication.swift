@@ -1,3 +1,4 @@
+import Foundation
 import Hub
 public import Hummingbird
 import Logging
@@ -9,9 +10,43 @@ public struct HubRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `DeviceAuthentication` or `TokenAuthentication`; nil before (and on open routes).
     var caller: Caller?
+    /// Set by `WebAuthentication` on the web app's signed-in pages.
+    var web: WebCaller?
+    /// The peer's address (nil in tests without a channel).
+    let peer: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// The client's address for the audit trail and sign-in throttling: the peer, or, when the peer is
+    /// a proxy on loopback (nginx in front of the hub), the address the proxy says it serves
+    /// (`X-Forwarded-For`'s last entry, the one nginx added).
+    var clientAddress: String {
+        let peer = peer ?? "unknown"
+        guard peer == "127.0.0.1" || peer == "::1", let forwarded = forwardedFor else { return peer }
+        return forwarded
+    }
+
+    /// Set from the request by `ClientAddressMiddleware` (a context does not see the request).
+    var forwardedFor: String?
+}
+
+/// Notes the proxy's `X-Forwarded-For` in the context (`HubRequestContext.clientAddress`).
+struct ClientAddressMiddleware: RouterMiddleware {
+    func handle(
+        _ request: Request, context: HubRequestContext,
+        next: (Request, HubRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        if let header = request.headers[.init("X-Forwarded-For")!],
+            let last = header.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty,
+            last.count <= 64
+        {
+            context.forwardedFor = last
+        }
+        return try await next(request, context)
     }
 }
 
@@ -28,6 +63,8 @@ struct DeviceRequestContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
     /// The door the request comes from (its room scopes everything it may read).
     let device: DeviceRecord
+    /// Its address (`HubRequestContext.clientAddress`).
+    let address: String
 
     init(context: HubRequestContext) throws {
         guard case .device(let device) = context.caller else {
@@ -35,6 +72,7 @@ struct DeviceRequestContext: ChildRequestContext {
         }
         coreContext = context.coreContext
         self.device = device
+        address = context.clientAddress
     }
 }
 

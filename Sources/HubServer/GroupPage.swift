@@ -1,43 +1,38 @@
 import Foundation
 public import Hub
 
-/// The group report as one server-rendered HTML page: a participation chart over time (inline SVG, no
-/// script) and the per-person table, pastoral cases highlighted.
+/// The group report's page (group.mustache): a participation chart over time (inline SVG, no script)
+/// and the per-person table, pastoral cases highlighted.
 public enum GroupPage {
-    public static func html(_ report: GroupReport) -> String {
-        let title = "Group \(escape(report.group)): attendance \(report.from.prefix(10)) to \(report.to.prefix(10))"
-        var rows = ""
-        for person in report.people {
-            rows += """
-                <tr\(person.pastoral ? " class=\"pastoral\"" : "")><td>\(escape(person.name ?? person.person))</td>\
-                <td>\(person.sessions)</td><td>\(percent(person.attendance))</td><td>\(percent(person.punctuality))</td>\
-                <td>\(person.late)</td><td>\(person.averageMinutesLate.map { String(format: "%.0f min", $0) } ?? "–")</td>\
-                <td>\(person.absent)</td><td>\(person.excused)</td><td>\(person.missedInARow)\(person.pastoral ? " ⚑" : "")</td></tr>
+    /// The page on its own (`rollcall-hub report group --format html`): no account, no navigation.
+    public static func html(_ report: GroupReport) throws(HubError) -> String {
+        var data = data(report)
+        data["title"] = title(report)
+        data["standalone"] = true
+        return try Pages.shared().render("group", data)
+    }
 
-                """
-        }
-        return """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(title)</title>
-            <style>
-              body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em; color: #1d2733; max-width: 960px; }
-              h1 { font-size: 1.4em; } table { border-collapse: collapse; width: 100%; margin-top: 1.5em; }
-              th, td { text-align: left; padding: 0.35em 0.6em; border-bottom: 1px solid #d5dbe1; }
-              th { background: #eef2f5; } tr.pastoral td { background: #fde8e6; font-weight: bold; }
-              .chart text { font-size: 11px; fill: #4a5866; } .note { color: #4a5866; font-size: 0.9em; }
-            </style></head>
-            <body>
-            <h1>\(title)</h1>
-            <p class="note">\(report.sessions.count) sessions; attendance counts present and late against everyone \
-            not excused, once a session has closed. ⚑ marks \(GroupReport.pastoralThreshold) or more absences in a row.</p>
-            \(chart(report.sessions))
-            <table id="people"><thead><tr><th>Name</th><th>Sessions</th><th>Attendance</th><th>On time</th>\
-            <th>Late</th><th>Average late</th><th>Absent</th><th>Excused</th><th>Missed in a row</th></tr></thead>
-            <tbody>
-            \(rows)</tbody></table>
-            </body></html>
+    static func title(_ report: GroupReport) -> String {
+        "Group \(report.group): attendance \(report.from.prefix(10)) to \(report.to.prefix(10))"
+    }
 
-            """
+    /// What group.mustache shows of a report.
+    static func data(_ report: GroupReport) -> [String: Any] {
+        [
+            "sessionCount": report.sessions.count,
+            "threshold": GroupReport.pastoralThreshold,
+            "chart": chart(report.sessions),
+            "people": report.people.map { person -> [String: Any] in
+                [
+                    "name": person.name ?? person.person, "sessions": person.sessions,
+                    "attendance": percent(person.attendance), "punctuality": percent(person.punctuality),
+                    "late": person.late,
+                    "averageLate": person.averageMinutesLate.map { String(format: "%.0f min", $0) } ?? "–",
+                    "absent": person.absent, "excused": person.excused, "missedInARow": person.missedInARow,
+                    "pastoral": person.pastoral,
+                ]
+            },
+        ]
     }
 
     /// Attendance per closed session: a line over time with a point per session, 0–100 %.
@@ -53,8 +48,8 @@ public enum GroupPage {
         func x(_ index: Int) -> Double { points.count > 1 ? left + Double(index) * step : (left + width - right) / 2 }
         func y(_ value: Double) -> Double { top + (1 - value) * (height - top - bottom) }
         var svg = """
-            <svg class="chart" id="participation" xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" \
-            height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" role="img" \
+            <svg class="chart" id="participation" xmlns="http://www.w3.org/2000/svg" width="100%" \
+            viewBox="0 0 \(Int(width)) \(Int(height))" role="img" \
             aria-label="attendance per session">
 
             """

@@ -63,10 +63,10 @@ extension HubServer {
         }
     }
 
-    /// Reports (staff), the report pages (staff, token in the query allowed), flags and excuses (staff),
-    /// and the public API (pseudonymous).
+    /// Reports (staff), flags and excuses (staff), and the public API (pseudonymous). The report pages
+    /// are the web app's (`WebApp`), for signed-in accounts.
     static func addReportRoutes(
-        reports: RouterGroup<ScopedRequestContext>, pages: RouterGroup<ScopedRequestContext>,
+        reports: RouterGroup<ScopedRequestContext>,
         staff: RouterGroup<ScopedRequestContext>, publicAPI: RouterGroup<ScopedRequestContext>,
         storage: any StaffStorage, configuration: HubServerConfiguration
     ) {
@@ -99,16 +99,6 @@ extension HubServer {
                     body: ResponseBody(byteBuffer: ByteBuffer(string: report.csv)))
             }
             return try json(report)
-        }
-        // The same as a page for a browser, which cannot send a bearer header: the staff token may come
-        // as ?token= (prefer the header for anything but a browser; query strings end up in logs).
-        pages.get("groups/:group") { request, context in
-            let (from, to) = try range(request)
-            let report = try await storage.groupReport(
-                parameter(context, "group"), from: from, to: to, now: Date())
-            return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: GroupPage.html(report))))
         }
         reports.get("volunteers") { request, _ in
             let (from, to) = try range(request)

@@ -21,6 +21,8 @@ public struct HubServerConfiguration: Sendable {
     /// How many reports this process computes at once (`rollcall-hub serve --report-concurrency`); more
     /// wait their turn.
     public var reportAdmission = ReportAdmission(limit: 4)
+    /// The web app's sign-in, throttling and audit settings.
+    public var web = WebConfiguration()
 
     /// A configuration; `adminToken` nil (or empty) turns the admin API off. `AdminToken.load` reads
     /// and checks the token as `rollcall-hub serve` takes it.
@@ -53,6 +55,7 @@ public enum HubServer {
         let metrics = configuration.metrics
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: AnswerMiddleware())
+        router.add(middleware: ClientAddressMiddleware())
         router.add(
             middleware: RateLimitMiddleware(
                 limiter: RateLimiter(
@@ -85,7 +88,7 @@ public enum HubServer {
             router.group(RouterPath("/api/v1/device"))
                 .add(middleware: DeviceAuthentication(storage: storage))
                 .group(context: DeviceRequestContext.self),
-            devices: storage, configuration: configuration)
+            devices: storage, heartbeats: storage, configuration: configuration)
         let guarded = { (path: String, allowed: Set<TokenScope>, fromQuery: Bool, needsAdminAPI: Bool) in
             router.group(RouterPath(path))
                 .add(
@@ -105,11 +108,11 @@ public enum HubServer {
             guarded("/api/v1/admin", [.admin], false, true), admin: storage, configuration: configuration)
         addReportRoutes(
             reports: taking(guarded("/api/v1/reports", staff, false, false)),
-            // A browser cannot send a bearer header: the pages take the staff token as ?token= too.
-            pages: taking(guarded("/reports", staff, true, false)),
             staff: guarded("/api/v1/staff", staff, false, false),
             publicAPI: taking(guarded("/api/v1/public", [.public, .admin], false, false)),
             storage: storage, configuration: configuration)
+        // The staff web app: accounts, signed-in sessions, pages.
+        WebApp.add(to: router, storage: storage, configuration: configuration)
         return router
     }
 
@@ -117,7 +120,7 @@ public enum HubServer {
 
     /// What a door may do: read its manifest, its share of the gallery and the badge keys, and send events.
     private static func addDeviceRoutes(
-        _ device: RouterGroup<DeviceRequestContext>, devices: any DeviceStorage,
+        _ device: RouterGroup<DeviceRequestContext>, devices: any DeviceStorage, heartbeats: any RollCallStorage,
         configuration: HubServerConfiguration
     ) {
         device.get("manifest") { request, context in
@@ -140,6 +143,16 @@ public enum HubServer {
         }
         device.get("badge-keys") { _, _ in
             try json(try await devices.badgeKeys())
+        }
+        device.post("heartbeat") { request, context in
+            let beat: DeviceHeartbeat = try await decodeBody(request, limit: 4096)
+            if let problem = beat.problem { throw HubError(.badRequest, problem) }
+            try await heartbeats.recordHeartbeat(
+                DoorStatus(
+                    device: context.device.id, room: context.device.room, version: beat.version, queued: beat.queued,
+                    camera: beat.camera, address: context.address),
+                at: Date())
+            return try json(Done())
         }
         device.post("events") { request, context in
             let batch: EventBatch = try await decodeBody(request, limit: configuration.maximumBodyBytes)
@@ -239,13 +252,17 @@ public enum HubServer {
         var people: [String]
     }
 
+    struct Teachers: Decodable {
+        var teachers: [String]
+    }
+
     struct Done: Encodable {
         var ok = true
     }
 
     /// The admin API: rooms, devices, people, sessions, badge keys, tokens, the timetable.
     private static func addAdminRoutes(
-        _ admin: RouterGroup<ScopedRequestContext>, admin storage: any AdminStorage,
+        _ admin: RouterGroup<ScopedRequestContext>, admin storage: any AdminStorage & AccountStorage,
         configuration: HubServerConfiguration
     ) {
         let limit = configuration.maximumBodyBytes
@@ -310,6 +327,15 @@ public enum HubServer {
                 throw HubError(.badRequest, "\(error)")
             }
             for session in schedule.schedule.sessions { try await storage.putSession(session) }
+            return try json(Done())
+        }
+        // Who teaches a session (the timetable's `teacher` column does the same for its sessions).
+        admin.put("sessions/:id/teachers") { request, context in
+            let body: Teachers = try await decodeBody(request, limit: limit)
+            guard body.teachers.count <= 20, body.teachers.allSatisfy({ (1...64).contains($0.count) }) else {
+                throw HubError(.badRequest, "teachers is at most 20 usernames of 1 to 64 characters")
+            }
+            try await storage.setTeachers(session: parameter(context, "id"), usernames: body.teachers)
             return try json(Done())
         }
         admin.get("sessions/:id/checkins") { request, context in

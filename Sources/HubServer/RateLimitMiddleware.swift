@@ -74,6 +74,15 @@ final class RateLimiter: Sendable {
 
 struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let limiter: RateLimiter
+    /// All the tokenless requests of one address: ten times `limiter`'s rate and burst.
+    let addresses: RateLimiter
+
+    init(limiter: RateLimiter) {
+        self.limiter = limiter
+        addresses = RateLimiter(
+            requestsPerSecond: limiter.requestsPerSecond * 10, burst: limiter.burst * 10,
+            maximumKeys: limiter.maximumKeys)
+    }
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -83,9 +92,21 @@ struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         if request.uri.path == "/healthz" || request.uri.path == "/metrics" {
             return try await next(request, context)
         }
-        let authorization = request.headers[.authorization] ?? ""
-        let key = Data(SHA256.hash(data: Data(authorization.utf8)).prefix(16))
-        if let wait = limiter.take(key) {
+        // A bearer token is its own bucket. A browser's requests (no token) are counted by its sign-in
+        // cookie and its address, so that a school's staff behind one address do not share one bucket;
+        // and all of an address's together against ten times the limit, so that made-up cookies do not
+        // buy a flood more.
+        var keys: [(Data, RateLimiter)] = []
+        if let authorization = request.headers[.authorization], !authorization.isEmpty {
+            keys.append((Self.key(authorization), limiter))
+        } else {
+            let address = (context as? HubRequestContext)?.clientAddress ?? ""
+            let session = request.cookies[WebSecurity.sessionCookie]?.value ?? ""
+            keys.append((Self.key("address \(address)"), addresses))
+            keys.append((Self.key("browser \(address) \(session)"), limiter))
+        }
+        for (key, bucket) in keys {
+            guard let wait = bucket.take(key) else { continue }
             context.logger.warning(
                 "rate limited", metadata: ["path": "\(request.uri.path)", "retry_after_s": "\(wait)"])
             var response = HubServer.problem(
@@ -98,4 +119,6 @@ struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         return try await next(request, context)
     }
+
+    static func key(_ identity: String) -> Data { Data(SHA256.hash(data: Data(identity.utf8)).prefix(16)) }
 }

@@ -8,6 +8,7 @@ import Prometheus
 import Recognition
 import ServiceLifecycle
 import Sync
+import SyncProtocol
 import Synchronization
 import UnixSignals
 public import Vision
@@ -283,6 +284,15 @@ public final class KioskDaemon: Sendable {
     }
 
     // MARK: Status
+
+    /// What the door tells the hub every minute: version, queue, camera (`ok` while it streams).
+    func heartbeat() async -> DeviceHeartbeat {
+        let status = await computeStatus(cameraFPS: 0)
+        let state = status.camera.state
+        return DeviceHeartbeat(
+            version: DeviceAPI.softwareVersion, queued: status.queue.pending,
+            camera: state == "streaming" ? "ok" : String(state.prefix(64)))
+    }
 
     /// Computes the status: camera, pipeline, gallery, outbox, hub.
     func computeStatus(cameraFPS: Double) async -> KioskStatus {

@@ -31,7 +31,7 @@ struct SyncService: Service {
     func run() async throws {
         let versions = VersionsSeen()
         await cancelWhenGracefulShutdown {
-            await client.run(pollInterval: 1) { refresh in
+            await client.run(pollInterval: 1, heartbeat: { await daemon.heartbeat() }) { refresh in
                 if await versions.changed(refresh) { await daemon.refreshInputs() }
             }
         }

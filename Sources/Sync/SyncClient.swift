@@ -136,10 +136,22 @@ public actor SyncClient {
     /// that fails counts as a failure in `status` (so an idle device notices that the hub is gone).
     /// Returns when the task is cancelled.
     public func run(
-        pollInterval: TimeInterval = 2, onRefresh: @Sendable (Refresh) async -> Void = { _ in }
+        pollInterval: TimeInterval = 2, heartbeat: (@Sendable () async -> DeviceHeartbeat)? = nil,
+        onRefresh: @Sendable (Refresh) async -> Void = { _ in }
     ) async {
         var nextRefresh = Date()
+        var nextHeartbeat = Date()
         while !Task.isCancelled {
+            if let heartbeat, Date() >= nextHeartbeat {
+                // Every minute, the door tells the hub how it is (its Doors page); a failure is only logged:
+                // the pushes and pulls say whether the hub is there.
+                nextHeartbeat = Date() + 60
+                do {
+                    try await sendHeartbeat(await heartbeat())
+                } catch {
+                    logger.info("sync: heartbeat not delivered: \(error)")
+                }
+            }
             if Date() >= nextRefresh {
                 do {
                     let result = try await refresh()
@@ -167,6 +179,19 @@ public actor SyncClient {
                 try? await Task.sleep(for: .milliseconds(Int(min(delay, untilRefresh) * 1000)))
             }
         }
+    }
+
+    /// Sends one heartbeat.
+    public func sendHeartbeat(_ beat: DeviceHeartbeat) async throws(SyncError) {
+        let body: Data
+        do { body = try DeviceAPI.encoder().encode(beat) } catch {
+            throw SyncError("cannot encode a heartbeat: \(error)")
+        }
+        let answer: (status: Int, body: Data, headers: HTTPHeaders)
+        do { answer = try await send("POST", DeviceAPI.heartbeatPath, body: body) } catch {
+            throw SyncError("cannot reach the hub: \(error)")
+        }
+        guard answer.status == 200 else { throw SyncError("the hub answered \(answer.status) to the heartbeat") }
     }
 
     /// The hub answered as it should: the device is online.

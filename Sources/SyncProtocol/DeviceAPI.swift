@@ -14,8 +14,12 @@ public enum DeviceAPI {
     public static let badgeKeysPath = "/api/v1/device/badge-keys"
     /// `POST` an `EventBatch`, answered with an `EventBatchResult`.
     public static let eventsPath = "/api/v1/device/events"
+    /// `POST` a `DeviceHeartbeat` every minute: how the door is (the hub's Doors page).
+    public static let heartbeatPath = "/api/v1/device/heartbeat"
     /// The most events in one batch.
     public static let maximumBatch = 500
+    /// rollcall's version, as the doors report it.
+    public static let softwareVersion = "0.17.0"
     /// The most people in one page of the gallery.
     public static let galleryPage = 200
 
@@ -241,5 +245,29 @@ public struct APIProblem: Sendable, Equatable, Codable, Error {
     public init(error: String, message: String) {
         self.error = error
         self.message = message
+    }
+}
+
+/// What a door says of itself every minute: its software, its queue and its camera.
+public struct DeviceHeartbeat: Codable, Sendable, Equatable {
+    /// The daemon's version (at most 64 characters).
+    public var version: String
+    /// Events committed on the door and not yet acknowledged by the hub.
+    public var queued: Int
+    /// `ok` while frames come; otherwise the camera's state (`lost`, `starting`...), at most 64 characters.
+    public var camera: String
+
+    public init(version: String, queued: Int, camera: String) {
+        self.version = version
+        self.queued = queued
+        self.camera = camera
+    }
+
+    /// Checks the lengths and ranges the hub accepts.
+    public var problem: String? {
+        if version.isEmpty || version.count > 64 { return "version is 1 to 64 characters" }
+        if camera.isEmpty || camera.count > 64 { return "camera is 1 to 64 characters" }
+        if queued < 0 || queued > 100_000_000 { return "queued is 0 to 100000000" }
+        return nil
     }
 }

@@ -14,7 +14,8 @@ struct HubCommand: AsyncParsableCommand {
         subcommands: [
             Serve.self, EnrollCommand.self, ImportCommand.self, ReportCommand.self, FlagCommand.self,
             ExcuseCommand.self,
-            TokenCommand.self, DeviceCommand.self, BadgeKeyCommand.self, MigrateCommand.self, BackupCommand.self,
+            TokenCommand.self, AccountCommand.self, DeviceCommand.self, BadgeKeyCommand.self, MigrateCommand.self,
+            BackupCommand.self,
             CopyCommand.self, SeedCommand.self, BenchCommand.self,
         ]
     )
@@ -103,6 +104,15 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: .hidden) var adminToken: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Days the audit trail (who viewed and changed what) is kept; older entries are deleted daily. "
+                + "30 to 36500.", valueName: "days"))
+    var auditRetentionDays = 730
+
+    @Option(help: ArgumentHelp("Hours a web sign-in lasts. 1 to 168.", valueName: "hours"))
+    var sessionHours = 12
+
     func validate() throws {
         guard (1...3650).contains(maxEventAgeDays) else {
             throw ValidationError("--max-event-age-days \(maxEventAgeDays) is out of range: give 1 to 3650")
@@ -124,6 +134,12 @@ struct Serve: AsyncParsableCommand {
         }
         guard (1...1000).contains(reportConcurrency) else {
             throw ValidationError("--report-concurrency \(reportConcurrency) is out of range: give 1 to 1000")
+        }
+        guard (30...36_500).contains(auditRetentionDays) else {
+            throw ValidationError("--audit-retention-days \(auditRetentionDays) is out of range: give 30 to 36500")
+        }
+        guard (1...168).contains(sessionHours) else {
+            throw ValidationError("--session-hours \(sessionHours) is out of range: give 1 to 168")
         }
         guard (1...100_000).contains(rateBurst) else {
             throw ValidationError("--rate-burst \(rateBurst) is out of range: give 1 to 100000")
@@ -167,6 +183,27 @@ struct Serve: AsyncParsableCommand {
             idleTimeout: .seconds(idleTimeoutSeconds), maximumConnections: maxConnections, requestsPerSecond: rateLimit,
             burst: Double(rateBurst))
         configuration.reportAdmission = ReportAdmission(limit: reportConcurrency)
+        configuration.web.auditRetention = Double(auditRetentionDays) * 86_400
+        configuration.web.sessionLifetime = Double(sessionHours) * 3600
+        // The audit trail's retention: old entries go now and every day after.
+        let retention = configuration.web.auditRetention
+        let pruning = Task {
+            while !Task.isCancelled {
+                do {
+                    let removed = try await storage.pruneAudit(before: Date().addingTimeInterval(-retention))
+                    if removed > 0 {
+                        FileHandle.standardError.write(
+                            Data(
+                                "rollcall-hub: deleted \(removed) audit entries older than \(auditRetentionDays) days\n"
+                                    .utf8))
+                    }
+                } catch {
+                    FileHandle.standardError.write(Data("rollcall-hub: audit retention failed: \(error)\n".utf8))
+                }
+                try? await Task.sleep(for: .seconds(86_400))
+            }
+        }
+        defer { pruning.cancel() }
         let router = HubServer.router(storage: storage, configuration: configuration)
         let host = self.host
         let app = HubServer.application(

@@ -122,7 +122,12 @@ struct GroupReportCommand: AsyncParsableCommand {
         }
         switch format {
         case "csv": FileHandle.standardOutput.write(Data(report.csv.utf8))
-        case "html": FileHandle.standardOutput.write(Data(GroupPage.html(report).utf8))
+        case "html":
+            do {
+                FileHandle.standardOutput.write(Data(try GroupPage.html(report).utf8))
+            } catch {
+                fail(error.message)
+            }
         default:
             let encoder = DeviceAPI.encoder()
             encoder.outputFormatting.insert(.prettyPrinted)

@@ -69,11 +69,11 @@ struct SessionReportTests {
         #expect(report.counts == [.present: 1, .late: 1, .excused: 1, .absent: 1])
         #expect(
             report.csv.split(separator: "\r\n").map(String.init) == [
-                "session,group,person,name,outcome,minutes_late,checkin_time,method,excuse,flags",
-                "s-lab,7B,p-1,P-1,present,,2026-11-23T07:58:00Z,face,,",
-                "s-lab,7B,p-2,P-2,late,12,2026-11-23T08:12:00Z,face,,CAMERA_OFF;LEFT_EARLY",
-                "s-lab,7B,p-3,P-3,excused,,,,dentist,",
-                "s-lab,7B,p-4,P-4,absent,,,,,ABSENT",
+                "session,group,person,name,outcome,minutes_late,checkin_time,method,excuse,flags,source,set_by",
+                "s-lab,7B,p-1,P-1,present,,2026-11-23T07:58:00Z,face,,,signage:door-b12,",
+                "s-lab,7B,p-2,P-2,late,12,2026-11-23T08:12:00Z,face,,CAMERA_OFF;LEFT_EARLY,signage:door-b12,",
+                "s-lab,7B,p-3,P-3,excused,,,,dentist,,,",
+                "s-lab,7B,p-4,P-4,absent,,,,,ABSENT,,",
             ])
         // Taking the excuse back makes p-3 absent again.
         try await store.setExcuse(session: "s-lab", person: "p-3", reason: nil)

@@ -86,12 +86,13 @@ struct HubServerTests {
         let path = folder.appendingPathComponent("hub.sqlite").path
         try await serving(router) { port in
             let base = "http://127.0.0.1:\(port)"
-            let page = try await call(
-                .GET, base + "/reports/groups/7B?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z", token: staff)
+            let page = try await call(.GET, base + "/sign-in", token: nil)
             #expect(page.status == 200 && page.headers.first(name: "Content-Type")?.hasPrefix("text/html") == true)
             let policy = page.headers.first(name: "Content-Security-Policy") ?? ""
             #expect(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"))
-            #expect(!policy.contains("script-src"))
+            // Scripts and forms of this site only: no inline script, nothing from elsewhere.
+            #expect(policy.contains("script-src 'self';") && policy.contains("form-action 'self'"))
+            #expect(!policy.contains("unsafe-eval") && !policy.contains("script-src 'self' 'unsafe-inline'"))
             // The database breaks underneath the running hub: its check-ins table is gone.
             try await DatabaseQueue(path: path).write { db in try db.execute(sql: "DROP TABLE checkinRecord") }
             let failed = try await call(.GET, base + "/api/v1/reports/sessions/s-math", token: staff)

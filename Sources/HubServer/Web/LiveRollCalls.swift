@@ -1,0 +1,97 @@
+import Foundation
+import Hub
+import Logging
+import Synchronization
+
+/// Tells the live roll calls open in this process when their session changes, whichever hub process
+/// stored the change: one poll of the store every `interval` for all the sessions being watched (a
+/// fingerprint per session: its records, flags and excuses), and only while any is. Every
+/// `keepAlive` each watcher is also woken, so that a stream to a browser that has gone is noticed.
+final class LiveRollCalls: Sendable {
+    enum Wake: Sendable {
+        case changed
+        case keepAlive
+    }
+
+    struct State {
+        var watchers: [String: [UUID: AsyncStream<Wake>.Continuation]] = [:]
+        var prints: [String: String] = [:]
+        var polling = false
+    }
+
+    let storage: any RollCallStorage
+    let interval: Duration
+    let keepAlive: Duration
+    private let state = Mutex(State())
+    private let logger = Logger(label: "rollcall-hub.live")
+
+    init(storage: any RollCallStorage, interval: Duration = .milliseconds(100), keepAlive: Duration = .seconds(15)) {
+        self.storage = storage
+        self.interval = interval
+        self.keepAlive = keepAlive
+    }
+
+    /// Wakes for `session`'s changes until `stop` is called with the id.
+    func watch(_ session: String) -> (id: UUID, wakes: AsyncStream<Wake>) {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream<Wake>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let start = state.withLock { state -> Bool in
+            state.watchers[session, default: [:]][id] = continuation
+            defer { state.polling = true }
+            return !state.polling
+        }
+        if start { Task { await self.poll() } }
+        return (id, stream)
+    }
+
+    func stop(_ session: String, _ id: UUID) {
+        state.withLock { state in
+            state.watchers[session]?[id]?.finish()
+            state.watchers[session]?[id] = nil
+            if state.watchers[session]?.isEmpty == true {
+                state.watchers[session] = nil
+                state.prints[session] = nil
+            }
+        }
+    }
+
+    /// How many streams are open (for tests).
+    var watching: Int { state.withLock { $0.watchers.values.reduce(0) { $0 + $1.count } } }
+
+    private func poll() async {
+        var lastKeepAlive = ContinuousClock.now
+        while true {
+            let sessions = state.withLock { state -> [String] in
+                if state.watchers.isEmpty { state.polling = false }
+                return Array(state.watchers.keys)
+            }
+            if sessions.isEmpty { return }
+            do {
+                let prints = try await storage.rollCallFingerprints(sessions)
+                state.withLock { state in
+                    for (session, print) in prints {
+                        let before = state.prints[session]
+                        state.prints[session] = print
+                        // A new watcher is woken by its first poll too: a change between its snapshot and
+                        // that poll is not lost.
+                        guard before != print else { continue }
+                        for continuation in state.watchers[session]?.values ?? [:].values {
+                            continuation.yield(.changed)
+                        }
+                    }
+                }
+            } catch {
+                logger.warning("live roll call: cannot read the store", metadata: ["error": "\(error)"])
+            }
+            if ContinuousClock.now - lastKeepAlive >= keepAlive {
+                lastKeepAlive = .now
+                state.withLock { state in
+                    for watchers in state.watchers.values {
+                        for continuation in watchers.values { continuation.yield(.keepAlive) }
+                    }
+                }
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

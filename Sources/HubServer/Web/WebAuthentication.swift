@@ -1,0 +1,211 @@
+import Crypto
+public import Foundation
+import Hub
+import Hummingbird
+import HummingbirdBcrypt
+import Logging
+import NIOPosix
+
+/// How the web app signs people in and keeps them signed in.
+public struct WebConfiguration: Sendable {
+    /// How long a sign-in lasts (a school day and some).
+    public var sessionLifetime: TimeInterval = 12 * 3600
+    /// Failed sign-ins allowed per username and address in `throttleWindow` before further tries are
+    /// refused (429) until the window has passed.
+    public var failuresPerAccount = 5
+    /// Failed sign-ins allowed per address (any usernames) in `throttleWindow`.
+    public var failuresPerAddress = 20
+    public var throttleWindow: TimeInterval = 15 * 60
+    /// bcrypt's cost (2^cost rounds): 12 takes about 0.25 s on the hub's 2 cores.
+    public var bcryptCost: UInt8 = 12
+    /// How long the audit trail is kept (`rollcall-hub serve --audit-retention-days`).
+    public var auditRetention: TimeInterval = 730 * 86_400
+
+    public init() {}
+}
+
+/// Who is signed in, once `WebAuthentication` has found the session.
+struct WebCaller: Sendable {
+    let account: Account
+    let session: WebSession
+    /// The SHA-256 of the session cookie (the store's key).
+    let digest: String
+}
+
+/// The context of the web app's signed-in pages: the account, its session, and (for a form) the body.
+struct WebRequestContext: ChildRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let caller: WebCaller
+    /// The client's address (`HubRequestContext.clientAddress`).
+    let address: String
+    /// The form a POST carried, read and checked for its CSRF token by `FormGuard`.
+    var form: String = ""
+
+    init(context: HubRequestContext) throws {
+        guard let caller = context.web else {
+            throw HubError(.internal, "a page was reached without WebAuthentication")
+        }
+        coreContext = context.coreContext
+        self.caller = caller
+        address = context.clientAddress
+    }
+
+    var account: Account { caller.account }
+    var actor: String { "user:\(caller.account.username)" }
+}
+
+/// Cookies, session ids, CSRF tokens and passwords.
+enum WebSecurity {
+    static let sessionCookie = "rollcall_session"
+    /// Before sign-in there is no session: the sign-in form's CSRF token is this cookie's value, sent
+    /// back in the form (double submit), so that another site cannot sign a browser in as someone else.
+    static let signinCookie = "rollcall_signin"
+
+    /// 32 random bytes, base64url.
+    static func randomToken() -> String {
+        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        return bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func digest(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Equal strings, compared in a time that does not depend on where they differ.
+    static func same(_ left: String, _ right: String) -> Bool {
+        let a = Array(left.utf8)
+        let b = Array(right.utf8)
+        guard a.count == b.count, !a.isEmpty else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+
+    /// Whether cookies must be `Secure`: always, except when the hub is addressed on loopback over plain
+    /// HTTP (a developer's machine, the tests). Behind a TLS proxy (`X-Forwarded-Proto: https`), always.
+    static func secure(_ request: Request) -> Bool {
+        if request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https" { return true }
+        let name = hostName(request.head.authority ?? "")
+        return !(name == "localhost" || name == "::1" || name.hasPrefix("127."))
+    }
+
+    /// The host name of a `Host` header or URL host, lower case, without port or IPv6 brackets.
+    static func hostName(_ host: String) -> String {
+        let host = host.lowercased()
+        if host.hasPrefix("[") { return String(host.dropFirst().prefix { $0 != "]" }) }
+        if host.filter({ $0 == ":" }).count > 1 { return host }  // a bare IPv6 address
+        return String(host.prefix { $0 != ":" })
+    }
+
+    /// A cookie of the web app: `HttpOnly`, `SameSite=Lax` (sent on a link followed from another site,
+    /// never on its forms or scripts), `Secure` as `secure(_:)` says, for the whole site.
+    static func cookie(_ name: String, _ value: String, maxAge: Int?, request: Request) -> Cookie {
+        Cookie(
+            name: name, value: value, maxAge: maxAge, path: "/", secure: secure(request), httpOnly: true,
+            sameSite: .lax)
+    }
+
+    static func hash(_ password: String, cost: UInt8) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    /// bcrypt is slow on purpose (a quarter of a second): it runs on NIO's thread pool, not on the
+    /// threads that answer the doors.
+    static func verify(_ password: String, hash: String) async throws -> Bool {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+    }
+
+    /// A hash of no password, verified against when the username is unknown, so that the time a refusal
+    /// takes does not say whether the account exists.
+    static let decoy = Bcrypt.hash(randomToken(), cost: 12)
+}
+
+/// The guard of the signed-in pages: a live session cookie whose account is enabled. Without one, a
+/// page (GET) is redirected to the sign-in form (and back afterwards); anything else is refused 401.
+struct WebAuthentication: RouterMiddleware {
+    let storage: any AccountStorage
+
+    func handle(
+        _ request: Request, context: HubRequestContext,
+        next: (Request, HubRequestContext) async throws -> Response
+    ) async throws -> Response {
+        if let token = request.cookies[WebSecurity.sessionCookie]?.value, token.count <= 100 {
+            let digest = WebSecurity.digest(String(token))
+            if let session = try await storage.webSession(digest: digest, now: Date()),
+                let (account, _) = try await storage.credentials(username: session.username), !account.disabled
+            {
+                var context = context
+                context.web = WebCaller(account: account, session: session, digest: digest)
+                return try await next(request, context)
+            }
+        }
+        if request.method == .get || request.method == .head {
+            let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+            let next = WebApp.path(target)
+            return Response(status: .seeOther, headers: [.location: "/sign-in?next=\(next)"])
+        }
+        throw HubError(.unauthorized, "sign in first")
+    }
+}
+
+/// The guard of every form: a POST must carry the session's CSRF token in its `csrf` field, and must
+/// not come from another site (`Origin`, `Sec-Fetch-Site`); the body (at most 64 KB) goes into the
+/// context for the handler.
+struct FormGuard: RouterMiddleware {
+    static let limit = 64 << 10
+    let storage: any AccountStorage
+
+    func handle(
+        _ request: Request, context: WebRequestContext, next: (Request, WebRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard request.method != .get, request.method != .head else { return try await next(request, context) }
+        try Self.sameSite(request)
+        let body = try await HubServer.collect(request, limit: Self.limit)
+        let form = String(decoding: body, as: UTF8.self)
+        let token = (try? URLEncodedFormDecoder().decode(CSRFField.self, from: form))?.csrf ?? ""
+        guard WebSecurity.same(token, context.caller.session.csrf) else {
+            context.logger.notice(
+                "web: a form without its CSRF token was refused",
+                metadata: ["path": "\(request.uri.path)", "account": "\(context.account.username)"])
+            try await storage.appendAudit(
+                AuditEntry(
+                    at: Date(), actor: context.actor, action: "form-refused",
+                    subject: "form:\(request.uri.path.prefix(200))",
+                    detail: token.isEmpty ? "no CSRF token" : "wrong CSRF token", address: context.address))
+            throw HubError(
+                .forbidden, "this form has expired or did not come from this site: reload the page and try again")
+        }
+        var context = context
+        context.form = form
+        return try await next(request, context)
+    }
+
+    /// Refuses a form that a browser says comes from another site.
+    static func sameSite(_ request: Request) throws(HubError) {
+        if let site = request.headers[.init("Sec-Fetch-Site")!], site == "cross-site" {
+            throw HubError(.forbidden, "a form from another site is refused")
+        }
+        if let origin = request.headers[.init("Origin")!], origin != "null" {
+            // Host names only: a proxy may pass on the host without its port.
+            let host = WebSecurity.hostName(request.head.authority ?? "")
+            guard let originHost = URLComponents(string: origin)?.host, !host.isEmpty,
+                WebSecurity.hostName(originHost) == host
+            else {
+                throw HubError(.forbidden, "a form from another site is refused")
+            }
+        }
+    }
+
+    struct CSRFField: Decodable {
+        var csrf: String?
+    }
+}
+
+/// Passwords for `rollcall-hub account` (the web app hashes the same way).
+public enum AccountPasswords {
+    /// The bcrypt hash of a password (checked first with `Account.validatePassword`).
+    public static func hash(_ password: String, cost: UInt8 = WebConfiguration().bcryptCost) -> String {
+        Bcrypt.hash(password, cost: cost)
+    }
+}

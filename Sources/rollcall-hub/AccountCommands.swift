@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import Hub
+import HubServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `rollcall-hub account`: the web app's accounts from the command line (the first superadmin is made
+/// here; then superadmins and secretaries manage accounts on the web app's Accounts page).
+struct AccountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "account",
+        abstract: "Add, list, disable or enable web accounts, or set their passwords.",
+        discussion: """
+            The first superadmin is made here: rollcall-hub account add admin --role superadmin --name "..." \
+            (the password is asked for, or read from --password-file or a pipe). Roles: \
+            \(StaffRole.allCases.map(\.rawValue).joined(separator: ", ")). Every change is in the audit trail \
+            as done by `cli`.
+            """,
+        subcommands: [AccountAdd.self, AccountList.self, AccountDisable.self, AccountEnable.self, AccountPassword.self]
+    )
+}
+
+/// The new password: from `file`'s first line, from standard input when it is not a terminal, or asked
+/// for twice without echo.
+func readPassword(file: String?) -> String {
+    let password: String
+    if let file {
+        guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read \(file)") }
+        password =
+            String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .first.map(String.init) ?? ""
+    } else if isatty(0) == 0 {
+        password = readLine(strippingNewline: true) ?? ""
+    } else {
+        let first = String(cString: getpass("New password (at least 10 characters): "))
+        let second = String(cString: getpass("The same again: "))
+        guard first == second else { fail("the two passwords differ") }
+        password = first
+    }
+    do {
+        try Account.validatePassword(password)
+    } catch {
+        fail(error.message)
+    }
+    return password
+}
+
+func auditCLI(_ storage: any HubStorage, _ action: String, _ subject: String, _ detail: String = "")
+    async throws(HubError)
+{
+    try await storage.appendAudit(
+        AuditEntry(at: Date(), actor: "cli", action: action, subject: subject, detail: detail, address: "local"))
+}
+
+struct AccountAdd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a web account.")
+
+    @Argument(help: "Sign-in name: 3 to 64 of a-z, 0-9, dot, dash, underscore.") var username: String
+    @Option(help: "superadmin, secretary, assistant, teacher, mentor, student or volunteer.") var role: String
+    @Option(help: "The name shown on pages.") var name: String
+    @Option(help: "Students and volunteers: their person id in the gallery.") var person: String?
+    @Option(help: "Mentors: the groups they follow, separated by commas.") var groups: String?
+    @Option(help: ArgumentHelp("File whose first line is the password.", valueName: "file")) var passwordFile: String?
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file|url")) var db = "rollcall-hub.sqlite"
+
+    func run() async throws {
+        guard let parsed = StaffRole(rawValue: role) else {
+            fail("--role must be one of \(StaffRole.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let account = Account(
+            username: username.lowercased(), role: parsed, name: name, person: person,
+            groups: (groups ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty })
+        do {
+            try account.validate()
+        } catch {
+            fail(error.message)
+        }
+        let password = readPassword(file: passwordFile)
+        let hash = AccountPasswords.hash(password)
+        try await onStorage(db) { storage throws(HubError) in
+            try await storage.addAccount(account, passwordHash: hash)
+            try await auditCLI(storage, "account-create", "account:\(account.username)", "role \(parsed.rawValue)")
+        }
+        print("added the \(parsed.rawValue) account \(account.username)")
+    }
+}
+
+struct AccountList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the web accounts.")
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file|url")) var db = "rollcall-hub.sqlite"
+
+    func run() async throws {
+        let accounts = try await onStorage(db) { storage throws(HubError) in try await storage.accounts() }
+        for account in accounts {
+            var line = "\(account.username)\t\(account.role.rawValue)\t\(account.name)"
+            if let person = account.person { line += "\tperson \(person)" }
+            if !account.groups.isEmpty { line += "\tgroups \(account.groups.joined(separator: ","))" }
+            if account.disabled { line += "\tdisabled" }
+            print(line)
+        }
+        if accounts.isEmpty { print("no accounts: add the first with rollcall-hub account add NAME --role superadmin") }
+    }
+}
+
+struct AccountDisable: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disable", abstract: "Disable an account: it cannot sign in, and its sessions end.")
+    @Argument var username: String
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file|url")) var db = "rollcall-hub.sqlite"
+
+    func run() async throws {
+        let name = username.lowercased()
+        let done = try await onStorage(db) { storage throws(HubError) in
+            let done = try await storage.setDisabled(username: name, disabled: true)
+            if done { try await auditCLI(storage, "account-disable", "account:\(name)") }
+            return done
+        }
+        guard done else { fail("there is no account \(name)") }
+        print("disabled \(name)")
+    }
+}
+
+struct AccountEnable: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "enable", abstract: "Enable a disabled account.")
+    @Argument var username: String
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file|url")) var db = "rollcall-hub.sqlite"
+
+    func run() async throws {
+        let name = username.lowercased()
+        let done = try await onStorage(db) { storage throws(HubError) in
+            let done = try await storage.setDisabled(username: name, disabled: false)
+            if done { try await auditCLI(storage, "account-enable", "account:\(name)") }
+            return done
+        }
+        guard done else { fail("there is no account \(name)") }
+        print("enabled \(name)")
+    }
+}
+
+struct AccountPassword: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "password", abstract: "Set an account's password; its browsers are signed out.")
+    @Argument var username: String
+    @Option(help: ArgumentHelp("File whose first line is the password.", valueName: "file")) var passwordFile: String?
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file|url")) var db = "rollcall-hub.sqlite"
+
+    func run() async throws {
+        let name = username.lowercased()
+        let hash = AccountPasswords.hash(readPassword(file: passwordFile))
+        let done = try await onStorage(db) { storage throws(HubError) in
+            guard try await storage.setPasswordHash(username: name, hash: hash) else { return false }
+            try await storage.removeWebSessions(username: name, keeping: nil)
+            try await auditCLI(storage, "password", "account:\(name)", "set from the command line")
+            return true
+        }
+        guard done else { fail("there is no account \(name)") }
+        print("set the password of \(name); it was signed out everywhere")
+    }
+}
