@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hub
 public import Hummingbird
@@ -54,8 +55,9 @@ struct ClientAddressMiddleware: RouterMiddleware {
 enum Caller: Sendable {
     /// A door, by its token.
     case device(DeviceRecord)
-    /// A person with the admin token or a stored staff or public token.
-    case token(TokenScope)
+    /// A person with the admin token or a stored staff or public token, and how the audit trail names
+    /// it (`token:admin`, or `token:` and the id `rollcall-hub token list` shows).
+    case token(TokenScope, actor: String)
 }
 
 /// The context of the device API's routes: the device is known.
@@ -80,13 +82,19 @@ struct DeviceRequestContext: ChildRequestContext {
 struct ScopedRequestContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
     let scope: TokenScope
+    /// The token as the audit trail names it.
+    let actor: String
+    /// The client's address (`HubRequestContext.clientAddress`).
+    let address: String
 
     init(context: HubRequestContext) throws {
-        guard case .token(let scope) = context.caller else {
+        guard case .token(let scope, let actor) = context.caller else {
             throw HubError(.internal, "a staff route was reached without TokenAuthentication")
         }
         coreContext = context.coreContext
         self.scope = scope
+        self.actor = actor
+        address = context.clientAddress
     }
 }
 
@@ -133,7 +141,10 @@ struct TokenAuthentication: RouterMiddleware {
         var token = HubServer.bearer(request)
         if token == nil && fromQuery { token = request.uri.queryParameters.get("token").map { String($0) } }
         var context = context
-        context.caller = .token(try await scope(of: token))
+        let scope = try await scope(of: token)
+        // The id `rollcall-hub token list` shows: the first 16 hexadecimal digits of the token's SHA-256.
+        let id = SHA256.hash(data: Data((token ?? "").utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        context.caller = .token(scope, actor: scope == .admin ? "token:admin" : "token:\(id)")
         return try await next(request, context)
     }
 

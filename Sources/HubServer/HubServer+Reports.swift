@@ -68,11 +68,19 @@ extension HubServer {
     static func addReportRoutes(
         reports: RouterGroup<ScopedRequestContext>,
         staff: RouterGroup<ScopedRequestContext>, publicAPI: RouterGroup<ScopedRequestContext>,
-        storage: any StaffStorage, configuration: HubServerConfiguration
+        storage: any StaffStorage & AccountStorage, configuration: HubServerConfiguration
     ) {
         let limit = configuration.maximumBodyBytes
+        // Reads of people's records through the API are in the audit trail too, under the token's id.
+        @Sendable func viewed(_ context: ScopedRequestContext, _ subject: String, _ detail: String = "") async throws {
+            try await storage.appendAudit(
+                AuditEntry(
+                    at: Date(), actor: context.actor, action: "view", subject: subject, detail: detail,
+                    address: context.address))
+        }
         reports.get("sessions/:id") { request, context in
             let report = try await storage.sessionReport(parameter(context, "id"), now: Date())
+            try await viewed(context, "session:\(report.session)", "API session report")
             switch request.uri.queryParameters.get("format") ?? "json" {
             case "json": return try json(report)
             case "csv":
@@ -85,6 +93,7 @@ extension HubServer {
         }
         reports.get("sessions/:id/summary") { request, context in
             let report = try await storage.sessionReport(parameter(context, "id"), now: Date())
+            try await viewed(context, "session:\(report.session)", "API session summary")
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: report.summary + "\n")))
@@ -93,6 +102,9 @@ extension HubServer {
             let (from, to) = try range(request)
             let report = try await storage.groupReport(
                 parameter(context, "group"), from: from, to: to, now: Date())
+            try await viewed(
+                context, "group:\(report.group)",
+                "API group report \(ISO8601Time.format(from)) to \(ISO8601Time.format(to))")
             if request.uri.queryParameters.get("format") == "csv" {
                 return Response(
                     status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
@@ -100,9 +112,10 @@ extension HubServer {
             }
             return try json(report)
         }
-        reports.get("volunteers") { request, _ in
+        reports.get("volunteers") { request, context in
             let (from, to) = try range(request)
             let hours = try await storage.volunteerHours(from: from, to: to)
+            try await viewed(context, "volunteers", "API volunteer hours")
             if request.uri.queryParameters.get("format") == "csv" {
                 return Response(
                     status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],

@@ -127,4 +127,21 @@ struct RollCallWebTests {
             #expect(c3.contains("silent") && c3.contains("never"))
         }
     }
+
+    @Test("a staff token's reads of reports through the API are in the audit trail under the token's id")
+    func apiReadsAudited() async throws {
+        try await WebAppTests.withHub { store, port in
+            let staff = "staff-token-for-audit-0123456789"
+            try await store.addAccessToken(staff, scope: .staff, label: "the office's spreadsheet")
+            let base = "http://127.0.0.1:\(port)"
+            #expect(try await call(.GET, base + "/api/v1/reports/sessions/s-math", token: staff).status == 200)
+            let id = try #require(try await store.accessTokens().first { $0.label == "the office's spreadsheet" }).id
+            let entries = try await store.auditEntries(from: .distantPast, to: .distantFuture, limit: 100)
+            #expect(
+                entries.contains {
+                    $0.actor == "token:\(id)" && $0.action == "view" && $0.subject == "session:s-math"
+                        && $0.address == "127.0.0.1"
+                })
+        }
+    }
 }
