@@ -144,4 +144,31 @@ struct RollCallWebTests {
                 })
         }
     }
+
+    @Test("one sign-in holds at most 8 live streams; the 9th is told so, another sign-in is still served")
+    func streamCap() async throws {
+        try await WebAppTests.withHub { _, port in
+            let teacher = Browser(port: port)
+            try await teacher.signIn("lovelace", password("lovelace"))
+            let cookie = "rollcall_session=\(try #require(teacher.cookies["rollcall_session"]))"
+            func open(_ cookie: String) async throws -> Stream {
+                var request = HTTPClientRequest(url: teacher.base + "/live/sessions/\(WebAppTests.maths)/stream")
+                request.headers.add(name: "Cookie", value: cookie)
+                return Stream(try await teacher.client.execute(request, timeout: .seconds(30)))
+            }
+            var streams: [Stream] = []
+            for _ in 0..<8 {
+                let stream = try await open(cookie)
+                #expect(try await stream.read { $0.contains("event: roster") } != nil)
+                streams.append(stream)
+            }
+            let ninth = try await open(cookie)
+            let refused = try #require(try await ninth.read { $0.contains("event: refused") })
+            #expect(refused.contains("too many live roll calls") && !refused.contains("event: roster"))
+            let other = Browser(port: port)
+            try await other.signIn("root", password("root"))
+            let theirs = try await open("rollcall_session=\(try #require(other.cookies["rollcall_session"]))")
+            #expect(try await theirs.read { $0.contains("event: roster") } != nil)
+        }
+    }
 }

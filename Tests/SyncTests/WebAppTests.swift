@@ -13,8 +13,12 @@ import Testing
 /// followed (the tests look at them).
 final class Browser: @unchecked Sendable {
     let base: String
-    let client = HTTPClient(
-        eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+    let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        // Enough connections for the live streams a test holds open at once.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 32
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
     private let lock = NSLock()
     private var jar: [String: String] = [:]
     /// Every Set-Cookie line received, for the tests of its attributes.

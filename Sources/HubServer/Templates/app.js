@@ -18,6 +18,7 @@
     const source = new EventSource("/live/sessions/" + live + "/stream");
     source.onopen = function () { state.textContent = "Connected."; document.body.dataset.stream = "open"; };
     source.onerror = function () { state.textContent = "Reconnecting…"; document.body.dataset.stream = "lost"; };
+    source.addEventListener("refused", function (message) { state.textContent = message.data; });
     source.addEventListener("roster", function (message) {
       const roster = JSON.parse(message.data);
       updateCounts(document, roster.counts);

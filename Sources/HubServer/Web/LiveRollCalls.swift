@@ -17,7 +17,12 @@ final class LiveRollCalls: Sendable {
         var watchers: [String: [UUID: AsyncStream<Wake>.Continuation]] = [:]
         var prints: [String: String] = [:]
         var polling = false
+        /// Streams open per owner (a sign-in).
+        var owned: [String: Int] = [:]
     }
+
+    /// The most streams one sign-in may hold open at once: a stolen session cannot hold every connection.
+    static let maximumPerOwner = 8
 
     let storage: any RollCallStorage
     let interval: Duration
@@ -31,22 +36,29 @@ final class LiveRollCalls: Sendable {
         self.keepAlive = keepAlive
     }
 
-    /// Wakes for `session`'s changes until `stop` is called with the id.
-    func watch(_ session: String) -> (id: UUID, wakes: AsyncStream<Wake>) {
+    /// Wakes for `session`'s changes until `stop` is called with the id; nil when `owner` already holds
+    /// `maximumPerOwner` streams.
+    func watch(_ session: String, owner: String) -> (id: UUID, wakes: AsyncStream<Wake>)? {
         let id = UUID()
         let (stream, continuation) = AsyncStream<Wake>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let start = state.withLock { state -> Bool in
+        let start = state.withLock { state -> Bool? in
+            guard state.owned[owner, default: 0] < Self.maximumPerOwner else { return nil }
+            state.owned[owner, default: 0] += 1
             state.watchers[session, default: [:]][id] = continuation
             defer { state.polling = true }
             return !state.polling
         }
+        guard let start else { return nil }
         if start { Task { await self.poll() } }
         return (id, stream)
     }
 
-    func stop(_ session: String, _ id: UUID) {
+    func stop(_ session: String, _ id: UUID, owner: String) {
         state.withLock { state in
-            state.watchers[session]?[id]?.finish()
+            guard let continuation = state.watchers[session]?[id] else { return }
+            continuation.finish()
+            state.owned[owner, default: 1] -= 1
+            if state.owned[owner] == 0 { state.owned[owner] = nil }
             state.watchers[session]?[id] = nil
             if state.watchers[session]?.isEmpty == true {
                 state.watchers[session] = nil

@@ -52,12 +52,22 @@ extension WebApp {
             try await WebAccess.session(session, context.account, storage)
             _ = try await storage.sessionReport(session, now: Date())
             let logger = context.logger
+            let owner = context.caller.digest
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream; charset=utf-8", .init("X-Accel-Buffering")!: "no"],
                 body: ResponseBody { writer in
-                    let (id, wakes) = live.watch(session)
-                    defer { live.stop(session, id) }
+                    guard let (id, wakes) = live.watch(session, owner: owner) else {
+                        // One sign-in holds at most a few streams: this one is told so, and its browser
+                        // tries again in a minute.
+                        try await writer.write(
+                            ByteBuffer(
+                                string: "retry: 60000\nevent: refused\ndata: too many live roll calls open for this "
+                                    + "sign-in: close some tabs\n\n"))
+                        try await writer.finish(nil)
+                        return
+                    }
+                    defer { live.stop(session, id, owner: owner) }
                     // EventSource reconnects after a second if the stream ends (the hub restarts, a proxy
                     // closes it); a stream lasts at most an hour.
                     try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
@@ -79,7 +89,7 @@ extension WebApp {
                             if ContinuousClock.now > end || Task.isCancelled { break }
                         }
                     } onGracefulShutdown: {
-                        live.stop(session, id)
+                        live.stop(session, id, owner: owner)
                     }
                     try await writer.finish(nil)
                 })
