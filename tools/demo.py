@@ -6,13 +6,16 @@
 With a camera at /dev/video0 the daemon captures from it and runs until Ctrl-C. Without one it plays the
 scenario built from the fixtures (tools/scenario.sh): an enrolled student arrives, a stranger passes, a
 volunteer signs in and out, a forged badge is refused. It prints the door's events as they happen, then the
-hub's report for the session and the volunteer's visits, and the signage page's address. With --keep it goes
-on running (open the page in a browser) until Ctrl-C.
+hub's report for the session and the volunteer's visits, and the signage page's address; and the staff web
+app's address with a teacher's sign-in made for the run. With --keep it goes on running (open the pages in a
+browser) until Ctrl-C.
 """
 import argparse
 import json
 import os
+import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +43,17 @@ def main():
         provisioned = hub.provision(scenario)
         print(f"demo: hub on {hub.url}: room {provisioned['room']}, session {doorlab.SESSION} (7B, running now), "
               f"students {', '.join(provisioned['students'])}, volunteers {', '.join(provisioned['volunteers'])}")
+        # The staff web app: a teacher of the demo's session, with a password made for this run only.
+        password = secrets.token_urlsafe(12)
+        secret = os.path.join(work, "teacher-password")
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
+            handle.write(password + "\n")
+        subprocess.run([os.path.join(options.bin, "rollcall-hub"), "account", "add", "teacher", "--role", "teacher",
+                        "--name", "Demo Teacher", "--password-file", secret, "--db", hub.db], check=True,
+                       stdout=subprocess.DEVNULL)
+        hub.admin("PUT", f"/sessions/{doorlab.SESSION}/teachers", {"teachers": ["teacher"]})
+        print(f"demo: staff web app on {hub.url}/ : sign in as teacher, password {password} "
+              f"(the live roll call: {hub.url}/live/sessions/{doorlab.SESSION})", flush=True)
         replay = None if camera else os.path.join(scenario, "scenario.avi")
         daemon = doorlab.Daemon(os.path.join(options.bin, "rollcall"), work, hub.url, replay=replay, camera=camera,
                                 echo=True, port=8081 if doorlab.port_free(8081) else None)
