@@ -177,3 +177,83 @@ extension PostgresHubStorage {
         }
     }
 }
+
+extension PostgresHubStorage {
+    public func exportPerson(_ person: String, at: Date) async throws(HubError) -> SubjectAccessExport? {
+        let sealer = sealer
+        let (needle, subject, prefix) = (rosterNeedle(person), "person:\(person)", "\(person) ")
+        return try await reading { connection, logger in
+            let gallery = try await Self.first(
+                connection, logger, "SELECT entry FROM person WHERE id = \(person)", as: Data.self
+            ).map { try sealer.entry($0) }
+            let ids = try await Self.all(
+                connection, logger,
+                "SELECT id FROM session WHERE position(convert_to(\(needle), 'UTF8') in roster) > 0",
+                as: String.self)
+            let rosters = try await Self.sessions(connection, logger, .ids(ids))
+                .filter { $0.session.roster.contains(person) }.map(\.session.id)
+            let sessions = try await Self.all(
+                connection, logger, "SELECT DISTINCT session FROM checkinRecord WHERE person = \(person)",
+                as: String.self)
+            let records = try await Self.checkinRecords(of: sessions, connection, logger).filter { $0.person == person }
+            var excuses: [(String, String)] = []
+            for try await row in try await connection.query(
+                "SELECT session, reason FROM excuse WHERE person = \(person) ORDER BY session", logger: logger
+            ).decode((String, String).self) { excuses.append(row) }
+            var flags: [(String, String)] = []
+            for try await row in try await connection.query(
+                "SELECT session, flag FROM flag WHERE person = \(person) ORDER BY session, flag", logger: logger
+            ).decode((String, String).self) { flags.append(row) }
+            var visits: [Visit] = []
+            for try await (room, login, logout) in try await connection.query(
+                "SELECT room, loginTime, logoutTime FROM visit WHERE person = \(person) ORDER BY loginTime",
+                logger: logger
+            ).decode((String, Int64, Int64?).self) {
+                visits.append(
+                    Visit(
+                        person: person, room: room, loginTime: SQLiteHubStorage.date(login),
+                        logoutTime: logout.map(SQLiteHubStorage.date)))
+            }
+            let rooms = try await Self.all(
+                connection, logger, "SELECT room FROM roomAccess WHERE person = \(person)", as: String.self)
+            var events: [SubjectAccessExport.Event] = []
+            for try await row in try await connection.query(
+                """
+                SELECT device, id, kind, session, at, receivedAt, body FROM receivedEvent
+                WHERE person = \(person) ORDER BY at
+                """, logger: logger
+            ).decode((String, String, String, String?, Int64, Int64, Data).self) {
+                events.append(
+                    SubjectAccessExport.Event(
+                        device: row.0, id: row.1, kind: row.2, session: row.3,
+                        at: ISO8601Time.format(SQLiteHubStorage.date(row.4)),
+                        receivedAt: ISO8601Time.format(SQLiteHubStorage.date(row.5)),
+                        body: String(decoding: row.6, as: UTF8.self)))
+            }
+            var accounts: [Account] = []
+            for try await row in try await connection.query(
+                """
+                SELECT username, role, name, person, cohorts, disabled, passwordHash FROM account
+                WHERE person = \(person)
+                """, logger: logger
+            ).decode((String, String, String, String?, Data, Bool, String).self) {
+                accounts.append(try Self.account(row))
+            }
+            var audit: [AuditEntry] = []
+            for try await row in try await connection.query(
+                """
+                SELECT at, actor, action, subject, detail, address FROM audit
+                WHERE subject = \(subject) OR starts_with(detail, \(prefix)) ORDER BY at, id
+                """, logger: logger
+            ).decode((Int64, String, String, String, String, String).self) {
+                audit.append(
+                    AuditEntry(
+                        at: SQLiteHubStorage.date(row.0), actor: row.1, action: row.2, subject: row.3, detail: row.4,
+                        address: row.5))
+            }
+            return SubjectAccessExport.make(
+                person: person, at: at, gallery: gallery, rosters: rosters, records: records, excuses: excuses,
+                flags: flags, visits: visits, rooms: rooms, events: events, accounts: accounts, audit: audit)
+        }
+    }
+}

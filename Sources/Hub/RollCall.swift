@@ -59,6 +59,8 @@ public protocol RollCallStorage: Sendable {
         -> [SessionSummary]
     /// The sessions overlapping [from, to) whose roster holds `person`, by start; at most `limit`.
     func sessions(of person: String, from: Date, to: Date, limit: Int) async throws(HubError) -> [SessionSummary]
+    /// Everything held about `person`; nil when the hub holds nothing about them.
+    func exportPerson(_ person: String, at: Date) async throws(HubError) -> SubjectAccessExport?
     /// A person's record without templates; nil when there is none.
     func personRecord(_ id: String) async throws(HubError) -> Person?
     /// Notes a door's heartbeat.
@@ -81,5 +83,95 @@ extension ManualMark {
         if mark == .excused && given == nil { throw HubError(.badRequest, "an excuse needs a reason") }
         guard (given?.count ?? 0) <= 300 else { throw HubError(.badRequest, "a reason has at most 300 characters") }
         return given
+    }
+}
+
+/// Everything the hub holds about one person (a subject-access request), as JSON.
+public struct SubjectAccessExport: Sendable, Codable, Equatable {
+    /// One event a door sent about the person, as received.
+    public struct Event: Sendable, Codable, Equatable {
+        public var device: String
+        public var id: String
+        public var kind: String
+        public var session: String?
+        public var at: String
+        public var receivedAt: String
+        /// The event as the door sent it (JSON).
+        public var body: String
+
+        enum CodingKeys: String, CodingKey {
+            case device, id, kind, session, at, body
+            case receivedAt = "received_at"
+        }
+    }
+
+    /// One attendance record, with the session's excuse and flags for the person.
+    public struct Record: Sendable, Codable, Equatable {
+        public var session: String
+        public var status: String
+        public var checkinTime: String
+        public var method: String
+        public var source: String
+        public var setBy: String?
+        public var reason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case session, status, method, source, reason
+            case checkinTime = "checkin_time"
+            case setBy = "set_by"
+        }
+    }
+
+    public var person: String
+    public var exportedAt: String
+    /// The person's record as the gallery holds it: name, role, groups, and the face templates.
+    public var gallery: GalleryDocument.Entry?
+    /// The sessions whose roster holds the person.
+    public var rosters: [String]
+    public var records: [Record]
+    public var excuses: [String: String]
+    public var flags: [String: [String]]
+    public var visits: [String]
+    public var rooms: [String]
+    public var events: [Event]
+    /// The web accounts that are this person (username, role).
+    public var accounts: [String: String]
+    /// The audit trail's lines about this person's records.
+    public var audit: [AuditEntry]
+
+    enum CodingKeys: String, CodingKey {
+        case person, gallery, rosters, records, excuses, flags, visits, rooms, events, accounts, audit
+        case exportedAt = "exported_at"
+    }
+}
+
+extension SubjectAccessExport {
+    /// The export from what a store read; empty of everything means the hub holds nothing.
+    static func make(
+        person: String, at: Date, gallery: GalleryDocument.Entry?, rosters: [String], records: [CheckinRecord],
+        excuses: [(String, String)], flags: [(String, String)], visits: [Visit], rooms: [String], events: [Event],
+        accounts: [Account], audit: [AuditEntry]
+    ) -> SubjectAccessExport? {
+        let export = SubjectAccessExport(
+            person: person, exportedAt: ISO8601Time.format(at), gallery: gallery, rosters: rosters.sorted(),
+            records: records.map {
+                Record(
+                    session: $0.session, status: $0.status, checkinTime: ISO8601Time.format($0.checkinTime),
+                    method: $0.method, source: $0.source, setBy: $0.setBy, reason: $0.reason)
+            },
+            excuses: Dictionary(excuses, uniquingKeysWith: { first, _ in first }),
+            flags: flags.reduce(into: [:]) { $0[$1.0, default: []].append($1.1) },
+            visits: visits.map { visit in
+                "\(visit.room): \(ISO8601Time.format(visit.loginTime)) to "
+                    + (visit.logoutTime.map(ISO8601Time.format) ?? "still in")
+            },
+            rooms: rooms.sorted(), events: events,
+            accounts: Dictionary(
+                accounts.map { ($0.username, $0.role.rawValue) }, uniquingKeysWith: { first, _ in first }),
+            audit: audit)
+        let empty =
+            gallery == nil && rosters.isEmpty && records.isEmpty && visits.isEmpty && rooms.isEmpty && events.isEmpty
+            && accounts.isEmpty && audit.isEmpty
+        return empty ? nil : export
     }
 }

@@ -156,3 +156,57 @@ extension SQLiteHubStorage {
         }
     }
 }
+
+extension SQLiteHubStorage {
+    public func exportPerson(_ person: String, at: Date) async throws(HubError) -> SubjectAccessExport? {
+        try await read { db in
+            let gallery = try Data.fetchOne(db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [person])
+                .map { try self.sealer.entry($0) }
+            let rosters = try Row.fetchAll(
+                db, sql: "SELECT * FROM session WHERE instr(CAST(roster AS TEXT), ?) > 0",
+                arguments: [rosterNeedle(person)]
+            ).map(Self.session).filter { $0.roster.contains(person) }.map(\.id)
+            let records = try Row.fetchAll(
+                db, sql: "SELECT * FROM checkinRecord WHERE person = ? ORDER BY checkinTime", arguments: [person]
+            ).map(Self.checkinRecord)
+            let excuses = try Row.fetchAll(
+                db, sql: "SELECT session, reason FROM excuse WHERE person = ? ORDER BY session", arguments: [person]
+            ).map { ($0["session"] as String, $0["reason"] as String) }
+            let flags = try Row.fetchAll(
+                db, sql: "SELECT session, flag FROM flag WHERE person = ? ORDER BY session, flag", arguments: [person]
+            ).map { ($0["session"] as String, $0["flag"] as String) }
+            let visits = try Row.fetchAll(
+                db, sql: "SELECT * FROM visit WHERE person = ? ORDER BY loginTime", arguments: [person]
+            ).map {
+                Visit(
+                    person: $0["person"], room: $0["room"], loginTime: Self.date($0["loginTime"]),
+                    logoutTime: ($0["logoutTime"] as Int64?).map(Self.date))
+            }
+            let rooms = try String.fetchAll(
+                db, sql: "SELECT room FROM roomAccess WHERE person = ?", arguments: [person])
+            let events = try Row.fetchAll(
+                db, sql: "SELECT * FROM receivedEvent WHERE person = ? ORDER BY at", arguments: [person]
+            ).map {
+                SubjectAccessExport.Event(
+                    device: $0["device"], id: $0["id"], kind: $0["kind"], session: $0["session"],
+                    at: ISO8601Time.format(Self.date($0["at"])),
+                    receivedAt: ISO8601Time.format(Self.date($0["receivedAt"])),
+                    body: String(decoding: $0["body"] as Data, as: UTF8.self))
+            }
+            let accounts = try Row.fetchAll(db, sql: "SELECT * FROM account WHERE person = ?", arguments: [person])
+                .map(Self.account)
+            let audit = try Row.fetchAll(
+                // A mark or flag's line names the person first ("p-1 marked excused").
+                db, sql: "SELECT * FROM audit WHERE subject = ? OR instr(detail, ?) = 1 ORDER BY at, id",
+                arguments: ["person:\(person)", "\(person) "]
+            ).map { row in
+                AuditEntry(
+                    at: Self.date(row["at"]), actor: row["actor"], action: row["action"], subject: row["subject"],
+                    detail: row["detail"], address: row["address"])
+            }
+            return SubjectAccessExport.make(
+                person: person, at: at, gallery: gallery, rosters: rosters, records: records, excuses: excuses,
+                flags: flags, visits: visits, rooms: rooms, events: events, accounts: accounts, audit: audit)
+        }
+    }
+}

@@ -262,7 +262,7 @@ public enum HubServer {
 
     /// The admin API: rooms, devices, people, sessions, badge keys, tokens, the timetable.
     private static func addAdminRoutes(
-        _ admin: RouterGroup<ScopedRequestContext>, admin storage: any AdminStorage & AccountStorage,
+        _ admin: RouterGroup<ScopedRequestContext>, admin storage: any AdminStorage & AccountStorage & RollCallStorage,
         configuration: HubServerConfiguration
     ) {
         let limit = configuration.maximumBodyBytes
@@ -341,6 +341,18 @@ public enum HubServer {
         admin.get("sessions/:id/checkins") { request, context in
             let records = try await storage.checkinRecords(session: parameter(context, "id"))
             return try json(records.map(CheckinBody.init))
+        }
+        // A subject-access request: everything the hub holds about one person, as JSON (audited).
+        admin.get("people/:id/export") { _, context in
+            let person = parameter(context, "id")
+            guard let export = try await storage.exportPerson(person, at: Date()) else {
+                throw unknown("person", person)
+            }
+            try await storage.appendAudit(
+                AuditEntry(
+                    at: Date(), actor: context.actor, action: "export", subject: "person:\(person)",
+                    detail: "subject-access export", address: context.address))
+            return try json(export)
         }
         admin.get("people/:id/visits") { request, context in
             return try json(

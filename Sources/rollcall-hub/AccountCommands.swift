@@ -161,3 +161,30 @@ struct AccountPassword: AsyncParsableCommand {
         print("set the password of \(name); it was signed out everywhere")
     }
 }
+
+/// `rollcall-hub export-person ID`: a subject-access request answered from the command line.
+struct ExportPersonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-person",
+        abstract: "Print everything the hub holds about one person as JSON (a subject-access request).",
+        discussion: """
+            The gallery record with the face templates, the rosters, attendance records with excuses and flags, \
+            visits, the rooms that let them in, every event a door sent about them, their web accounts, and the \
+            audit trail's lines about their records. The export itself goes into the audit trail.
+            """)
+    @Argument(help: "The person's id.") var person: String
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file|url")) var db = "rollcall-hub.sqlite"
+
+    func run() async throws {
+        let id = person
+        let export = try await onStorage(db) { storage throws(HubError) -> SubjectAccessExport? in
+            let export = try await storage.exportPerson(id, at: Date())
+            if export != nil { try await auditCLI(storage, "export", "person:\(id)", "subject-access export") }
+            return export
+        }
+        guard let export else { fail("the hub holds nothing about \(id)") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        FileHandle.standardOutput.write(try encoder.encode(export) + Data("\n".utf8))
+    }
+}

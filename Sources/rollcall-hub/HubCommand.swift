@@ -14,7 +14,8 @@ struct HubCommand: AsyncParsableCommand {
         subcommands: [
             Serve.self, EnrollCommand.self, ImportCommand.self, ReportCommand.self, FlagCommand.self,
             ExcuseCommand.self,
-            TokenCommand.self, AccountCommand.self, DeviceCommand.self, BadgeKeyCommand.self, MigrateCommand.self,
+            TokenCommand.self, AccountCommand.self, ExportPersonCommand.self, DeviceCommand.self, BadgeKeyCommand.self,
+            MigrateCommand.self,
             BackupCommand.self,
             CopyCommand.self, SeedCommand.self, BenchCommand.self,
         ]

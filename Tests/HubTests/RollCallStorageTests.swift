@@ -107,4 +107,44 @@ struct RollCallStorageTests {
                     address: "10.1.2.3")
             ])
     }
+
+    @Test(
+        "a subject-access export holds everything about the person and nothing about anyone else",
+        arguments: StoreKind.available)
+    func subjectAccess(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try await store.ingest(
+            EventBatch(events: [checkin(eventUUID("e-1"), "p-1", at: 60), checkin(eventUUID("e-2"), "p-2", at: 70)]),
+            from: device, receivedAt: received)
+        try await store.setManualRecord(
+            session: "s-art", person: "p-1", mark: .excused, reason: "dentist", by: "lovelace", at: received)
+        try await store.setFlag(session: "s-math", person: "p-1", flag: .leftEarly, note: nil, on: true)
+        try await store.setFlag(session: "s-math", person: "p-2", flag: .cameraOff, note: nil, on: true)
+        try await store.addAccount(
+            Account(username: "pat", role: .student, name: "Pat", person: "p-1"), passwordHash: "$2b$04$x")
+        for (subject, detail) in [
+            ("session:s-art", "p-1 marked excused (dentist)"), ("session:s-math", "p-10 marked present"),
+            ("person:p-1", "own record"), ("person:p-2", "own record"),
+        ] {
+            try await store.appendAudit(
+                AuditEntry(at: received, actor: "user:x", action: "view", subject: subject, detail: detail))
+        }
+        let export = try #require(try await store.exportPerson("p-1", at: received))
+        #expect(export.gallery?.name == "P-1" && export.gallery?.templates.count == 1)
+        #expect(export.rosters == ["s-art", "s-math"])
+        #expect(
+            Set(export.records.map { "\($0.session) \($0.status) \($0.method)" }) == [
+                "s-math present face", "s-art excused manual",
+            ])
+        #expect(export.excuses == ["s-art": "dentist"] && export.flags == ["s-math": ["LEFT_EARLY"]])
+        #expect(export.events.map(\.id) == [eventUUID("e-1")] && export.events[0].body.contains("p-1"))
+        #expect(export.accounts == ["pat": "student"])
+        #expect(export.audit.map(\.detail) == ["p-1 marked excused (dentist)", "own record"])
+        let text = String(decoding: try JSONEncoder().encode(export), as: UTF8.self)
+        for other in ["p-2", "P-2", "CAMERA_OFF", "p-10"] { #expect(!text.contains(other), "\(other) in p-1's export") }
+        let volunteer = try #require(try await store.exportPerson("v-1", at: received))
+        #expect(volunteer.rooms == ["B12"] && volunteer.records.isEmpty)
+        #expect(try await store.exportPerson("nobody", at: received) == nil)
+    }
 }

@@ -116,6 +116,7 @@ struct HubScopeTests {
                 (.GET, "/api/v1/admin/sessions/s-math/checkins", nil),
                 (.PUT, "/api/v1/admin/sessions/s-math/teachers", #"{"teachers": ["lovelace"]}"#),
                 (.GET, "/api/v1/admin/people/v-1/visits", nil),
+                (.GET, "/api/v1/admin/people/p-1/export", nil),
                 (
                     .POST, "/api/v1/admin/badge-keys",
                     #"{"kid": "k9", "public_key": "\#(String(repeating: "A", count: 43))"}"#
