@@ -1,7 +1,7 @@
 public import Foundation
 
 /// What a person signed in to the web app may do, as the seeds define the roles.
-public enum StaffRole: String, Sendable, Codable, CaseIterable, Comparable {
+public enum StaffRole: String, Sendable, Codable, CaseIterable {
     /// All of the school, and every account (superadmins included).
     case superadmin
     /// All of the school, and the accounts of everyone but superadmins.
@@ -25,10 +25,6 @@ public enum StaffRole: String, Sendable, Codable, CaseIterable, Comparable {
 
     /// Whether the account is bound to one person of the gallery and sees only that person's records.
     public var isSelfOnly: Bool { self == .student || self == .volunteer }
-
-    public static func < (left: StaffRole, right: StaffRole) -> Bool {
-        allCases.firstIndex(of: left)! < allCases.firstIndex(of: right)!
-    }
 }
 
 /// A web account. The password is kept only as a bcrypt hash, and never in this value.

@@ -206,20 +206,28 @@ extension PostgresHubStorage {
     public func auditEntries(from: Date, to: Date, limit: Int) async throws(HubError) -> [AuditEntry] {
         let (start, end, count) = (SQLiteHubStorage.ms(from), SQLiteHubStorage.ms(to), Int64(limit))
         return try await reading { connection, logger in
-            var entries: [AuditEntry] = []
-            for try await (at, actor, action, subject, detail, address) in try await connection.query(
+            try await Self.auditEntries(
                 """
                 SELECT at, actor, action, subject, detail, address FROM audit
                 WHERE at >= \(start) AND at < \(end) ORDER BY at, id LIMIT \(count)
-                """, logger: logger
-            ).decode((Int64, String, String, String, String, String).self) {
-                entries.append(
-                    AuditEntry(
-                        at: SQLiteHubStorage.date(at), actor: actor, action: action, subject: subject, detail: detail,
-                        address: address))
-            }
-            return entries
+                """, connection, logger)
         }
+    }
+
+    /// The audit lines a query selects (its columns: at, actor, action, subject, detail, address).
+    static func auditEntries(_ query: PostgresQuery, _ connection: PostgresConnection, _ logger: Logger) async throws
+        -> [AuditEntry]
+    {
+        var entries: [AuditEntry] = []
+        for try await (at, actor, action, subject, detail, address) in try await connection.query(query, logger: logger)
+            .decode((Int64, String, String, String, String, String).self)
+        {
+            entries.append(
+                AuditEntry(
+                    at: SQLiteHubStorage.date(at), actor: actor, action: action, subject: subject, detail: detail,
+                    address: address))
+        }
+        return entries
     }
 
     public func pruneAudit(before: Date) async throws(HubError) -> Int {

@@ -239,18 +239,11 @@ extension PostgresHubStorage {
             ).decode((String, String, String, String?, Data, Bool, String).self) {
                 accounts.append(try Self.account(row))
             }
-            var audit: [AuditEntry] = []
-            for try await row in try await connection.query(
+            let audit = try await Self.auditEntries(
                 """
                 SELECT at, actor, action, subject, detail, address FROM audit
                 WHERE subject = \(subject) OR starts_with(detail, \(prefix)) ORDER BY at, id
-                """, logger: logger
-            ).decode((Int64, String, String, String, String, String).self) {
-                audit.append(
-                    AuditEntry(
-                        at: SQLiteHubStorage.date(row.0), actor: row.1, action: row.2, subject: row.3, detail: row.4,
-                        address: row.5))
-            }
+                """, connection, logger)
             return SubjectAccessExport.make(
                 person: person, at: at, gallery: gallery, rosters: rosters, records: records, excuses: excuses,
                 flags: flags, visits: visits, rooms: rooms, events: events, accounts: accounts, audit: audit)

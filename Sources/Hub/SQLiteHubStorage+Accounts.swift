@@ -180,12 +180,14 @@ extension SQLiteHubStorage {
             try Row.fetchAll(
                 db, sql: "SELECT * FROM audit WHERE at >= ? AND at < ? ORDER BY at, id LIMIT ?",
                 arguments: [Self.ms(from), Self.ms(to), limit]
-            ).map { row in
-                AuditEntry(
-                    at: Self.date(row["at"]), actor: row["actor"], action: row["action"], subject: row["subject"],
-                    detail: row["detail"], address: row["address"])
-            }
+            ).map(Self.auditEntry)
         }
+    }
+
+    static func auditEntry(_ row: Row) -> AuditEntry {
+        AuditEntry(
+            at: date(row["at"]), actor: row["actor"], action: row["action"], subject: row["subject"],
+            detail: row["detail"], address: row["address"])
     }
 
     public func pruneAudit(before: Date) async throws(HubError) -> Int {

@@ -140,11 +140,7 @@ extension SQLiteHubStorage {
                 sql: "SELECT * FROM visit WHERE loginTime < ? AND (logoutTime IS NULL OR logoutTime > ?) "
                     + "ORDER BY person, loginTime",
                 arguments: [Self.ms(to), Self.ms(from)]
-            ).map { row in
-                Visit(
-                    person: row["person"], room: row["room"], loginTime: Self.date(row["loginTime"]),
-                    logoutTime: (row["logoutTime"] as Int64?).map(Self.date))
-            }
+            ).map(Self.visit)
             var timezones: [String: TimeZone] = [:]
             for room in try Row.fetchAll(db, sql: "SELECT id, timezone FROM room") {
                 timezones[room["id"]] = TimeZone(identifier: room["timezone"])

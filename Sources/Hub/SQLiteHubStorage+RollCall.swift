@@ -177,11 +177,7 @@ extension SQLiteHubStorage {
             ).map { ($0["session"] as String, $0["flag"] as String) }
             let visits = try Row.fetchAll(
                 db, sql: "SELECT * FROM visit WHERE person = ? ORDER BY loginTime", arguments: [person]
-            ).map {
-                Visit(
-                    person: $0["person"], room: $0["room"], loginTime: Self.date($0["loginTime"]),
-                    logoutTime: ($0["logoutTime"] as Int64?).map(Self.date))
-            }
+            ).map(Self.visit)
             let rooms = try String.fetchAll(
                 db, sql: "SELECT room FROM roomAccess WHERE person = ?", arguments: [person])
             let events = try Row.fetchAll(
@@ -199,11 +195,7 @@ extension SQLiteHubStorage {
                 // A mark or flag's line names the person first ("p-1 marked excused").
                 db, sql: "SELECT * FROM audit WHERE subject = ? OR instr(detail, ?) = 1 ORDER BY at, id",
                 arguments: ["person:\(person)", "\(person) "]
-            ).map { row in
-                AuditEntry(
-                    at: Self.date(row["at"]), actor: row["actor"], action: row["action"], subject: row["subject"],
-                    detail: row["detail"], address: row["address"])
-            }
+            ).map(Self.auditEntry)
             return SubjectAccessExport.make(
                 person: person, at: at, gallery: gallery, rosters: rosters, records: records, excuses: excuses,
                 flags: flags, visits: visits, rooms: rooms, events: events, accounts: accounts, audit: audit)

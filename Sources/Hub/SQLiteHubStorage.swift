@@ -675,13 +675,14 @@ public final class SQLiteHubStorage: HubStorage {
     public func visits(person: String) async throws(HubError) -> [Visit] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM visit WHERE person = ? ORDER BY loginTime", arguments: [person])
-                .map {
-                    row in
-                    Visit(
-                        person: row["person"], room: row["room"], loginTime: Self.date(row["loginTime"]),
-                        logoutTime: (row["logoutTime"] as Int64?).map(Self.date))
-                }
+                .map(Self.visit)
         }
+    }
+
+    static func visit(_ row: Row) -> Visit {
+        Visit(
+            person: row["person"], room: row["room"], loginTime: date(row["loginTime"]),
+            logoutTime: (row["logoutTime"] as Int64?).map(date))
     }
 
     public func receivedEventCount() async throws(HubError) -> Int {

@@ -67,9 +67,6 @@ final class LiveRollCalls: Sendable {
         }
     }
 
-    /// How many streams are open (for tests).
-    var watching: Int { state.withLock { $0.watchers.values.reduce(0) { $0 + $1.count } } }
-
     private func poll() async {
         var lastKeepAlive = ContinuousClock.now
         while true {

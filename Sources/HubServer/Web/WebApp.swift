@@ -12,6 +12,13 @@ enum WebApp {
         to router: Router<HubRequestContext>, storage: any HubStorage, configuration: HubServerConfiguration
     ) {
         let web = configuration.web
+        // The templates are read once, here at start, not by the first request on Swift's threads; a hub
+        // installed without them says so now, and its pages answer 500 with a reference.
+        do {
+            _ = try Pages.shared()
+        } catch {
+            Logger(label: "rollcall-hub.web").error("the web app cannot start", metadata: ["error": "\(error)"])
+        }
         router.get("static/:file") { _, context in
             let name = context.parameters.get("file") ?? ""
             guard let text = try Pages.shared().files[name] else { throw HubError(.notFound, "no such file") }
@@ -237,7 +244,7 @@ enum WebApp {
         do throws(HubError) {
             try Account.validatePassword(new)
         } catch {
-            return try again(error.message.prefix(1).uppercased() + error.message.dropFirst() + ".")
+            return try again(sentence(error.message))
         }
         _ = try await storage.setPasswordHash(
             username: username, hash: try await WebSecurity.hash(new, cost: web.bcryptCost))
