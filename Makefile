@@ -26,7 +26,10 @@ run: models build
 ## cores with the rest of the suite would starve it. Then the systemd units are checked
 ## (systemd-analyze verify and security), the signage page is rendered in every state in headless
 ## chromium, and the end-to-end test runs: a real hub, the daemon on a
-## replay of the scenario, and the signage page in headless chromium; then the staff web app's (two hubs,
+## replay of the scenario, and the signage page in headless chromium; consent at the door (a real hub and
+## daemon: the unconsented student only by badge, a withdrawal erased from hub and door: tools/consent_e2e.py);
+## a session a teacher starts in the web app open at the door within 5 s (tools/instant_session_e2e.py);
+## then the staff web app's (two hubs,
 ## the daemon, admin, teacher and student in headless chromium, axe-core: tools/webapp_e2e.py); the hub's reports are
 ## checked against a real hub process (tools/hub_e2e.py); then the hub under attack (tools/attack.py);
 ## last, the device API fuzzed by schemathesis from openapi/device-api.json against a real hub
@@ -45,6 +48,8 @@ test: models check-deps lint
 	$(STEP) signage 600 -- python3 tools/signage/check_page.py
 	$(STEP) build-scenario 600 -- $(SWIFT) build --product rollcall-scenario
 	$(STEP) e2e 900 -- python3 tools/e2e.py --bin .build/debug
+	$(STEP) consent-e2e 600 -- python3 tools/consent_e2e.py --bin .build/debug
+	$(STEP) instant-session-e2e 600 -- python3 tools/instant_session_e2e.py --bin .build/debug
 	$(STEP) webapp-e2e 900 -- python3 tools/webapp_e2e.py --bin .build/debug --out .build/webapp
 	$(STEP) hub-e2e 900 -- python3 tools/hub_e2e.py --bin .build/debug
 	$(STEP) attack 900 -- python3 tools/attack.py --bin .build/debug

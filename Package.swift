@@ -280,7 +280,7 @@ let package = Package(
         // Where tests find fixtures and models, and how they fail when those are missing in CI.
         .target(
             name: "TestSupport",
-            dependencies: ["Hub"],
+            dependencies: ["Hub", "Recognition"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -53,7 +53,8 @@ def provision(url):
     admin(url, "/devices", {"id": "door-b12", "room": "B12", "token": TOKEN})
     for index in range(10):
         admin(url, "/people", {"id": f"p-{index}", "name": f"P{index}", "role": "student", "groups": [],
-                               "templates": [{"encoding": [0.01] * 128}]})
+                               "templates": [{"encoding": [0.01] * 128}],
+                               "consent": {"state": "granted", "given_by": "guardian", "evidence": "chaos test"}})
     now = datetime.now(timezone.utc)
     stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
     admin(url, "/sessions", {"room": "B12", "sessions": [{

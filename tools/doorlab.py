@@ -18,6 +18,8 @@ from datetime import datetime, timedelta, timezone
 ADMIN = "doorlab-admin-token-0123456789abcdef"  # at least 32 characters, as the hub requires
 TOKEN = "doorlab-device-token-0123456789"
 DEVICE = "door-b12"
+# What the tests record for the people they enroll: the hub stores templates only with consent on record.
+CONSENT = {"state": "granted", "given_by": "guardian", "evidence": "test consent form 1"}
 SESSION = "s-demo-7b"
 
 
@@ -79,7 +81,7 @@ class Hub:
         self.admin("POST", "/devices", {"id": DEVICE, "room": sessions["room"], "token": TOKEN})
         gallery = json.load(open(os.path.join(scenario_dir, "gallery.json")))
         for person in gallery["people"]:
-            self.admin("POST", "/people", person)
+            self.admin("POST", "/people", dict(person, consent=CONSENT))
         volunteers = sorted({a["person"] for a in manifest["appearances"]
                              if a["kind"] == "badge" and "bad signature" not in a["note"]})
         for volunteer in volunteers:

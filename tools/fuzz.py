@@ -38,7 +38,7 @@ def provision(hub):
     hub.admin("POST", "/rooms", {"id": "B12", "timezone": "Europe/Berlin"})
     hub.admin("POST", "/devices", {"id": doorlab.DEVICE, "room": "B12", "token": doorlab.TOKEN})
     hub.admin("POST", "/people", {"id": "p-1", "name": "Ada", "role": "student", "groups": ["7B"],
-                                  "templates": [{"encoding": [0.01] * 128}]})
+                                  "templates": [{"encoding": [0.01] * 128}], "consent": doorlab.CONSENT})
     hub.admin("POST", "/people", {"id": "v-1", "name": "Grace", "role": "volunteer", "groups": [],
                                   "templates": []})
     hub.admin("PUT", "/rooms/B12/access", {"people": ["v-1"]})

@@ -117,7 +117,7 @@ def run(options, work, scenario, hub, client):
     hub.admin("POST", "/devices", {"id": "door-b12", "room": "B12", "token": doorlab.TOKEN})
     student = json.load(open(os.path.join(scenario, "gallery.json")))["people"][0]
     student["groups"] = ["7B"]
-    hub.admin("POST", "/people", student)
+    hub.admin("POST", "/people", dict(student, consent=doorlab.CONSENT))
     for person, name in [("p-2", "Grace Hopper"), ("p-3", "Alan Turing"), ("p-4", "Katherine Johnson")]:
         hub.admin("POST", "/people", {"id": person, "name": name, "role": "student", "groups": ["7B"],
                                       "templates": []})

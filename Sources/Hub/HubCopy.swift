@@ -12,7 +12,7 @@ public enum HubCopy {
         ("room", ["id", "timezone", "policy"]),
         ("device", ["id", "room", "tokenHash"]),
         ("meta", ["key", "value"]),
-        ("person", ["id", "entry", "version"]),
+        ("person", ["id", "entry", "version", "consent", "templateCount"]),
         ("personTombstone", ["id", "version"]),
         ("session", ["id", "room", "groupName", "start", "\"end\"", "roster", "className"]),
         ("receivedEvent", ["id", "device", "kind", "person", "session", "at", "receivedAt", "body"]),
@@ -35,6 +35,7 @@ public enum HubCopy {
         ("account", ["username", "role", "name", "person", "cohorts", "passwordHash", "disabled"]),
         ("sessionTeacher", ["session", "username"]),
         ("deviceStatus", ["device", "lastContact", "version", "queued", "camera", "address"]),
+        ("consentEvent", ["person", "state", "givenBy", "at", "evidence", "recordedBy"]),
         // The audit trail in its order; PostgreSQL numbers its lines anew. Sign-in sessions and failed
         // sign-ins are not copied: everyone signs in again on the new hub.
         ("audit", ["at", "actor", "action", "subject", "detail", "address"]),

@@ -86,6 +86,9 @@ public protocol DeviceStorage: Sendable {
         -> EventBatchResult
     /// The keys and revocations, with their version.
     func badgeKeys() async throws(HubError) -> BadgeKeys
+    /// A mark that changes whenever any room's schedule, access list or policy, the gallery or the badge
+    /// keys change: one cheap read, for doors waiting on `GET /api/v1/device/changes`.
+    func changeMark() async throws(HubError) -> String
 }
 
 /// What the admin API and the `rollcall-hub` commands need: rooms, devices, people, sessions, tokens,
@@ -113,9 +116,11 @@ public protocol AdminStorage: Sendable {
     /// Removes a badge key; the doors refuse badges signed with it once they have the new key list
     /// (their next refresh). False if there was no such key.
     func removeBadgeKey(kid: String) async throws(HubError) -> Bool
-    /// Adds or replaces a person with their templates; returns the new gallery version.
+    /// Adds or replaces a person with their templates, recording `consent` first in the same transaction
+    /// when given; templates need consent granted (`HubError.Code.conflict` otherwise). Returns the new
+    /// gallery version.
     @discardableResult
-    func upsertPerson(_ person: GalleryDocument.Entry) async throws(HubError) -> Int64
+    func upsertPerson(_ person: GalleryDocument.Entry, consent: ConsentRecord?) async throws(HubError) -> Int64
     /// Removes a person from the gallery; returns the new gallery version.
     @discardableResult
     func removePerson(_ id: String) async throws(HubError) -> Int64
@@ -144,6 +149,14 @@ public protocol AdminStorage: Sendable {
     func revokeBadge(_ id: String) async throws(HubError)
 }
 
+extension AdminStorage {
+    /// Adds or replaces a person with their templates, under the consent on record.
+    @discardableResult
+    public func upsertPerson(_ person: GalleryDocument.Entry) async throws(HubError) -> Int64 {
+        try await upsertPerson(person, consent: nil)
+    }
+}
+
 /// What staff and the public API need: reports, corrections (excuses, flags), and the token scopes.
 public protocol StaffStorage: Sendable {
     /// The scope of a staff or public token.
@@ -165,7 +178,7 @@ public protocol StaffStorage: Sendable {
 /// Where the hub keeps everything, split by who calls it (devices, admin, staff), so that each route
 /// group is handed only what it may use. One protocol, so that a PostgreSQL store can follow the
 /// SQLite one.
-public protocol HubStorage: DeviceStorage, AdminStorage, StaffStorage, AccountStorage, RollCallStorage {
+public protocol HubStorage: DeviceStorage, AdminStorage, StaffStorage, AccountStorage, RollCallStorage, ConsentStorage {
     /// Whether the store answers (`/healthz`): throws when it does not.
     func ping() async throws(HubError)
 }

@@ -180,6 +180,12 @@ extension PostgresHubStorage {
 
 extension PostgresHubStorage {
     public func exportPerson(_ person: String, at: Date) async throws(HubError) -> SubjectAccessExport? {
+        var export = try await exportPersonRecords(person, at: at)
+        export?.consent = try await consentHistory(person)
+        return export
+    }
+
+    private func exportPersonRecords(_ person: String, at: Date) async throws(HubError) -> SubjectAccessExport? {
         let sealer = sealer
         let (needle, subject, prefix) = (rosterNeedle(person), "person:\(person)", "\(person) ")
         return try await reading { connection, logger in

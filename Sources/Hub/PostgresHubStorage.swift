@@ -232,6 +232,25 @@ public final class PostgresHubStorage: HubStorage {
                 """,
             ]
         ),
+        (
+            "v4 consent",
+            [
+                "ALTER TABLE person ADD COLUMN consent text, ADD COLUMN templateCount bigint",
+                """
+                CREATE TABLE consentEvent (id bigserial PRIMARY KEY, person text NOT NULL, state text NOT NULL,
+                    givenBy text NOT NULL, at bigint NOT NULL, evidence text NOT NULL, recordedBy text NOT NULL)
+                """,
+                "CREATE INDEX consentEvent_person ON consentEvent (person)",
+                """
+                CREATE FUNCTION consent_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'the consent history is append-only'; END $$
+                """,
+                """
+                CREATE TRIGGER consent_append_only BEFORE UPDATE ON consentEvent
+                    FOR EACH ROW EXECUTE FUNCTION consent_append_only()
+                """,
+            ]
+        ),
     ]
 
     /// Every schema step this version knows, oldest first.
@@ -276,6 +295,7 @@ public final class PostgresHubStorage: HubStorage {
                     try await connection.query("UPDATE person SET entry = \(sealed) WHERE id = \(id)", logger: logger)
                 }
             }
+            try await Self.recordConsentOnRecord(connection, logger, sealer: sealer)
         }
     }
 
@@ -299,6 +319,7 @@ public final class PostgresHubStorage: HubStorage {
         try await transaction { connection, logger in
             try await connection.query(
                 "INSERT INTO room (id, timezone, policy) VALUES (\(room), \(timezone), \(encoded))", logger: logger)
+            _ = try await Self.bump("schedule", connection, logger)
         }
     }
 
@@ -319,6 +340,7 @@ public final class PostgresHubStorage: HubStorage {
                     )
                 }
             }
+            _ = try await Self.bump("schedule", connection, logger)
             try await connection.query("DELETE FROM roomAccess WHERE room = \(room)", logger: logger)
             for person in Set(people).sorted() {
                 try await connection.query(
@@ -362,25 +384,49 @@ public final class PostgresHubStorage: HubStorage {
     }
 
     @discardableResult
-    public func upsertPerson(_ person: GalleryDocument.Entry) async throws(HubError) -> Int64 {
+    public func upsertPerson(_ person: GalleryDocument.Entry, consent: ConsentRecord?) async throws(HubError)
+        -> Int64
+    {
         try SQLiteHubStorage.check(person)
+        let consent = try consent.map { record throws(HubError) in try record.validated(for: person.id) }
         let entry = try sealer.seal(try Self.encode(person))
+        let count = Int64(person.templates.count)
         return try await transaction { connection, logger in
-            let version = try await Self.bump("gallery", connection, logger)
             let id = person.id
+            var state = consent?.state
+            if consent == nil {
+                state = try await Self.first(
+                    connection, logger, "SELECT consent FROM person WHERE id = \(id) FOR UPDATE", as: String?.self
+                ).flatMap { $0 }.flatMap(ConsentState.init(rawValue:))
+            }
+            if count > 0 && state != .granted { throw HubError.noConsent(id, state) }
+            let version = try await Self.bump("gallery", connection, logger)
+            let stateText = state?.rawValue
             try await connection.query(
                 """
-                INSERT INTO person (id, entry, version) VALUES (\(id), \(entry), \(version))
-                ON CONFLICT (id) DO UPDATE SET entry = excluded.entry, version = excluded.version
+                INSERT INTO person (id, entry, version, templateCount, consent)
+                VALUES (\(id), \(entry), \(version), \(count), \(stateText))
+                ON CONFLICT (id) DO UPDATE SET entry = excluded.entry, version = excluded.version,
+                    templateCount = excluded.templateCount, consent = excluded.consent
                 """, logger: logger)
-            try await connection.query("DELETE FROM personTombstone WHERE id = \(id)", logger: logger)
+            if let consent { try await Self.insertConsent(consent, connection, logger) }
+            if count == 0 {
+                // Not in any gallery now: doors that held the person remove them with their next delta.
+                try await connection.query(
+                    """
+                    INSERT INTO personTombstone (id, version) VALUES (\(id), \(version))
+                    ON CONFLICT (id) DO UPDATE SET version = excluded.version
+                    """, logger: logger)
+            } else {
+                try await connection.query("DELETE FROM personTombstone WHERE id = \(id)", logger: logger)
+            }
             return version
         }
     }
 
     @discardableResult
     public func removePerson(_ id: String) async throws(HubError) -> Int64 {
-        try await transaction { connection, logger in
+        let version = try await transaction { connection, logger -> Int64 in
             guard try await Self.exists(connection, logger, "SELECT 1 FROM person WHERE id = \(id)") else {
                 throw HubError(.notFound, "no person \(id)")
             }
@@ -394,6 +440,8 @@ public final class PostgresHubStorage: HubStorage {
                 """, logger: logger)
             return version
         }
+        _ = try? await client.query("VACUUM person", logger: logger)
+        return version
     }
 
     public func putSession(_ session: Session) async throws(HubError) {
@@ -413,6 +461,7 @@ public final class PostgresHubStorage: HubStorage {
         _ logger: Logger
     ) async throws {
         let roster = try encode(session.roster)
+        _ = try await bump("schedule", connection, logger)
         let (id, room, group) = (session.id, session.room, session.group)
         let (start, end) = (SQLiteHubStorage.ms(session.start), SQLiteHubStorage.ms(session.end))
         if keepClassName {
@@ -440,6 +489,7 @@ public final class PostgresHubStorage: HubStorage {
     public func manifest(room: String, now: Date) async throws(HubError) -> DeviceManifest {
         let from = SQLiteHubStorage.ms(now - 86_400)
         let until = SQLiteHubStorage.ms(now + 2 * 86_400)
+        let sealer = sealer
         return try await transaction { connection, logger in
             guard
                 let (timezone, policyData) = try await Self.first(
@@ -448,12 +498,23 @@ public final class PostgresHubStorage: HubStorage {
             else { throw HubError(.notFound, "no room \(room)") }
             let policy = try policyData.map { try JSONDecoder().decode(AttendancePolicy.self, from: $0) }
             let sessions = try await Self.sessions(connection, logger, .room(room, from: from, until: until))
+            var named = Set(sessions.flatMap(\.session.roster))
+            named.formUnion(
+                try await Self.all(
+                    connection, logger, "SELECT person FROM roomAccess WHERE room = \(room)", as: String.self))
+            let ids = Array(named)
+            var names: [String: String] = [:]
+            for try await (id, entry) in try await connection.query(
+                "SELECT id, entry FROM person WHERE id = ANY(\(ids))", logger: logger
+            ).decode((String, Data).self) {
+                names[id] = try sealer.person(entry).name
+            }
             return DeviceManifest(
                 schedule: SessionSchedule(
                     room: room, timezone: timezone, policy: policy ?? AttendancePolicy(),
                     sessions: sessions.map(\.session)),
                 galleryVersion: try await Self.meta("gallery", connection, logger),
-                badgeKeysVersion: try await Self.meta("badgeKeys", connection, logger))
+                badgeKeysVersion: try await Self.meta("badgeKeys", connection, logger), names: names)
         }
     }
 
@@ -463,7 +524,8 @@ public final class PostgresHubStorage: HubStorage {
             let version = try await Self.meta("gallery", connection, logger)
             var upserts: [GalleryDocument.Entry] = []
             for try await entry in try await connection.query(
-                "SELECT entry FROM person WHERE version > \(since) ORDER BY version", logger: logger
+                "SELECT entry FROM person WHERE consent = 'granted' AND templateCount > 0 AND version > \(since) ORDER BY version",
+                logger: logger
             ).decode(Data.self) {
                 upserts.append(try sealer.entry(entry))
             }
@@ -496,7 +558,9 @@ public final class PostgresHubStorage: HubStorage {
             }
             let ids = Array(wanted)
             let members = try await Self.all(
-                connection, logger, "SELECT id FROM person WHERE id = ANY(\(ids)) ORDER BY id", as: String.self)
+                connection, logger,
+                "SELECT id FROM person WHERE id = ANY(\(ids)) AND consent = 'granted' AND templateCount > 0 ORDER BY id",
+                as: String.self)
             let scope = SQLiteHubStorage.scopeDigest(members)
             let reset = requested != scope || since <= 0 || since > version
             let start = after ?? ""
@@ -504,7 +568,8 @@ public final class PostgresHubStorage: HubStorage {
             var upserts: [GalleryDocument.Entry] = []
             for try await entry in try await connection.query(
                 """
-                SELECT entry FROM person WHERE id = ANY(\(ids)) AND id > \(start) AND (\(reset) OR version > \(since))
+                SELECT entry FROM person WHERE id = ANY(\(ids)) AND consent = 'granted' AND templateCount > 0
+                    AND id > \(start) AND (\(reset) OR version > \(since))
                 ORDER BY id LIMIT \(limit)
                 """, logger: logger
             ).decode(Data.self) {
@@ -948,6 +1013,19 @@ public final class PostgresHubStorage: HubStorage {
             INSERT INTO meta (key, value) VALUES (\(key), 1)
             ON CONFLICT (key) DO UPDATE SET value = meta.value + 1 RETURNING value
             """, as: Int64.self) ?? 0
+    }
+
+    public func changeMark() async throws(HubError) -> String {
+        try await reading { connection, logger in
+            var parts: [String] = []
+            for try await (key, value) in try await connection.query(
+                "SELECT key, value FROM meta WHERE key IN ('gallery', 'badgeKeys', 'schedule') ORDER BY key",
+                logger: logger
+            ).decode((String, Int64).self) {
+                parts.append("\(key)=\(value)")
+            }
+            return parts.joined(separator: ",")
+        }
     }
 
     static func meta(_ key: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {

@@ -138,9 +138,11 @@ public struct SubjectAccessExport: Sendable, Codable, Equatable {
     public var accounts: [String: String]
     /// The audit trail's lines about this person's records.
     public var audit: [AuditEntry]
+    /// Every consent decision recorded, oldest first.
+    public var consent: [ConsentRecord] = []
 
     enum CodingKeys: String, CodingKey {
-        case person, gallery, rosters, records, excuses, flags, visits, rooms, events, accounts, audit
+        case person, gallery, rosters, records, excuses, flags, visits, rooms, events, accounts, audit, consent
         case exportedAt = "exported_at"
     }
 }

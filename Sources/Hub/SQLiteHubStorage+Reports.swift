@@ -188,6 +188,7 @@ extension SQLiteHubStorage {
                 for group in person.groups { groups[group, default: []].append(person.id) }
             }
             let result = Timetable.parse(text, timezones: timezones) { groups[$0] ?? [] }
+            if !result.sessions.isEmpty { try Self.bump("schedule", db) }
             for session in result.sessions {
                 try db.execute(
                     sql: "INSERT INTO session (id, room, groupName, start, \"end\", roster, className) "

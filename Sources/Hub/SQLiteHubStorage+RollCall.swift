@@ -159,6 +159,12 @@ extension SQLiteHubStorage {
 
 extension SQLiteHubStorage {
     public func exportPerson(_ person: String, at: Date) async throws(HubError) -> SubjectAccessExport? {
+        var export = try await exportPersonRecords(person, at: at)
+        export?.consent = try await consentHistory(person)
+        return export
+    }
+
+    private func exportPersonRecords(_ person: String, at: Date) async throws(HubError) -> SubjectAccessExport? {
         try await read { db in
             let gallery = try Data.fetchOne(db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [person])
                 .map { try self.sealer.entry($0) }

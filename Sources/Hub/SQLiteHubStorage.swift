@@ -30,7 +30,11 @@ public final class SQLiteHubStorage: HubStorage {
         self.sealer = sealer
         do {
             var configuration = Configuration()
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                // What is deleted (an erased template, say) is overwritten in the file, not only unlinked.
+                try db.execute(sql: "PRAGMA secure_delete = ON")
+            }
             // Another process may be writing (a second hub, `rollcall-hub token add` while the hub
             // serves): wait for it rather than fail with "database is locked".
             configuration.busyMode = .timeout(10)
@@ -47,6 +51,7 @@ public final class SQLiteHubStorage: HubStorage {
                             arguments: [try sealer.seal(plain), row["id"]])
                     }
                 }
+                try Self.recordConsentOnRecord(db, sealer: sealer)
             }
         } catch let error as HubError {
             throw HubError(.storage, "cannot open the hub's database \(path): \(error.message)")
@@ -251,7 +256,55 @@ public final class SQLiteHubStorage: HubStorage {
                 table.column("address", .text).notNull()
             }
         }
+        migrator.registerMigration("v10 consent") { db in
+            // The current consent state and template count beside the sealed record, so that the gallery
+            // is chosen without opening every record; the history of decisions is kept apart, append-only.
+            try db.alter(table: "person") { table in
+                table.add(column: "consent", .text)
+                table.add(column: "templateCount", .integer)
+            }
+            try db.create(table: "consentEvent") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("person", .text).notNull().indexed()
+                table.column("state", .text).notNull()
+                table.column("givenBy", .text).notNull()
+                table.column("at", .integer).notNull()
+                table.column("evidence", .text).notNull()
+                table.column("recordedBy", .text).notNull()
+            }
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER consentAppendOnly BEFORE UPDATE ON consentEvent
+                    BEGIN SELECT RAISE(ABORT, 'the consent history is append-only'); END
+                    """)
+        }
         return migrator
+    }
+
+    /// Records from before consent was kept (`templateCount` not yet set): their templates are counted, and
+    /// a person who already has templates is recorded as consented by the migration, with evidence saying
+    /// so, for the school to confirm (the people page lists them).
+    static func recordConsentOnRecord(_ db: Database, sealer: PersonSealer) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT id, entry FROM person WHERE templateCount IS NULL") {
+            let id: String = row["id"]
+            let count = try sealer.entry(row["entry"]).templates.count
+            try db.execute(sql: "UPDATE person SET templateCount = ? WHERE id = ?", arguments: [count, id])
+            guard count > 0 else { continue }
+            try db.execute(sql: "UPDATE person SET consent = 'granted' WHERE id = ?", arguments: [id])
+            let record = ConsentRecord.fromBeforeConsent(id, at: Date())
+            try insertConsent(db, record)
+        }
+    }
+
+    static func insertConsent(_ db: Database, _ record: ConsentRecord) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO consentEvent (person, state, givenBy, at, evidence, recordedBy) VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.person, record.state.rawValue, record.givenBy.rawValue, ms(record.at), record.evidence,
+                record.recordedBy,
+            ])
     }
 
     // MARK: Administration
@@ -266,6 +319,7 @@ public final class SQLiteHubStorage: HubStorage {
             try db.execute(
                 sql: "INSERT INTO room (id, timezone, policy) VALUES (?, ?, ?)",
                 arguments: [room, timezone, encoded])
+            try Self.bump("schedule", db)
         }
     }
 
@@ -286,6 +340,7 @@ public final class SQLiteHubStorage: HubStorage {
                     )
                 }
             }
+            try Self.bump("schedule", db)
             try db.execute(sql: "DELETE FROM roomAccess WHERE room = ?", arguments: [room])
             for person in Set(people).sorted() {
                 try db.execute(sql: "INSERT INTO roomAccess (room, person) VALUES (?, ?)", arguments: [room, person])
@@ -337,6 +392,9 @@ public final class SQLiteHubStorage: HubStorage {
     }
 
     /// The digest that names a door's scope: the sorted ids of the people in it.
+    /// The people a gallery may hold: consent granted, and templates to match.
+    static let inGallery = "WHERE consent = 'granted' AND templateCount > 0"
+
     static func scopeDigest(_ members: [String]) -> String {
         SHA256.hash(data: Data(members.joined(separator: "\n").utf8)).prefix(16)
             .map { String(format: "%02x", $0) }.joined()
@@ -348,8 +406,11 @@ public final class SQLiteHubStorage: HubStorage {
     }
 
     @discardableResult
-    public func upsertPerson(_ person: GalleryDocument.Entry) async throws(HubError) -> Int64 {
+    public func upsertPerson(_ person: GalleryDocument.Entry, consent: ConsentRecord?) async throws(HubError)
+        -> Int64
+    {
         try Self.check(person)
+        let consent = try consent.map { record throws(HubError) in try record.validated(for: person.id) }
         let entry: Data
         do {
             entry = try sealer.seal(try encode(person))
@@ -357,12 +418,27 @@ public final class SQLiteHubStorage: HubStorage {
             throw HubError(.storage, "cannot seal the record of \(person.id): \(error)")
         }
         return try await write { db in
+            let state =
+                try consent?.state
+                ?? String.fetchOne(db, sql: "SELECT consent FROM person WHERE id = ?", arguments: [person.id])
+                .flatMap(ConsentState.init(rawValue:))
+            if !person.templates.isEmpty && state != .granted { throw HubError.noConsent(person.id, state) }
             let version = try Self.nextGalleryVersion(db)
             try db.execute(
-                sql: "INSERT INTO person (id, entry, version) VALUES (?, ?, ?) "
-                    + "ON CONFLICT(id) DO UPDATE SET entry = excluded.entry, version = excluded.version",
-                arguments: [person.id, entry, version])
-            try db.execute(sql: "DELETE FROM personTombstone WHERE id = ?", arguments: [person.id])
+                sql: "INSERT INTO person (id, entry, version, templateCount, consent) VALUES (?, ?, ?, ?, ?) "
+                    + "ON CONFLICT(id) DO UPDATE SET entry = excluded.entry, version = excluded.version, "
+                    + "templateCount = excluded.templateCount, consent = excluded.consent",
+                arguments: [person.id, entry, version, person.templates.count, state?.rawValue])
+            if let consent { try Self.insertConsent(db, consent) }
+            if person.templates.isEmpty {
+                // Not in any gallery now: doors that held the person remove them with their next delta.
+                try db.execute(
+                    sql: "INSERT INTO personTombstone (id, version) VALUES (?, ?) "
+                        + "ON CONFLICT(id) DO UPDATE SET version = excluded.version",
+                    arguments: [person.id, version])
+            } else {
+                try db.execute(sql: "DELETE FROM personTombstone WHERE id = ?", arguments: [person.id])
+            }
             return version
         }
     }
@@ -387,7 +463,7 @@ public final class SQLiteHubStorage: HubStorage {
 
     @discardableResult
     public func removePerson(_ id: String) async throws(HubError) -> Int64 {
-        try await write { db in
+        let version = try await write { db in
             guard try Int.fetchOne(db, sql: "SELECT 1 FROM person WHERE id = ?", arguments: [id]) != nil else {
                 throw HubError(.notFound, "no person \(id)")
             }
@@ -400,9 +476,11 @@ public final class SQLiteHubStorage: HubStorage {
                 arguments: [id, version])
             return version
         }
+        await truncateLog()
+        return version
     }
 
-    private static func nextGalleryVersion(_ db: Database) throws -> Int64 {
+    static func nextGalleryVersion(_ db: Database) throws -> Int64 {
         let next = (try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'gallery'") ?? 0) + 1
         try db.execute(
             sql: "INSERT INTO meta (key, value) VALUES ('gallery', ?) ON CONFLICT(key) DO UPDATE SET value = ?",
@@ -426,6 +504,7 @@ public final class SQLiteHubStorage: HubStorage {
                 arguments: [
                     session.id, session.room, session.group, Self.ms(session.start), Self.ms(session.end), roster,
                 ])
+            try Self.bump("schedule", db)
         }
     }
 
@@ -449,11 +528,20 @@ public final class SQLiteHubStorage: HubStorage {
             let sessions = try rows.map(Self.session)
             let version = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'gallery'") ?? 0
             let keys = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'badgeKeys'") ?? 0
+            var named = Set(sessions.flatMap(\.roster))
+            named.formUnion(
+                try String.fetchAll(db, sql: "SELECT person FROM roomAccess WHERE room = ?", arguments: [room]))
+            var names: [String: String] = [:]
+            for id in named.sorted() {
+                guard let entry = try Data.fetchOne(db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [id])
+                else { continue }
+                names[id] = try self.sealer.person(entry).name
+            }
             return DeviceManifest(
                 schedule: SessionSchedule(
                     room: room, timezone: timezone, policy: policy ?? AttendancePolicy(), sessions: sessions),
                 galleryVersion: version,
-                badgeKeysVersion: keys)
+                badgeKeysVersion: keys, names: names)
         }
     }
 
@@ -461,7 +549,8 @@ public final class SQLiteHubStorage: HubStorage {
         try await read { db in
             let version = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'gallery'") ?? 0
             let upserts = try Data.fetchAll(
-                db, sql: "SELECT entry FROM person WHERE version > ? ORDER BY version", arguments: [since]
+                db, sql: "SELECT entry FROM person \(Self.inGallery) AND version > ? ORDER BY version",
+                arguments: [since]
             ).map { try self.sealer.entry($0) }
             let deletes = try String.fetchAll(
                 db, sql: "SELECT id FROM personTombstone WHERE version > ? ORDER BY version", arguments: [since])
@@ -486,7 +575,9 @@ public final class SQLiteHubStorage: HubStorage {
             {
                 wanted.formUnion(try JSONDecoder().decode([String].self, from: roster))
             }
-            let members = try String.fetchAll(db, sql: "SELECT id FROM person ORDER BY id").filter(wanted.contains)
+            // Only those whose face the school may use, and who have templates: no one else reaches a door.
+            let members = try String.fetchAll(db, sql: "SELECT id FROM person \(Self.inGallery) ORDER BY id")
+                .filter(wanted.contains)
             let scope = Self.scopeDigest(members)
             let reset = requested != scope || since <= 0 || since > version
             var upserts: [GalleryDocument.Entry] = []
@@ -798,7 +889,15 @@ public final class SQLiteHubStorage: HubStorage {
         }
     }
 
-    private static func bump(_ key: String, _ db: Database) throws {
+    public func changeMark() async throws(HubError) -> String {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT key, value FROM meta WHERE key IN ('gallery', 'badgeKeys', 'schedule') ORDER BY key"
+            ).map { "\($0["key"] as String)=\($0["value"] as Int64)" }.joined(separator: ",")
+        }
+    }
+
+    static func bump(_ key: String, _ db: Database) throws {
         try db.execute(
             sql: "INSERT INTO meta (key, value) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET value = value + 1",
             arguments: [key])

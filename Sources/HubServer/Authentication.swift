@@ -79,7 +79,13 @@ struct DeviceRequestContext: ChildRequestContext {
 }
 
 /// The context of the admin, staff, report and public routes: the token's scope is known.
-struct ScopedRequestContext: ChildRequestContext {
+/// A request's context once its caller is known: who (for the audit trail) and from where.
+protocol ScopedContext: RequestContext {
+    var actor: String { get }
+    var address: String { get }
+}
+
+struct ScopedRequestContext: ChildRequestContext, ScopedContext {
     var coreContext: CoreRequestContextStorage
     let scope: TokenScope
     /// The token as the audit trail names it.

@@ -5,7 +5,9 @@ public import Hub
 public import Hummingbird
 import Logging
 import Recognition
+import ServiceLifecycle
 import SyncProtocol
+import Synchronization
 
 /// How the hub serves.
 public struct HubServerConfiguration: Sendable {
@@ -144,6 +146,52 @@ public enum HubServer {
         device.get("badge-keys") { _, _ in
             try json(try await devices.badgeKeys())
         }
+        // The push channel: a door waits here (long poll) and pulls as soon as its room's manifest, the
+        // gallery or the badge keys change, whichever hub process stored the change.
+        let waiting = Mutex<[String: Int]>([:])
+        device.get("changes") { request, context in
+            let since = request.uri.queryParameters.get("since").map { String($0) }
+            let waitText = request.uri.queryParameters.get("wait") ?? "0"
+            guard (since?.count ?? 0) <= 64, let wait = Int(waitText), (0...DeviceAPI.longestChangeWait).contains(wait)
+            else {
+                throw HubError(
+                    .badRequest,
+                    "since is a fingerprint (at most 64 characters), wait 0 to \(DeviceAPI.longestChangeWait) seconds")
+            }
+            let door = context.device
+            let admitted = waiting.withLock { counts -> Bool in
+                guard counts[door.id, default: 0] < 2 else { return false }
+                counts[door.id, default: 0] += 1
+                return true
+            }
+            guard admitted else { throw HubError(.tooManyRequests, "this door already waits for changes twice") }
+            defer {
+                waiting.withLock { counts in counts[door.id] = counts[door.id].map { $0 > 1 ? $0 - 1 : nil } ?? nil }
+            }
+            @Sendable func fingerprint() async throws(HubError) -> String {
+                try etag(encoded(try await devices.manifest(room: door.room, now: Date())))
+            }
+            var print = try await fingerprint()
+            var mark = try await devices.changeMark()
+            let deadline = ContinuousClock.now + .seconds(wait)
+            let stopping = Atomic<Bool>(false)
+            try await withGracefulShutdownHandler {
+                // One small read every 200 ms while the door waits; the manifest only when something changed.
+                while print == since && ContinuousClock.now < deadline && !stopping.load(ordering: .relaxed)
+                    && !Task.isCancelled
+                {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    let now = try await devices.changeMark()
+                    if now != mark {
+                        mark = now
+                        print = try await fingerprint()
+                    }
+                }
+            } onGracefulShutdown: {
+                stopping.store(true, ordering: .relaxed)
+            }
+            return try json(DeviceChanges(fingerprint: print))
+        }
         device.post("heartbeat") { request, context in
             let beat: DeviceHeartbeat = try await decodeBody(request, limit: 4096)
             if let problem = beat.problem { throw HubError(.badRequest, problem) }
@@ -239,6 +287,30 @@ public enum HubServer {
     }
 
     /// 404 for something the admin named that is not there.
+    /// Records a consent decision and its line in the audit trail (withdrawal and refusal erase templates).
+    @discardableResult
+    static func recordConsent(
+        _ record: ConsentRecord, storage: any ConsentStorage & AccountStorage, context: some ScopedContext
+    ) async throws(HubError) -> Int64 {
+        let version = try await storage.recordConsent(record)
+        try await auditConsent(record, storage: storage, context: context)
+        return version
+    }
+
+    /// The audit trail's line (and the log's) for a consent decision.
+    static func auditConsent(_ record: ConsentRecord, storage: any AccountStorage, context: some ScopedContext)
+        async throws(HubError)
+    {
+        let erased = record.state == .granted ? "" : "; templates erased, doors remove them with their next delta"
+        try await storage.appendAudit(
+            AuditEntry(
+                at: Date(), actor: context.actor, action: "consent", subject: "person:\(record.person)",
+                detail: "\(record.state.rawValue) by \(record.givenBy.rawValue) (\(record.evidence))\(erased)",
+                address: context.address))
+        context.logger.notice(
+            "consent \(record.state.rawValue)\(erased)", metadata: ["person": "\(record.person)"])
+    }
+
     static func unknown(_ what: String, _ id: String) -> HubError {
         HubError(.notFound, "there is no \(what) \(id.prefix(100))")
     }
@@ -262,7 +334,8 @@ public enum HubServer {
 
     /// The admin API: rooms, devices, people, sessions, badge keys, tokens, the timetable.
     private static func addAdminRoutes(
-        _ admin: RouterGroup<ScopedRequestContext>, admin storage: any AdminStorage & AccountStorage & RollCallStorage,
+        _ admin: RouterGroup<ScopedRequestContext>,
+        admin storage: any AdminStorage & AccountStorage & RollCallStorage & ConsentStorage,
         configuration: HubServerConfiguration
     ) {
         let limit = configuration.maximumBodyBytes
@@ -310,9 +383,30 @@ public enum HubServer {
                 "admin: device token replaced; the old one no longer works", metadata: ["device": "\(id)"])
             return try json(Done())
         }
-        admin.post("people") { request, _ in
-            let person: GalleryPersonBody = try await decodeBody(request, limit: limit)
-            return try json(["gallery_version": try await storage.upsertPerson(person.entry)])
+        admin.post("people") { request, context in
+            let body: GalleryPersonBody = try await decodeBody(request, limit: limit)
+            let id = body.entry.id
+            let consent = try body.consent.map { given throws(HubError) in
+                try given.record(person: id, by: context.actor)
+            }
+            let version = try await storage.upsertPerson(body.entry, consent: consent)
+            if let consent { try await Self.auditConsent(consent, storage: storage, context: context) }
+            return try json(["gallery_version": version])
+        }
+        admin.get("people") { _, _ in
+            try json(try await storage.people().map(PersonListingBody.init))
+        }
+        admin.put("people/:id/consent") { request, context in
+            let body: ConsentBody = try await decodeBody(request, limit: limit)
+            let record = try body.record(person: parameter(context, "id"), by: context.actor)
+            return try json([
+                "gallery_version": try await Self.recordConsent(record, storage: storage, context: context)
+            ])
+        }
+        admin.get("people/:id/consent") { _, context in
+            let person = parameter(context, "id")
+            guard try await storage.personRecord(person) != nil else { throw unknown("person", person) }
+            return try json(try await storage.consentHistory(person))
         }
         admin.delete("people/:id") { request, context in
             let id = parameter(context, "id")
@@ -403,14 +497,22 @@ public enum HubServer {
     }
 
     /// A JSON answer with an `ETag`; `304 Not Modified` when the client already has it.
-    static func cached(_ value: some Encodable, _ request: Request) throws(HubError) -> Response {
-        let data: Data
+    static func encoded(_ value: some Encodable) throws(HubError) -> Data {
         do {
-            data = try DeviceAPI.encoder().encode(value)
+            return try DeviceAPI.encoder().encode(value)
         } catch {
             throw HubError(.internal, "cannot encode the answer: \(error)")
         }
-        let tag = "\"" + SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+    }
+
+    /// The entity tag of an answer's bytes (what `cached` sends, and the push channel's fingerprint).
+    static func etag(_ data: Data) -> String {
+        "\"" + SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+    }
+
+    static func cached(_ value: some Encodable, _ request: Request) throws(HubError) -> Response {
+        let data = try encoded(value)
+        let tag = etag(data)
         if request.headers[.ifNoneMatch] == tag {
             return Response(status: .notModified, headers: [.eTag: tag])
         }
@@ -456,7 +558,61 @@ public enum HubServer {
 /// A person as the admin API takes it: the gallery file's person entry.
 struct GalleryPersonBody: Decodable {
     var entry: GalleryDocument.Entry
-    init(from decoder: any Decoder) throws { entry = try GalleryDocument.Entry(from: decoder) }
+    /// Consent to record before the templates are stored (optional).
+    var consent: ConsentBody?
+
+    init(from decoder: any Decoder) throws {
+        entry = try GalleryDocument.Entry(from: decoder)
+        consent = try decoder.container(keyedBy: Keys.self).decodeIfPresent(ConsentBody.self, forKey: .consent)
+    }
+
+    private enum Keys: String, CodingKey { case consent }
+}
+
+/// A consent decision as the admin API takes it: `{"state", "given_by", "evidence", "at"?}`.
+struct ConsentBody: Decodable {
+    var state: ConsentState
+    var givenBy: ConsentGiver
+    var evidence: String
+    var at: String?
+
+    enum CodingKeys: String, CodingKey {
+        case state, evidence, at
+        case givenBy = "given_by"
+    }
+
+    func record(person: String, by actor: String) throws(HubError) -> ConsentRecord {
+        var when = Date()
+        if let at {
+            guard let parsed = ISO8601Time.parse(at) else {
+                throw HubError(.badRequest, "consent `at` is an ISO 8601 time with its offset")
+            }
+            guard parsed <= Date() + 300 else { throw HubError(.badRequest, "consent cannot be given in the future") }
+            when = parsed
+        }
+        return try ConsentRecord(
+            person: person, state: state, givenBy: givenBy, at: when, evidence: evidence, recordedBy: actor
+        ).validated()
+    }
+}
+
+/// A person as `GET /api/v1/admin/people` lists them: no templates.
+struct PersonListingBody: Encodable {
+    var id: String
+    var name: String
+    var role: String
+    var groups: [String]
+    var consent: String?
+    var templates: Int
+
+    init(_ listing: PersonListing) {
+        id = listing.person.id
+        name = listing.person.name
+        role = listing.person.role.rawValue
+        groups = listing.person.groups
+        consent = listing.consent?.rawValue
+        templates = listing.templates
+    }
 }
 
 /// Sessions as the admin API takes them: a sessions file.

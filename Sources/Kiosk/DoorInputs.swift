@@ -18,9 +18,12 @@ public struct DoorInputs: Sendable {
     /// The attendance book, with the committed events of the last two days replayed into it.
     public var book: AttendanceBook
 
-    /// Display names by person id.
+    /// The names the manifest gave, for everyone the room's sessions name (face or badge alike).
+    public var directory: [String: String] = [:]
+
+    /// Display names by person id: the manifest's, then the gallery's for anyone it does not name.
     public var names: [String: String] {
-        Dictionary(gallery.people.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        directory.merging(gallery.people.map { ($0.id, $0.name) }, uniquingKeysWith: { manifest, _ in manifest })
     }
 
     /// Reads the inputs the sync client stored in the outbox (`gallery`, `gallery-version`, `manifest`,
@@ -39,9 +42,11 @@ public struct DoorInputs: Sendable {
         let version =
             (try? await outbox.state("gallery-version")).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
         var schedule = SessionSchedule(room: "", sessions: [])
+        var directory: [String: String] = [:]
         if let data = try? await outbox.state("manifest") {
             if let manifest = try? DeviceAPI.decoder().decode(DeviceManifest.self, from: data) {
                 schedule = manifest.schedule
+                directory = manifest.names
             } else {
                 logger.error("the stored manifest cannot be read; no sessions until the next sync")
             }
@@ -65,7 +70,7 @@ public struct DoorInputs: Sendable {
         let history = (try? await outbox.history(since: now - 2 * 86_400)) ?? []
         return DoorInputs(
             gallery: gallery, galleryVersion: version, schedule: schedule, keys: keys, verifier: verifier,
-            book: AttendanceBook(schedule: schedule, history: history))
+            book: AttendanceBook(schedule: schedule, history: history), directory: directory)
     }
 
     /// The pipeline update that installs these inputs.

@@ -31,8 +31,16 @@ struct SyncService: Service {
     func run() async throws {
         let versions = VersionsSeen()
         await cancelWhenGracefulShutdown {
-            await client.run(pollInterval: 1, heartbeat: { await daemon.heartbeat() }) { refresh in
-                if await versions.changed(refresh) { await daemon.refreshInputs() }
+            await withTaskGroup(of: Void.self) { group in
+                // The push channel asks the loop to pull as soon as the hub has changes for this door.
+                group.addTask { await client.watchChanges() }
+                group.addTask {
+                    await client.run(pollInterval: 1, heartbeat: { await daemon.heartbeat() }) { refresh in
+                        if await versions.changed(refresh) { await daemon.refreshInputs() }
+                    }
+                }
+                await group.next()
+                group.cancelAll()
             }
         }
     }

@@ -527,6 +527,17 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// Copies the write-ahead log into the database and truncates it, so that the pages of what was just
+    /// replaced (an erased person's templates in the old gallery) are left in no file: the database
+    /// overwrites freed pages itself (`secure_delete`). Fails while a reader holds the log; try again later.
+    public func truncateLog() async throws(OutboxError) {
+        do {
+            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        } catch {
+            throw OutboxError("cannot truncate the outbox's log: \(error)")
+        }
+    }
+
     /// The value stored under `key`. A value that does not open with this outbox's key (the key was
     /// replaced or lost) is logged and taken as absent: the state is a cache the next sync fills again.
     public func state(_ key: String) async throws(OutboxError) -> Data? {

@@ -66,6 +66,8 @@ public actor SyncClient {
     private let logger: Logger
     private var batchSize: Int
     public private(set) var status = SyncStatus()
+    /// Set by the push channel (`watchChanges`): the run loop pulls at once instead of at its next refresh.
+    private var refreshDue = false
 
     /// A client pushing `outbox` to the hub, through `client` (by default the shared HTTP client).
     public init(
@@ -152,7 +154,8 @@ public actor SyncClient {
                     logger.info("sync: heartbeat not delivered: \(error)")
                 }
             }
-            if Date() >= nextRefresh {
+            if Date() >= nextRefresh || refreshDue {
+                refreshDue = false
                 do {
                     let result = try await refresh()
                     nextRefresh = Date() + configuration.refreshInterval
@@ -174,9 +177,56 @@ public actor SyncClient {
                 delay = retryAfter.map { min($0, configuration.maximumBackoff) } ?? backoff()
             }
             if delay > 0 {
-                // Wake early for a refresh that falls due, so an idle device notices a hub coming back.
-                let untilRefresh = max(0.05, nextRefresh.timeIntervalSinceNow)
-                try? await Task.sleep(for: .milliseconds(Int(min(delay, untilRefresh) * 1000)))
+                // Wake early for a refresh that falls due, so an idle device notices a hub coming back, and
+                // within 100 ms of the push channel saying something changed.
+                let wake = Date() + min(delay, max(0.05, nextRefresh.timeIntervalSinceNow))
+                while !refreshDue && !Task.isCancelled && Date() < wake {
+                    try? await Task.sleep(for: .milliseconds(Int(min(100, max(1, wake.timeIntervalSinceNow * 1000)))))
+                }
+            }
+        }
+    }
+
+    /// Asks the run loop to pull the manifest, gallery and badge keys now.
+    public func requestRefresh() { refreshDue = true }
+
+    /// The push channel: waits on the hub's `GET /api/v1/device/changes` (a long poll of up to 25 s) and
+    /// asks for a refresh whenever the fingerprint of what the door pulls changes, so that a session
+    /// created on the hub is open at the door within a second or two. When the hub has no push channel (an
+    /// older hub answers 404) or cannot be reached, it tries again after a growing pause (5 s up to 2 min);
+    /// the periodic refresh goes on all the while.
+    public func watchChanges() async {
+        var known: String?
+        var failures = 0
+        while !Task.isCancelled {
+            var path = DeviceAPI.changesPath + "?wait=\(DeviceAPI.longestChangeWait)"
+            if let known, let encoded = known.addingPercentEncoding(withAllowedCharacters: .alphanumerics) {
+                path += "&since=" + encoded
+            }
+            var problem: String?
+            do {
+                let answer = try await send(
+                    "GET", path, body: nil, timeout: TimeInterval(DeviceAPI.longestChangeWait + 10))
+                if answer.status == 200,
+                    let changes = try? DeviceAPI.decoder().decode(DeviceChanges.self, from: answer.body)
+                {
+                    failures = 0
+                    if changes.fingerprint != known {
+                        if known != nil { logger.info("sync: the hub has changes for this door: pulling now") }
+                        known = changes.fingerprint
+                        refreshDue = true
+                    }
+                } else {
+                    problem = "the hub answered \(answer.status)"
+                }
+            } catch {
+                problem = "\(error)"
+            }
+            if let problem {
+                failures += 1
+                let pause = min(120, 5 * failures)
+                logger.debug("sync: push channel unavailable (\(problem)); again in \(pause) s")
+                try? await Task.sleep(for: .seconds(pause))
             }
         }
     }
@@ -293,6 +343,15 @@ public actor SyncClient {
             }
             try await store("gallery-version", Data("\(delta.version)".utf8))
             if let newScope = delta.scope { try await store("gallery-scope", Data(newScope.utf8)) }
+            if removed > 0 || !delta.upserts.isEmpty {
+                // Someone left the gallery, or someone's templates changed (erased, replaced): what the door
+                // held before is made to leave the log too, not only the database.
+                do {
+                    try await outbox.truncateLog()
+                } catch {
+                    logger.warning("the outbox's log still holds the gallery before this change: \(error)")
+                }
+            }
         }
         let keysBefore = try? await outbox.state("badge-keys")
         let keys = try await pullBadgeKeys()
@@ -398,7 +457,10 @@ public actor SyncClient {
         return .failed(reason: reason, retryAfter: retryAfter)
     }
 
-    private func send(_ method: String, _ path: String, body: Data?, headers extra: [(String, String)] = [])
+    private func send(
+        _ method: String, _ path: String, body: Data?, headers extra: [(String, String)] = [],
+        timeout: TimeInterval? = nil
+    )
         async throws
         -> (status: Int, body: Data, headers: HTTPHeaders)
     {
@@ -412,7 +474,7 @@ public actor SyncClient {
         }
         let sent = Date()
         let response = try await client.execute(
-            request, timeout: .milliseconds(Int64(configuration.requestTimeout * 1000)))
+            request, timeout: .milliseconds(Int64((timeout ?? configuration.requestTimeout) * 1000)))
         let buffer = try await response.body.collect(upTo: 16 << 20)
         let received = Date()
         if let date = response.headers.first(name: "Date").flatMap(Self.httpDate) {

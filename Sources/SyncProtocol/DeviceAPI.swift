@@ -16,6 +16,11 @@ public enum DeviceAPI {
     public static let eventsPath = "/api/v1/device/events"
     /// `POST` a `DeviceHeartbeat` every minute: how the door is (the hub's Doors page).
     public static let heartbeatPath = "/api/v1/device/heartbeat"
+    /// `GET`: waits (long poll, `?since=FINGERPRINT&wait=SECONDS`) until the room's manifest, gallery or
+    /// badge keys differ from what `since` names, or `wait` seconds pass; answers `DeviceChanges`.
+    public static let changesPath = "/api/v1/device/changes"
+    /// The longest a door's request to `changesPath` waits.
+    public static let longestChangeWait = 25
     /// The most events in one batch.
     public static let maximumBatch = 500
     /// rollcall's version, as the doors report it.
@@ -40,25 +45,34 @@ public struct DeviceManifest: Sendable, Equatable, Codable {
     public var schedule: SessionSchedule
     public var galleryVersion: Int64
     public var badgeKeysVersion: Int64
+    /// The display names of the people the room's sessions and access list name, for the door's greeting:
+    /// everyone, whether their face is in the gallery or they check in by badge, is greeted alike.
+    public var names: [String: String]
 
     /// A manifest.
-    public init(schedule: SessionSchedule, galleryVersion: Int64, badgeKeysVersion: Int64) {
+    public init(
+        schedule: SessionSchedule, galleryVersion: Int64, badgeKeysVersion: Int64, names: [String: String] = [:]
+    ) {
         self.schedule = schedule
         self.galleryVersion = galleryVersion
         self.badgeKeysVersion = badgeKeysVersion
+        self.names = names
     }
 
     private enum CodingKeys: String, CodingKey {
         case galleryVersion = "gallery_version"
         case badgeKeysVersion = "badge_keys_version"
+        case names
     }
 
-    /// The schedule's keys and the versions side by side in one object.
+    /// The schedule's keys and the versions side by side in one object; `names` is absent from a hub
+    /// older than it.
     public init(from decoder: any Decoder) throws {
         schedule = try SessionSchedule(from: decoder)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         galleryVersion = try container.decode(Int64.self, forKey: .galleryVersion)
         badgeKeysVersion = try container.decode(Int64.self, forKey: .badgeKeysVersion)
+        names = try container.decodeIfPresent([String: String].self, forKey: .names) ?? [:]
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -66,6 +80,7 @@ public struct DeviceManifest: Sendable, Equatable, Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(galleryVersion, forKey: .galleryVersion)
         try container.encode(badgeKeysVersion, forKey: .badgeKeysVersion)
+        try container.encode(names, forKey: .names)
     }
 }
 
@@ -270,4 +285,12 @@ public struct DeviceHeartbeat: Codable, Sendable, Equatable {
         if queued < 0 || queued > 100_000_000 { return "queued is 0 to 100000000" }
         return nil
     }
+}
+
+/// What `GET /api/v1/device/changes` answers: the fingerprint of everything the door pulls (its room's
+/// manifest, which names the gallery's and the badge keys' versions). A door that sees a new one pulls.
+public struct DeviceChanges: Sendable, Equatable, Codable {
+    public var fingerprint: String
+
+    public init(fingerprint: String) { self.fingerprint = fingerprint }
 }

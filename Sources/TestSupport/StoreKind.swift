@@ -1,5 +1,6 @@
 public import Foundation
 public import Hub
+public import Recognition
 
 /// The hub's two stores: every storage test runs against both. PostgreSQL runs in a throwaway cluster
 /// the tests start themselves (`PostgresCluster`), whenever its server is installed, and always under
@@ -23,5 +24,20 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
             return try await PostgresHubStorage.open(
                 url: try PostgresCluster.shared().database(), sealer: key, maximumConnections: 4)
         }
+    }
+}
+
+extension AdminStorage {
+    /// Adds or replaces a person as a test enrolls them: with a guardian's consent recorded when the entry
+    /// has templates (the hub refuses templates without it).
+    @discardableResult
+    public func upsertConsented(_ person: GalleryDocument.Entry) async throws(HubError) -> Int64 {
+        let consent =
+            person.templates.isEmpty
+            ? nil
+            : ConsentRecord(
+                person: person.id, state: .granted, givenBy: .guardian, at: Date(), evidence: "test consent form",
+                recordedBy: "cli")
+        return try await upsertPerson(person, consent: consent)
     }
 }

@@ -439,7 +439,11 @@ struct LoadBench: AsyncParsableCommand {
                             GalleryDocument.Template(
                                 source: nil, encoding: (0..<128).map { _ in Float.random(in: -0.2...0.2) })
                         ])
-                    try await store.upsertPerson(document.people[0])
+                    try await store.upsertPerson(
+                        document.people[0],
+                        consent: ConsentRecord(
+                            person: id, state: .granted, givenBy: .guardian, at: Date(),
+                            evidence: "generated test data (rollcall-hub bench load)", recordedBy: "cli"))
                     roster.append(id)
                 }
                 var own: [(id: String, start: Date, roster: [String])] = []

@@ -100,14 +100,21 @@ struct SeedCommand: AsyncParsableCommand {
             }
             try await forEach(Array(0..<studentsPerSchool)) { student in
                 let person = district.student(school, student)
-                _ = try await store.upsertPerson(Self.entry(person, role: .student, seed: seed))
+                _ = try await store.upsertPerson(
+                    Self.entry(person, role: .student, seed: seed),
+                    consent: ConsentRecord(
+                        person: person.id, state: .granted, givenBy: .guardian, at: Date(),
+                        evidence: "generated test data (rollcall-hub seed)", recordedBy: "cli"))
             }
             var allowed: [String: [String]] = [:]
             for volunteer in 0..<volunteersPerSchool {
                 let id = district.volunteer(school, volunteer)
                 _ = try await store.upsertPerson(
-                    Self.entry((id, district.name(school * 1_000 + volunteer + 500), nil), role: .volunteer, seed: seed)
-                )
+                    Self.entry(
+                        (id, district.name(school * 1_000 + volunteer + 500), nil), role: .volunteer, seed: seed),
+                    consent: ConsentRecord(
+                        person: id, state: .granted, givenBy: .self, at: Date(),
+                        evidence: "generated test data (rollcall-hub seed)", recordedBy: "cli"))
                 allowed[district.room(school, district.volunteerRoom(volunteer)), default: []].append(id)
             }
             for (room, people) in allowed { try await store.setRoomAccess(room: room, people: people) }

@@ -40,8 +40,8 @@ func makeStore(_ kind: StoreKind = .sqlite) async throws -> (any HubStorage, URL
     try await store.addRoom("B12", timezone: "Europe/Berlin", policy: nil)
     try await store.addRoom("C3", timezone: "Europe/Berlin", policy: nil)
     try await store.addDevice(device, token: "secret-token-b12")
-    for id in ["p-1", "p-2"] { try await store.upsertPerson(person(id)) }
-    try await store.upsertPerson(person("v-1", role: .volunteer))
+    for id in ["p-1", "p-2"] { try await store.upsertConsented(person(id)) }
+    try await store.upsertConsented(person("v-1", role: .volunteer))
     try await store.setRoomAccess(room: "B12", people: ["v-1"])
     try await store.putSession(
         Session(id: "s-math", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: ["p-1", "p-2"]))
@@ -208,7 +208,7 @@ struct HubStorageTests {
         let (store, folder) = try await makeStore(kind)
         defer { try? FileManager.default.removeItem(at: folder) }
         // p-1, p-2, v-1 are versions 1, 2, 3.
-        #expect(try await store.upsertPerson(person("p-1", 0.02)) == 4)
+        #expect(try await store.upsertConsented(person("p-1", 0.02)) == 4)
         #expect(try await store.removePerson("p-2") == 5)
         let all = try await store.galleryDelta(since: 0)
         #expect(all.version == 5 && all.upserts.map(\.id) == ["v-1", "p-1"] && all.deletes == ["p-2"])
@@ -219,7 +219,7 @@ struct HubStorageTests {
         #expect(none.upserts.isEmpty && none.deletes.isEmpty)
         var broken = person("p-3")
         broken.templates[0].encoding.removeLast()
-        await #expect(throws: HubError.self) { try await store.upsertPerson(broken) }
+        await #expect(throws: HubError.self) { try await store.upsertConsented(broken) }
         await #expect(throws: HubError.self) { try await store.removePerson("p-nobody") }
     }
 

@@ -37,7 +37,7 @@ struct PostgresStoreTests {
         try await one.addRoom("B12", timezone: "Europe/Berlin", policy: nil)
         try await one.addDevice(device, token: "secret-token-b12")
         let people = (0..<200).map { "p-\($0)" }
-        for id in people { try await one.upsertPerson(person(id)) }
+        for id in people { try await one.upsertConsented(person(id)) }
         try await one.putSession(
             Session(id: "s-math", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: people))
         let batch = EventBatch(
@@ -65,7 +65,7 @@ struct PostgresStoreTests {
         document.enroll(
             Person(id: "p-ada", name: "Ada Lovelace", role: .student),
             templates: [GalleryDocument.Template(source: nil, encoding: [Float](repeating: 0.123456, count: 128))])
-        try await store.upsertPerson(document.people[0])
+        try await store.upsertConsented(document.people[0])
         let stored = try cluster.query(url, "SELECT encode(entry, 'escape') FROM person")
         #expect(stored.hasPrefix("RCS1") && !stored.contains("Ada") && !stored.contains("0.123456"))
         #expect(try await store.galleryDelta(since: 0).upserts.first?.name == "Ada Lovelace")

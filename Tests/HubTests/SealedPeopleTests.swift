@@ -29,7 +29,7 @@ struct SealedPeopleTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("hub.sqlite").path
         let store = try SQLiteHubStorage(path: path)
-        try await store.upsertPerson(ada())
+        try await store.upsertConsented(ada())
         let bytes = files(folder)
         #expect(bytes.range(of: Data("Ada Lovelace".utf8)) == nil)
         #expect(bytes.range(of: Data("0.123456".utf8)) == nil)
@@ -43,7 +43,7 @@ struct SealedPeopleTests {
         let folder = try TestResources.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("hub.sqlite").path
-        try await SQLiteHubStorage(path: path).upsertPerson(ada())
+        try await SQLiteHubStorage(path: path).upsertConsented(ada())
         let other = try PersonSealer(key: Data(repeating: 7, count: 32))
         let error = #expect(throws: HubError.self) { _ = try SQLiteHubStorage(path: path, sealer: other) }
         #expect(error?.message.contains("does not open with the data key") == true, "\(error?.message ?? "")")

@@ -10,7 +10,7 @@ struct SessionReportTests {
     /// excused), p-4 nothing; p-5, not on the roster, is refused (IngestRules).
     func labStore(_ kind: StoreKind) async throws -> (any HubStorage, URL) {
         let (store, folder) = try await makeStore(kind)
-        for id in ["p-3", "p-4", "p-5"] { try await store.upsertPerson(person(id)) }
+        for id in ["p-3", "p-4", "p-5"] { try await store.upsertConsented(person(id)) }
         try await store.putSession(
             Session(
                 id: "s-lab", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: ["p-1", "p-2", "p-3", "p-4"]))

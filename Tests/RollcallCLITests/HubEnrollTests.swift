@@ -19,13 +19,15 @@ struct HubEnrollTests {
         let csv = folder.appendingPathComponent("people.csv")
         try Data(
             """
-            id,name,role,groups,photos
-            p-obama,Barack Obama,student,7B,obama.jpg;obama2.jpg
-            p-biden,Joe Biden,student,7B;8A,biden.jpg
-            p-two,Two People,student,7B,two_people.jpg
-            p-missing,Nobody,student,7B,nothere.jpg
-            v-ada,Ada,volunteer,,
-            p-bad,Bad Role,teacher,7B,
+            id,name,role,groups,photos,consent,evidence
+            p-obama,Barack Obama,student,7B,obama.jpg;obama2.jpg,guardian,form 2026-14
+            p-biden,Joe Biden,student,7B;8A,biden.jpg,self,form 2026-15
+            p-two,Two People,student,7B,two_people.jpg,guardian,form 2026-16
+            p-missing,Nobody,student,7B,nothere.jpg,guardian,form 2026-17
+            v-ada,Ada,volunteer,,,,
+            p-bad,Bad Role,teacher,7B,,,
+            p-noconsent,No Consent,student,7B,obama3.jpg,,
+            p-noevidence,No Evidence,student,7B,obama3.jpg,guardian,
 
             """.utf8
         ).write(to: csv)
@@ -41,11 +43,17 @@ struct HubEnrollTests {
                 "p-missing: nothing stored; refused nothere.jpg: no such file",
                 "v-ada: 0 of 0 photos enrolled",
                 "refused: id and name are required, role is student, volunteer or staff",
-                "of 6 people stored, 5 problems",
+                "p-noconsent: nothing stored; refused person p-noconsent has no consent on record for face check-in: "
+                    + "record a guardian's (or their own) consent first, or check them in by badge",
+                "refused: consent needs its evidence: the reference of the signed form or message",
+                "of 8 people stored, 8 problems",
             ], "\(run.out)")
         let store = try SQLiteHubStorage(path: db)
+        #expect(try await store.people().map(\.person.id) == ["p-biden", "p-obama", "v-ada"])
+        #expect(try await store.consentHistory("p-obama").map(\.evidence) == ["form 2026-14"])
+        #expect(try await store.consentHistory("p-biden").map(\.givenBy) == [.self])
         let people = try await store.galleryDelta(since: 0).upserts
-        #expect(people.map(\.id).sorted() == ["p-biden", "p-obama", "v-ada"])
+        #expect(people.map(\.id).sorted() == ["p-biden", "p-obama"])
         let obama = try #require(people.first { $0.id == "p-obama" })
         #expect(obama.templates.count == 2 && obama.templates.allSatisfy { $0.model == "dlib_resnet_v1" })
         #expect(people.first { $0.id == "p-biden" }?.groups == ["7B", "8A"])
@@ -53,7 +61,8 @@ struct HubEnrollTests {
         // Another photo of Obama under another id is refused: the face is someone else's already.
         let again = try await runRollcall(
             [
-                "enroll", "--db", db, "--person", "p-other", "--name", "Other",
+                "enroll", "--db", db, "--person", "p-other", "--name", "Other", "--consent", "guardian", "--evidence",
+                "form 9",
                 TestResources.faces.appendingPathComponent("obama3.jpg").path,
             ], executable: "rollcall-hub")
         #expect(again.status == 1 && again.out.contains("this face is already enrolled as p-obama"), "\(again.out)")

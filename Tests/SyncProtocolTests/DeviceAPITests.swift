@@ -125,7 +125,10 @@ struct OpenAPIDocumentTests {
 
     @Test(
         "each schema lists exactly the keys the Swift type writes (all optional fields set), required ones included",
-        arguments: ["DeviceManifest", "GalleryDelta", "BadgeKeys", "DeviceEvent", "EventBatchResult", "APIProblem"])
+        arguments: [
+            "DeviceManifest", "GalleryDelta", "BadgeKeys", "DeviceEvent", "EventBatchResult", "DeviceChanges",
+            "APIProblem",
+        ])
     func schemaMatches(name: String) throws {
         let written: Set<String>
         switch name {
@@ -134,6 +137,7 @@ struct OpenAPIDocumentTests {
         case "BadgeKeys": written = try keys(Samples.keys)
         case "DeviceEvent": written = try keys(Samples.checkin).union(try keys(Samples.exit))
         case "EventBatchResult": written = try keys(Samples.result)
+        case "DeviceChanges": written = try keys(DeviceChanges(fingerprint: "\"0a1b\""))
         default: written = try keys(APIProblem(error: "e", message: "m"))
         }
         let (properties, required) = try schema(name)

@@ -41,7 +41,7 @@ struct GalleryScopeTests {
         art.enroll(
             Person(id: "p-c", name: "Cleo", role: .student),
             templates: [GalleryDocument.Template(source: nil, encoding: [Float](repeating: 0.02, count: 128))])
-        try await store.upsertPerson(art.people[0])
+        try await store.upsertConsented(art.people[0])
         let session = Session(id: "s-art", room: "C3", group: "8A", start: t0, end: t0 + 2700, roster: ["p-c"])
         try await store.putSession(session)
         let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: nil))
@@ -81,7 +81,7 @@ struct GalleryScopeTests {
                 Person(id: id, name: id, role: .student),
                 templates: [GalleryDocument.Template(source: nil, encoding: [Float](repeating: 0.03, count: 128))])
         }
-        for person in document.people { try await store.upsertPerson(person) }
+        for person in document.people { try await store.upsertConsented(person) }
         var changed = document.people[7]
         changed.name = "Renamed"
         let renamed = changed
@@ -96,7 +96,7 @@ struct GalleryScopeTests {
             let refresh = try await door.refresh()
             #expect(refresh.peopleChanged == 461)
             #expect(try await gallery(outbox).count == 461)
-            try await store.upsertPerson(renamed)
+            try await store.upsertConsented(renamed)
             let after = try await door.refresh()
             #expect(after.peopleChanged == 1 && after.peopleRemoved == 0)
             let local = try GalleryDocument.decode(try #require(try await outbox.state("gallery")))

@@ -100,7 +100,13 @@ struct HubScopeTests {
                 ),
                 (
                     .POST, "/api/v1/admin/people",
-                    #"{"id": "p-x", "name": "X", "role": "student", "groups": [], "templates": [{"encoding": [\#(encoding)]}]}"#
+                    #"{"id": "p-x", "name": "X", "role": "student", "groups": [], "templates": [{"encoding": [\#(encoding)]}], "consent": {"state": "granted", "given_by": "guardian", "evidence": "form 12"}}"#
+                ),
+                (.GET, "/api/v1/admin/people", nil),
+                (.GET, "/api/v1/admin/people/p-x/consent", nil),
+                (
+                    .PUT, "/api/v1/admin/people/p-x/consent",
+                    #"{"state": "withdrawn", "given_by": "guardian", "evidence": "letter 3"}"#
                 ),
                 (.DELETE, "/api/v1/admin/people/p-x", nil),
                 (

@@ -160,6 +160,12 @@ struct HubServerTests {
                     "/people",
                     #"{"id": "p-1", "name": "Ada", "role": "student", "groups": [], "templates": [{"encoding": [\#(encoding)]}]}"#
                 )
+                    == 409)
+            #expect(
+                try await post(
+                    "/people",
+                    #"{"id": "p-1", "name": "Ada", "role": "student", "groups": [], "templates": [{"encoding": [\#(encoding)]}], "consent": {"state": "granted", "given_by": "guardian", "evidence": "form 12"}}"#
+                )
                     == 200)
             #expect(
                 try await post(

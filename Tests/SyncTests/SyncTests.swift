@@ -30,7 +30,7 @@ func hubStore(in folder: URL, _ kind: StoreKind = .sqlite) async throws -> any H
         document.enroll(
             Person(id: id, name: id, role: id.hasPrefix("v-") ? .volunteer : .student),
             templates: [GalleryDocument.Template(source: nil, encoding: [Float](repeating: 0.01, count: 128))])
-        try await store.upsertPerson(document.people[0])
+        try await store.upsertConsented(document.people[0])
     }
     try await store.putSession(
         Session(id: "s-math", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: Array(people.prefix(10))))
@@ -202,7 +202,7 @@ struct SyncTests {
             try await store.removePerson("p-3")
             var renamed = try #require(try await store.galleryDelta(since: 0).upserts.first { $0.id == "p-1" })
             renamed.name = "Ada Lovelace"
-            try await store.upsertPerson(renamed)
+            try await store.upsertConsented(renamed)
             let third = try await client.refresh()
             // p-3 left the door's scope (removed), so the answer is a reset: everyone in scope, p-3 dropped.
             #expect(

@@ -126,7 +126,7 @@ func addAccounts(_ store: any HubStorage) async throws {
         document.enroll(
             Person(id: "p-\(index)", name: "p-\(index)", role: .student, groups: [index < 5 ? "7B" : "8A"]),
             templates: [GalleryDocument.Template(source: nil, encoding: [Float](repeating: 0.01, count: 128))])
-        try await store.upsertPerson(document.people[0])
+        try await store.upsertConsented(document.people[0])
     }
     // Lovelace teaches 7B's maths; Turing teaches 8A only.
     let timetable = """

@@ -52,6 +52,7 @@ enum WebApp {
             .add(middleware: WebErrorPages<WebRequestContext>(storage: storage))
             .add(middleware: FormGuard(storage: storage))
         addRollCallRoutes(signedIn, storage: storage, live: LiveRollCalls(storage: storage))
+        addInstantSessionRoutes(signedIn, storage: storage)
         signedIn.post("sign-out") { request, context in
             try await storage.removeWebSession(digest: context.caller.digest)
             try await audit(storage, context, "sign-out", "account:\(context.account.username)")
@@ -373,6 +374,12 @@ enum WebApp {
     /// The links of the start page, by role.
     static func links(for account: Account) -> [[String: String]] {
         var links: [[String: String]] = []
+        if mayStartSessions(account) {
+            links.append([
+                "href": "/sessions/new", "label": "Start a session now",
+                "about": "A group in a room, from now: the door opens it within seconds.",
+            ])
+        }
         if account.role.managesAccounts {
             links.append([
                 "href": "/accounts", "label": "Accounts", "about": "Create accounts, set passwords, disable.",

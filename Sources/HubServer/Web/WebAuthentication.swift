@@ -33,7 +33,7 @@ struct WebCaller: Sendable {
 }
 
 /// The context of the web app's signed-in pages: the account, its session, and (for a form) the body.
-struct WebRequestContext: ChildRequestContext {
+struct WebRequestContext: ChildRequestContext, ScopedContext {
     var coreContext: CoreRequestContextStorage
     let caller: WebCaller
     /// The client's address (`HubRequestContext.clientAddress`).

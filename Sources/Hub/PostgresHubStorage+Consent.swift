@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Recognition
+import SyncProtocol
+
+extension PostgresHubStorage {
+    @discardableResult
+    public func recordConsent(_ record: ConsentRecord) async throws(HubError) -> Int64 {
+        let record = try record.validated()
+        let sealer = sealer
+        let version = try await transaction { connection, logger -> Int64 in
+            let person = record.person
+            guard
+                let stored = try await Self.first(
+                    connection, logger, "SELECT entry FROM person WHERE id = \(person) FOR UPDATE", as: Data.self)
+            else { throw HubError(.notFound, "no person \(person): add them first") }
+            try await Self.insertConsent(record, connection, logger)
+            let state = record.state.rawValue
+            try await connection.query("UPDATE person SET consent = \(state) WHERE id = \(person)", logger: logger)
+            let version = try await Self.bump("gallery", connection, logger)
+            if record.state == .granted { return version }
+            // Withdrawn or refused: the templates go now, and every door removes the person with its next delta.
+            let erased = try sealer.seal(try DeviceAPI.encoder().encode(try sealer.entry(stored).withoutTemplates))
+            try await connection.query(
+                "UPDATE person SET entry = \(erased), templateCount = 0, version = \(version) WHERE id = \(person)",
+                logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO personTombstone (id, version) VALUES (\(person), \(version))
+                ON CONFLICT (id) DO UPDATE SET version = excluded.version
+                """, logger: logger)
+            return version
+        }
+        if record.state != .granted {
+            // The old row version holds the sealed templates until a vacuum reclaims it: do that now.
+            _ = try? await client.query("VACUUM person", logger: logger)
+        }
+        return version
+    }
+
+    static func insertConsent(_ record: ConsentRecord, _ connection: PostgresConnection, _ logger: Logger)
+        async throws
+    {
+        let (person, state, by) = (record.person, record.state.rawValue, record.givenBy.rawValue)
+        let (at, evidence, recordedBy) = (SQLiteHubStorage.ms(record.at), record.evidence, record.recordedBy)
+        try await connection.query(
+            """
+            INSERT INTO consentEvent (person, state, givenBy, at, evidence, recordedBy)
+            VALUES (\(person), \(state), \(by), \(at), \(evidence), \(recordedBy))
+            """, logger: logger)
+    }
+
+    /// Records from before consent was kept: see `SQLiteHubStorage.recordConsentOnRecord`.
+    static func recordConsentOnRecord(_ connection: PostgresConnection, _ logger: Logger, sealer: PersonSealer)
+        async throws
+    {
+        var pending: [(String, Int64)] = []
+        for try await (id, stored) in try await connection.query(
+            "SELECT id, entry FROM person WHERE templateCount IS NULL", logger: logger
+        ).decode((String, Data).self) {
+            pending.append((id, Int64(try sealer.entry(stored).templates.count)))
+        }
+        for (id, count) in pending {
+            try await connection.query("UPDATE person SET templateCount = \(count) WHERE id = \(id)", logger: logger)
+            guard count > 0 else { continue }
+            try await connection.query("UPDATE person SET consent = 'granted' WHERE id = \(id)", logger: logger)
+            try await insertConsent(.fromBeforeConsent(id, at: Date()), connection, logger)
+        }
+    }
+
+    public func consentHistory(_ person: String) async throws(HubError) -> [ConsentRecord] {
+        try await reading { connection, logger in
+            var records: [ConsentRecord] = []
+            for try await (state, by, at, evidence, recordedBy) in try await connection.query(
+                """
+                SELECT state, givenBy, at, evidence, recordedBy FROM consentEvent WHERE person = \(person) ORDER BY id
+                """, logger: logger
+            ).decode((String, String, Int64, String, String).self) {
+                records.append(
+                    ConsentRecord(
+                        person: person, state: ConsentState(rawValue: state) ?? .refused,
+                        givenBy: ConsentGiver(rawValue: by) ?? .unrecorded, at: SQLiteHubStorage.date(at),
+                        evidence: evidence, recordedBy: recordedBy))
+            }
+            return records
+        }
+    }
+
+    public func people() async throws(HubError) -> [PersonListing] {
+        let sealer = sealer
+        return try await reading { connection, logger in
+            var listings: [PersonListing] = []
+            for try await (entry, consent, count) in try await connection.query(
+                "SELECT entry, consent, templateCount FROM person ORDER BY id", logger: logger
+            ).decode((Data, String?, Int64?).self) {
+                listings.append(
+                    PersonListing(
+                        person: try sealer.person(entry), consent: consent.flatMap(ConsentState.init(rawValue:)),
+                        templates: Int(count ?? 0)))
+            }
+            return listings
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+import Recognition
+import SyncProtocol
+
+extension SQLiteHubStorage {
+    @discardableResult
+    public func recordConsent(_ record: ConsentRecord) async throws(HubError) -> Int64 {
+        let record = try record.validated()
+        let sealer = sealer
+        let version = try await write { db -> Int64 in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT entry, templateCount FROM person WHERE id = ?", arguments: [record.person])
+            else { throw HubError(.notFound, "no person \(record.person): add them first") }
+            try Self.insertConsent(db, record)
+            try db.execute(
+                sql: "UPDATE person SET consent = ? WHERE id = ?", arguments: [record.state.rawValue, record.person])
+            let version = try Self.nextGalleryVersion(db)
+            if record.state == .granted {
+                // Nothing to send yet: the door learns of the person when templates are enrolled.
+                return version
+            }
+            // Withdrawn or refused: the templates go now, and every door removes the person with its next delta.
+            let erased = try sealer.entry(row["entry"]).withoutTemplates
+            try db.execute(
+                sql: "UPDATE person SET entry = ?, templateCount = 0, version = ? WHERE id = ?",
+                arguments: [try sealer.seal(try DeviceAPI.encoder().encode(erased)), version, record.person])
+            try db.execute(
+                sql: "INSERT INTO personTombstone (id, version) VALUES (?, ?) "
+                    + "ON CONFLICT(id) DO UPDATE SET version = excluded.version",
+                arguments: [record.person, version])
+            return version
+        }
+        if record.state != .granted { await truncateLog() }
+        return version
+    }
+
+    public func consentHistory(_ person: String) async throws(HubError) -> [ConsentRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM consentEvent WHERE person = ? ORDER BY id", arguments: [person])
+                .map(Self.consentRecord)
+        }
+    }
+
+    static func consentRecord(_ row: Row) -> ConsentRecord {
+        ConsentRecord(
+            person: row["person"], state: ConsentState(rawValue: row["state"]) ?? .refused,
+            givenBy: ConsentGiver(rawValue: row["givenBy"]) ?? .unrecorded, at: date(row["at"]),
+            evidence: row["evidence"], recordedBy: row["recordedBy"])
+    }
+
+    public func people() async throws(HubError) -> [PersonListing] {
+        let sealer = sealer
+        return try await read { db in
+            try Row.fetchAll(db, sql: "SELECT id, entry, consent, templateCount FROM person ORDER BY id").map {
+                PersonListing(
+                    person: try sealer.person($0["entry"]),
+                    consent: ($0["consent"] as String?).flatMap(ConsentState.init(rawValue:)),
+                    templates: $0["templateCount"] ?? 0)
+            }
+        }
+    }
+
+    /// Empties the write-ahead log into the database file and truncates it, so that pages of an erased
+    /// record do not linger there (the database itself overwrites freed pages: `secure_delete`). Best
+    /// effort: a reader holding the log open makes it wait for the next erasure or checkpoint.
+    func truncateLog() async {
+        _ = try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+}

@@ -1,0 +1,107 @@
+import Attendance
+import Foundation
+import GRDB
+import Hub
+import Recognition
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// Consent as data: no template without it, erasure when it ends, and the door's gallery following it.
+struct ConsentStorageTests {
+    func consent(_ person: String, _ state: ConsentState, by giver: ConsentGiver = .guardian) -> ConsentRecord {
+        ConsentRecord(
+            person: person, state: state, givenBy: giver, at: received, evidence: "form 2026-7", recordedBy: "cli")
+    }
+
+    @Test(
+        "templates need consent on record; a refusal or a withdrawal erases them and takes the person off the door",
+        arguments: StoreKind.available)
+    func consentGatesTheGallery(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // p-3 is new and has no consent: no templates, whatever the caller sends; without templates, stored.
+        let error = await #expect(throws: HubError.self) { try await store.upsertPerson(person("p-3")) }
+        #expect(error?.code == .conflict && error?.message.contains("no consent on record") == true)
+        var bare = person("p-3")
+        bare.templates = []
+        try await store.upsertPerson(bare)
+        try await store.putSession(
+            Session(id: "s-math", room: "B12", group: "7B", start: t0, end: t0 + 2700, roster: ["p-1", "p-2", "p-3"]))
+        // The door's gallery holds the consented people with templates only; the manifest names everyone.
+        let page = try await store.galleryPage(room: "B12", since: 0, scope: nil, after: nil, now: t0)
+        #expect(page.upserts.map(\.id).sorted() == ["p-1", "p-2", "v-1"])
+        let manifest = try await store.manifest(room: "B12", now: t0)
+        #expect(manifest.names == ["p-1": "P-1", "p-2": "P-2", "p-3": "P-3", "v-1": "V-1"])
+        // A refusal for someone without templates is recorded; templates stay refused.
+        try await store.recordConsent(consent("p-3", .refused))
+        await #expect(throws: HubError.self) { try await store.upsertPerson(person("p-3")) }
+        // A withdrawal erases p-1's templates at once and the door's next delta removes p-1.
+        let before = page.version
+        let version = try await store.recordConsent(consent("p-1", .withdrawn))
+        #expect(version > before)
+        let delta = try await store.galleryPage(room: "B12", since: before, scope: page.scope, after: nil, now: t0)
+        #expect(!delta.upserts.contains { $0.id == "p-1" })
+        #expect(delta.reset == true || delta.deletes.contains("p-1"))
+        #expect(try await store.exportPerson("p-1", at: received)?.gallery?.templates == [])
+        #expect(try await store.galleryDelta(since: 0).upserts.map(\.id).sorted() == ["p-2", "v-1"])
+        let listing = Dictionary(uniqueKeysWithValues: try await store.people().map { ($0.person.id, $0) })
+        #expect(listing["p-1"]?.consent == .withdrawn && listing["p-1"]?.templates == 0)
+        #expect(listing["p-3"]?.consent == .refused && listing["p-2"]?.consent == .granted)
+        // Consent given again: templates may be enrolled again, and the person is back in the gallery.
+        try await store.upsertPerson(person("p-1"), consent: consent("p-1", .granted, by: .self))
+        #expect(try await store.galleryDelta(since: 0).upserts.map(\.id).sorted() == ["p-1", "p-2", "v-1"])
+        let history = try await store.consentHistory("p-1")
+        #expect(history.map(\.state) == [.granted, .withdrawn, .granted])
+        #expect(history.last?.givenBy == .self && history.last?.evidence == "form 2026-7")
+        #expect(try await store.exportPerson("p-1", at: received)?.consent.count == 3)
+    }
+
+    @Test("consent needs its evidence, a known person, and someone who gave it", arguments: StoreKind.available)
+    func consentIsChecked(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var blank = consent("p-2", .granted)
+        blank.evidence = "  "
+        await #expect(throws: HubError.self) { try await store.recordConsent(blank) }
+        var unrecorded = consent("p-2", .granted)
+        unrecorded.givenBy = .unrecorded
+        await #expect(throws: HubError.self) { try await store.recordConsent(unrecorded) }
+        let unknown = await #expect(throws: HubError.self) { try await store.recordConsent(consent("p-9", .granted)) }
+        #expect(unknown?.code == .notFound)
+        // Consent about someone else than the record it comes with is refused.
+        await #expect(throws: HubError.self) {
+            try await store.upsertPerson(person("p-2"), consent: consent("p-1", .granted))
+        }
+        #expect(try await store.consentHistory("p-2").count == 1)
+    }
+
+    @Test(
+        "a database from before consent was kept: people with templates are recorded as consented, unrecorded, to confirm"
+    )
+    func migration() async throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("hub.sqlite").path
+        do {
+            let store = try SQLiteHubStorage(path: path)
+            try await store.upsertConsented(person("p-1"))
+            var bare = person("v-1", role: .volunteer)
+            bare.templates = []
+            try await store.upsertPerson(bare)
+        }
+        // As an earlier version left it: no consent column values, no template count, no history.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE person SET consent = NULL, templateCount = NULL")
+            try db.execute(sql: "DROP TRIGGER consentAppendOnly")
+            try db.execute(sql: "DELETE FROM consentEvent")
+        }
+        let store = try SQLiteHubStorage(path: path)
+        let listing = Dictionary(uniqueKeysWithValues: try await store.people().map { ($0.person.id, $0) })
+        #expect(listing["p-1"]?.consent == .granted && listing["p-1"]?.templates == 1)
+        #expect(listing["v-1"]?.consent == nil && listing["v-1"]?.templates == 0)
+        let history = try await store.consentHistory("p-1")
+        #expect(history.count == 1 && history[0].givenBy == .unrecorded && history[0].recordedBy == "migration")
+        #expect(try await store.galleryDelta(since: 0).upserts.map(\.id) == ["p-1"])
+    }
+}

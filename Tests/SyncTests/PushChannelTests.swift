@@ -1,0 +1,53 @@
+import AsyncHTTPClient
+import Attendance
+import Foundation
+import Hub
+import HubServer
+import NIOHTTP1
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// The push channel (`GET /api/v1/device/changes`): a door's long poll answers as soon as what the door
+/// pulls changes, and only then.
+struct PushChannelTests {
+    @Test(
+        "the long poll answers at once without a fingerprint, waits while nothing changes, and wakes on a new session",
+        arguments: StoreKind.available)
+    func longPoll(_ kind: StoreKind) async throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await hubStore(in: folder, kind)
+        let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: nil))
+        try await serving(router) { port in
+            let base = "http://127.0.0.1:\(port)\(DeviceAPI.changesPath)"
+            func changes(_ query: String) async throws -> (status: Int, print: String?) {
+                let answer = try await call(.GET, base + query, token: token)
+                return (
+                    answer.status, try? DeviceAPI.decoder().decode(DeviceChanges.self, from: answer.body).fingerprint
+                )
+            }
+            let first = try await changes("")
+            #expect(first.status == 200 && first.print != nil)
+            let since = first.print?.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            // Nothing changes: the answer comes when the wait is over, with the same fingerprint.
+            let began = ContinuousClock.now
+            let quiet = try await changes("?since=\(since)&wait=1")
+            #expect(quiet.print == first.print && ContinuousClock.now - began >= .milliseconds(900))
+            // A session added for the room while the door waits: the answer comes at once, with a new one.
+            async let woken = changes("?since=\(since)&wait=20")
+            try await Task.sleep(for: .milliseconds(300))
+            let added = ContinuousClock.now
+            try await store.putSession(
+                Session(id: "s-now", room: "B12", group: "7B", start: Date(), end: Date() + 600, roster: ["p-1"]))
+            let answer = try await woken
+            #expect(answer.status == 200 && answer.print != first.print)
+            // Well before the 20 s wait is over (about 0.2 s alone; the rest of the suite may slow it down).
+            #expect(ContinuousClock.now - added < .seconds(10))
+            // Out of range, or a stranger.
+            #expect(try await changes("?wait=26").status == 400)
+            #expect(try await changes("?since=\(String(repeating: "x", count: 65))").status == 400)
+            #expect(try await call(.GET, base, token: "not-a-device-token-000").status == 401)
+        }
+    }
+}
