@@ -185,6 +185,7 @@ let package = Package(
         .target(
             name: "HubServer",
             dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "Hub", "SyncProtocol", "Attendance", "Recognition",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -87,14 +87,16 @@ def provision(hub, now):
     hub.admin("POST", "/rooms", {"id": "B12", "timezone": "UTC"})
     hub.admin("POST", "/devices", {"id": doorlab.DEVICE, "room": "B12", "token": doorlab.TOKEN})
     people = [("p-1", FORMULAS[0]), (FORMULAS[1], "Plain Name"), ("p-3", FORMULAS[3]), ("v-1", FORMULAS[2])]
+    # Everyone with a face template (and the consent the hub requires for one), so that what a door may
+    # download is decided by its room alone.
+    face = {"templates": [{"encoding": [0.01] * 128}], "consent": doorlab.CONSENT}
     for person, name in people:
         role = "volunteer" if person == "v-1" else "student"
         hub.admin("POST", "/people", {"id": person, "name": name, "role": role,
-                                      "groups": [] if role == "volunteer" else ["=7B"], "templates": []})
+                                      "groups": [] if role == "volunteer" else ["=7B"], **face})
     hub.admin("POST", "/people", {"id": "p-9", "name": "Not On Roster", "role": "student", "groups": ["8A"],
-                                  "templates": []})
-    hub.admin("POST", "/people", {"id": "v-2", "name": "Other Room", "role": "volunteer", "groups": [],
-                                  "templates": []})
+                                  **face})
+    hub.admin("POST", "/people", {"id": "v-2", "name": "Other Room", "role": "volunteer", "groups": [], **face})
     hub.admin("PUT", "/rooms/B12/access", {"people": ["v-1"]})
     hub.admin("POST", "/sessions", {"room": "B12", "sessions": [{
         "id": SESSION, "group": "=7B", "start": stamp(now - timedelta(minutes=50)),

@@ -38,6 +38,7 @@ packages=(
                          # the tests start themselves (Sources/TestSupport/PostgresCluster.swift)
     nginx                # the load test runs deploy/nginx/rollcall-hub.conf on loopback in front of two hubs ...
     openssl              # ... over TLS, with a self-signed certificate it makes with openssl
+    msmtp                # the hub's absence emails go through a sendmail command: msmtp to the loopback SMTP server
 )
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -82,7 +83,7 @@ fi
 # The tests' Python packages, from PyPI, in a venv on Debian's python3 (Debian's Python is
 # "externally managed": pip refuses to install into it). The Makefile puts .venv-tests/bin first on
 # PATH, so `python3` in make's recipes and in the tests is this venv's.
-python_packages=(selenium==4.27.1 schemathesis==4.32.5 axe-selenium-python==2.1.6)
+python_packages=(selenium==4.27.1 schemathesis==4.32.5 axe-selenium-python==2.1.6 aiosmtpd==1.4.6)
 venv=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv-tests
 if [ ! -x "$venv/bin/python3" ]; then
     echo "install-deps: making the tests' venv in $venv"

@@ -36,6 +36,14 @@ public enum HubCopy {
         ("sessionTeacher", ["session", "username"]),
         ("deviceStatus", ["device", "lastContact", "version", "queued", "camera", "address"]),
         ("consentEvent", ["person", "state", "givenBy", "at", "evidence", "recordedBy"]),
+        ("guardianContact", ["person", "payload"]),
+        (
+            "notification",
+            [
+                "key", "kind", "channel", "person", "session", "payload", "createdAt", "attempts", "nextAttemptAt",
+                "claimedUntil", "sentAt", "failed", "lastError",
+            ]
+        ),
         // The audit trail in its order; PostgreSQL numbers its lines anew. Sign-in sessions and failed
         // sign-ins are not copied: everyone signs in again on the new hub.
         ("audit", ["at", "actor", "action", "subject", "detail", "address"]),
@@ -98,7 +106,7 @@ public enum HubCopy {
                 switch value.storage {
                 case .null: bindings.appendNull()
                 // SQLite keeps a boolean as 0 or 1; PostgreSQL's column is a boolean.
-                case .int64(let number) where column == "disabled": bindings.append(number != 0)
+                case .int64(let number) where column == "disabled" || column == "failed": bindings.append(number != 0)
                 case .int64(let number): bindings.append(number)
                 case .double(let number): bindings.append(number)
                 case .string(let text): bindings.append(text)

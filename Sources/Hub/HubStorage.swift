@@ -178,7 +178,9 @@ public protocol StaffStorage: Sendable {
 /// Where the hub keeps everything, split by who calls it (devices, admin, staff), so that each route
 /// group is handed only what it may use. One protocol, so that a PostgreSQL store can follow the
 /// SQLite one.
-public protocol HubStorage: DeviceStorage, AdminStorage, StaffStorage, AccountStorage, RollCallStorage, ConsentStorage {
+public protocol HubStorage: DeviceStorage, AdminStorage, StaffStorage, AccountStorage, RollCallStorage, ConsentStorage,
+    NotificationStorage
+{
     /// Whether the store answers (`/healthz`): throws when it does not.
     func ping() async throws(HubError)
 }

@@ -182,6 +182,8 @@ extension PostgresHubStorage {
     public func exportPerson(_ person: String, at: Date) async throws(HubError) -> SubjectAccessExport? {
         var export = try await exportPersonRecords(person, at: at)
         export?.consent = try await consentHistory(person)
+        export?.guardians = try await guardianContacts(person: person)
+        export?.messages = try await messages(person: person).map(\.summary)
         return export
     }
 

@@ -251,6 +251,21 @@ public final class PostgresHubStorage: HubStorage {
                 """,
             ]
         ),
+        (
+            "v5 guardian contacts, notification outbox",
+            [
+                "CREATE TABLE guardianContact (person text PRIMARY KEY, payload bytea NOT NULL)",
+                """
+                CREATE TABLE notification (id bigserial PRIMARY KEY, key text NOT NULL UNIQUE, kind text NOT NULL,
+                    channel text NOT NULL, person text NOT NULL, session text NOT NULL, payload bytea NOT NULL,
+                    createdAt bigint NOT NULL, attempts bigint NOT NULL DEFAULT 0, nextAttemptAt bigint NOT NULL,
+                    claimedUntil bigint NOT NULL DEFAULT 0, sentAt bigint, failed boolean NOT NULL DEFAULT false,
+                    lastError text)
+                """,
+                "CREATE INDEX notification_person ON notification (person)",
+                "CREATE INDEX notification_due ON notification (nextAttemptAt) WHERE sentAt IS NULL AND NOT failed",
+            ]
+        ),
     ]
 
     /// Every schema step this version knows, oldest first.

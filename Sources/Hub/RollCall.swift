@@ -140,9 +140,14 @@ public struct SubjectAccessExport: Sendable, Codable, Equatable {
     public var audit: [AuditEntry]
     /// Every consent decision recorded, oldest first.
     public var consent: [ConsentRecord] = []
+    /// The guardians' email addresses on record.
+    public var guardians: [String] = []
+    /// The messages sent (or waiting) about the person: "absence by email to ADDRESS, queued T, sent T".
+    public var messages: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case person, gallery, rosters, records, excuses, flags, visits, rooms, events, accounts, audit, consent
+        case guardians, messages
         case exportedAt = "exported_at"
     }
 }

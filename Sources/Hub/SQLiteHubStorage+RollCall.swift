@@ -161,6 +161,8 @@ extension SQLiteHubStorage {
     public func exportPerson(_ person: String, at: Date) async throws(HubError) -> SubjectAccessExport? {
         var export = try await exportPersonRecords(person, at: at)
         export?.consent = try await consentHistory(person)
+        export?.guardians = try await guardianContacts(person: person)
+        export?.messages = try await messages(person: person).map(\.summary)
         return export
     }
 

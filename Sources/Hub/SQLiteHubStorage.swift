@@ -278,6 +278,29 @@ public final class SQLiteHubStorage: HubStorage {
                     BEGIN SELECT RAISE(ABORT, 'the consent history is append-only'); END
                     """)
         }
+        migrator.registerMigration("v11 guardian contacts, notification outbox") { db in
+            try db.create(table: "guardianContact") { table in
+                table.primaryKey("person", .text)
+                table.column("payload", .blob).notNull()
+            }
+            try db.create(table: "notification") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("key", .text).notNull().unique()
+                table.column("kind", .text).notNull()
+                table.column("channel", .text).notNull()
+                table.column("person", .text).notNull().indexed()
+                table.column("session", .text).notNull()
+                // Recipient, subject and body, sealed like the people's records.
+                table.column("payload", .blob).notNull()
+                table.column("createdAt", .integer).notNull()
+                table.column("attempts", .integer).notNull().defaults(to: 0)
+                table.column("nextAttemptAt", .integer).notNull()
+                table.column("claimedUntil", .integer).notNull().defaults(to: 0)
+                table.column("sentAt", .integer)
+                table.column("failed", .integer).notNull().defaults(to: 0)
+                table.column("lastError", .text)
+            }
+        }
         return migrator
     }
 

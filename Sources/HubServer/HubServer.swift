@@ -335,7 +335,7 @@ public enum HubServer {
     /// The admin API: rooms, devices, people, sessions, badge keys, tokens, the timetable.
     private static func addAdminRoutes(
         _ admin: RouterGroup<ScopedRequestContext>,
-        admin storage: any AdminStorage & AccountStorage & RollCallStorage & ConsentStorage,
+        admin storage: any AdminStorage & AccountStorage & RollCallStorage & ConsentStorage & NotificationStorage,
         configuration: HubServerConfiguration
     ) {
         let limit = configuration.maximumBodyBytes
@@ -402,6 +402,26 @@ public enum HubServer {
             return try json([
                 "gallery_version": try await Self.recordConsent(record, storage: storage, context: context)
             ])
+        }
+        admin.put("people/:id/contacts") { request, context in
+            let person = parameter(context, "id")
+            let body: GuardianContacts = try await decodeBody(request, limit: 16 * 1024)
+            try await storage.setGuardianContacts(person: person, emails: body.guardians)
+            try await storage.appendAudit(
+                AuditEntry(
+                    at: Date(), actor: context.actor, action: "change", subject: "person:\(person)",
+                    detail: "guardian contacts set (\(body.guardians.count))", address: context.address))
+            return try json(Done())
+        }
+        admin.get("people/:id/contacts") { _, context in
+            let person = parameter(context, "id")
+            guard try await storage.personRecord(person) != nil else { throw unknown("person", person) }
+            return try json(GuardianContacts(guardians: try await storage.guardianContacts(person: person)))
+        }
+        // The absence messages' outbox: what was sent, what waits, what was given up (never the text).
+        admin.get("notifications") { request, _ in
+            let person = request.uri.queryParameters.get("person").map { String($0) }
+            return try json(try await storage.messages(person: person).map(NotificationBody.init))
         }
         admin.get("people/:id/consent") { _, context in
             let person = parameter(context, "id")
@@ -593,6 +613,45 @@ struct ConsentBody: Decodable {
         return try ConsentRecord(
             person: person, state: state, givenBy: givenBy, at: when, evidence: evidence, recordedBy: actor
         ).validated()
+    }
+}
+
+/// A person's guardians' email addresses.
+struct GuardianContacts: Codable {
+    var guardians: [String]
+}
+
+/// A message of the outbox as the admin API lists it.
+struct NotificationBody: Encodable {
+    var id: Int64
+    var kind: String
+    var channel: String
+    var person: String
+    var session: String
+    var createdAt: String
+    var sentAt: String?
+    var attempts: Int
+    var failed: Bool
+    var lastError: String?
+
+    init(_ queued: QueuedMessage) {
+        id = queued.id
+        kind = queued.message.kind
+        channel = queued.message.channel.rawValue
+        person = queued.message.person
+        session = queued.message.session
+        createdAt = ISO8601Time.format(queued.createdAt)
+        sentAt = queued.sentAt.map(ISO8601Time.format)
+        attempts = queued.attempts
+        failed = queued.failed
+        lastError = queued.lastError
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, channel, person, session, attempts, failed
+        case createdAt = "created_at"
+        case sentAt = "sent_at"
+        case lastError = "last_error"
     }
 }
 

@@ -114,6 +114,33 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Hours a web sign-in lasts. 1 to 168.", valueName: "hours"))
     var sessionHours = 12
 
+    @Option(
+        help: ArgumentHelp(
+            "Minutes after a session's start when a student on its roster who has not checked in (and is not "
+                + "excused) is reported to their guardians. 1 to 240.", valueName: "minutes"))
+    var absenceAfterMinutes = 20
+
+    @Option(
+        help: ArgumentHelp(
+            "The sendmail command that takes absence emails, recipients from the headers (e.g. "
+                + "\"/usr/sbin/sendmail -i -t\", or msmtp's); without it, no email.", valueName: "command"))
+    var sendmail: String?
+
+    @Option(help: ArgumentHelp("The absence emails' sender address.", valueName: "address"))
+    var mailFrom = "rollcall@localhost"
+
+    @Option(
+        help: ArgumentHelp(
+            "The school's messaging system: absences are POSTed there as JSON, signed with HMAC-SHA256 "
+                + "(https, or http to this machine only).", valueName: "url"))
+    var webhookUrl: String?
+
+    @Option(help: ArgumentHelp("The webhook's signing key, in a file only the hub's user can read.", valueName: "file"))
+    var webhookSecretFile: String?
+
+    @Option(help: ArgumentHelp("Seconds between looks for absences to report. 1 to 600.", valueName: "seconds"))
+    var notifyScanSeconds = 60
+
     func validate() throws {
         guard (1...3650).contains(maxEventAgeDays) else {
             throw ValidationError("--max-event-age-days \(maxEventAgeDays) is out of range: give 1 to 3650")
@@ -144,6 +171,31 @@ struct Serve: AsyncParsableCommand {
         }
         guard (1...100_000).contains(rateBurst) else {
             throw ValidationError("--rate-burst \(rateBurst) is out of range: give 1 to 100000")
+        }
+        guard (1...240).contains(absenceAfterMinutes) else {
+            throw ValidationError("--absence-after-minutes \(absenceAfterMinutes) is out of range: give 1 to 240")
+        }
+        guard (1...600).contains(notifyScanSeconds) else {
+            throw ValidationError("--notify-scan-seconds \(notifyScanSeconds) is out of range: give 1 to 600")
+        }
+        if let sendmail {
+            guard let program = sendmail.split(separator: " ").first, program.hasPrefix("/") else {
+                throw ValidationError(
+                    "--sendmail starts with the program's absolute path, e.g. /usr/sbin/sendmail -i -t")
+            }
+        }
+        guard OutgoingMessage.isEmailAddress(mailFrom) || mailFrom.hasSuffix("@localhost") else {
+            throw ValidationError("--mail-from is an email address, not \(mailFrom)")
+        }
+        if let webhookUrl {
+            guard let url = URL(string: webhookUrl), let host = url.host,
+                url.scheme == "https" || (url.scheme == "http" && ["127.0.0.1", "localhost", "::1"].contains(host))
+            else {
+                throw ValidationError("--webhook-url is https (plain http only to this machine), not \(webhookUrl)")
+            }
+            guard webhookSecretFile != nil else {
+                throw ValidationError("--webhook-url needs --webhook-secret-file: the key its messages are signed with")
+            }
         }
     }
 
@@ -205,6 +257,34 @@ struct Serve: AsyncParsableCommand {
             }
         }
         defer { pruning.cancel() }
+        // Absence messages to guardians, when email or a webhook is configured.
+        var notifications = NotificationSettings()
+        notifications.absenceAfter = Double(absenceAfterMinutes) * 60
+        notifications.scanInterval = Double(notifyScanSeconds)
+        notifications.sendmail = sendmail.map { $0.split(separator: " ").map(String.init) }
+        notifications.mailFrom = mailFrom
+        notifications.webhookURL = webhookUrl
+        if let webhookSecretFile {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: webhookSecretFile)
+            let text = (try? String(contentsOfFile: webhookSecretFile, encoding: .utf8)) ?? ""
+            let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let mode = attributes?[.posixPermissions] as? Int ?? 0
+            guard attributes != nil, secret.count >= 16, mode & 0o004 == 0 else {
+                FileHandle.standardError.write(
+                    Data(
+                        ("rollcall-hub: \(webhookSecretFile) must be readable by the hub's user only (chmod 0600) "
+                            + "and hold one line of at least 16 characters\n").utf8))
+                throw ExitCode(78)
+            }
+            notifications.webhookSecret = Data(secret.utf8)
+        }
+        let notifier =
+            notifications.enabled
+            ? Task {
+                await Notifier(storage: storage, settings: notifications, logger: Logger(label: "rollcall-hub.notify"))
+                    .run()
+            } : nil
+        defer { notifier?.cancel() }
         let router = HubServer.router(storage: storage, configuration: configuration)
         let host = self.host
         let app = HubServer.application(
