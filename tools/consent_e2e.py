@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import doorlab  # noqa: E402
+import instant_session_e2e  # noqa: E402  (its Browser: forms over plain HTTP)
 
 FAILURES = []
 
@@ -94,7 +95,8 @@ def main():
         obama["groups"] = ["7B"]
 
         db = os.path.join(work, "hub.sqlite")
-        hub = doorlab.Hub(rollcall_hub, db, log=os.path.join(work, "hub.log")).start()
+        hub = doorlab.Hub(rollcall_hub, db, log=os.path.join(work, "hub.log"),
+                          arguments=["--models", os.environ.get("ROLLCALL_MODELS", os.path.join(REPO, "Models"))]).start()
         hub.admin("POST", "/rooms", {"id": "B12", "timezone": "UTC"})
         hub.admin("POST", "/devices", {"id": doorlab.DEVICE, "room": "B12", "token": doorlab.TOKEN})
         hub.admin("POST", "/badge-keys", {"kid": key["kid"], "public_key": key["public_key"]})
@@ -173,7 +175,50 @@ def main():
         export = hub.admin("GET", "/people/p-obama/export")
         check(export["gallery"]["templates"] == [] and [c["state"] for c in export["consent"]] == ["granted", "withdrawn"],
               "the subject-access export shows no template and the consent history")
-        print(f"consent e2e: passed (withdrawal reached the door in {took:.1f} s)")
+
+        # 4. The office in the browser: a secretary records a guardian's consent for Nia, her photos are
+        # checked as `rollcall enroll` checks them, and the accepted one is enrolled once confirmed.
+        secret = os.path.join(work, "secretary-password")
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
+            handle.write("correct horse battery\n")
+        run(rollcall_hub, "account", "add", "grace", "--role", "secretary", "--name", "Grace Office",
+            "--password-file", secret, "--db", db)
+        browser = instant_session_e2e.Browser(hub.url)
+        _, form = browser.get("/sign-in")
+        browser.post("/sign-in", {"csrf": form.hidden["csrf"], "next": "/", "username": "grace",
+                                  "password": "correct horse battery"})
+        page, form = browser.get("/people")
+        check("Nia Okafor" in page and "consent refused: badge" in page, "the people page lists Nia's refusal")
+        page, form = browser.get("/people/p-nia")
+        check("Check the photos" not in page, "no photo enrollment for Nia while her consent is refused")
+        status, _ = browser.post("/people/p-nia/consent", {"csrf": form.hidden["csrf"], "state": "granted",
+                                                            "by": "guardian", "evidence": "form 2026-40"})
+        check(status == 303, "the secretary records the guardian's consent", status)
+        page, form = browser.get("/people/p-nia")
+        check("face check-in consented" in page and "form 2026-40" in page and "Check the photos" in page,
+              "Nia's page shows the consent and offers enrollment")
+        photos = [("photos", "biden.jpg", open(os.path.join(faces, "biden.jpg"), "rb").read()),
+                  ("photos", "two_people.jpg", open(os.path.join(faces, "two_people.jpg"), "rb").read())]
+        began = time.monotonic()
+        status, page = browser.post_multipart("/people/p-nia/photos", {"csrf": form.hidden["csrf"]}, photos)
+        checked_in = time.monotonic() - began
+        check(status == 200 and "biden.jpg</strong>:\n    accepted" in page and "2 faces found" in page,
+              f"the photos are checked in {checked_in:.1f} s: one accepted, one refused with the reason")
+        confirm = instant_session_e2e.Inputs()
+        confirm.feed(page)
+        check(admin_status(hub, "GET", "/people", None) == 200
+              and {p["id"]: p for p in hub.admin("GET", "/people")}["p-nia"]["templates"] == 0,
+              "nothing is enrolled before the office confirms")
+        forged = confirm.hidden["token"][:-8] + "AAAAAAA="
+        status, _ = browser.post("/people/p-nia/photos/confirm", {"csrf": confirm.hidden["csrf"], "token": forged})
+        check(status == 400, "a changed confirmation is refused", status)
+        status, _ = browser.post("/people/p-nia/photos/confirm",
+                                 {"csrf": confirm.hidden["csrf"], "token": confirm.hidden["token"]})
+        listing = {p["id"]: p for p in hub.admin("GET", "/people")}
+        check(status == 303 and listing["p-nia"]["templates"] == 1, "confirmed: Nia has one face template",
+              listing["p-nia"])
+        print(f"consent e2e: passed (withdrawal reached the door in {took:.1f} s; two photos checked in the "
+              f"web app in {checked_in:.1f} s)")
     finally:
         if daemon:
             daemon.stop()

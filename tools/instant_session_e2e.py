@@ -76,6 +76,26 @@ class Browser:
         inputs.feed(page)
         return page, inputs
 
+    def post_multipart(self, path, fields, files):
+        """A multipart/form-data POST (a form with files): the status and the page."""
+        boundary = "----rollcall" + os.urandom(8).hex()
+        body = b""
+        for name, value in fields.items():
+            body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").encode()
+        for name, filename, data in files:
+            body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n"
+                     f"Content-Type: image/jpeg\r\n\r\n").encode() + data + b"\r\n"
+        body += f"--{boundary}--\r\n".encode()
+        request = urllib.request.Request(
+            self.base + path, data=body, method="POST",
+            headers={"Origin": self.base, "Sec-Fetch-Site": "same-origin",
+                     "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
     def post(self, path, fields):
         request = urllib.request.Request(
             self.base + path, data=urllib.parse.urlencode(fields).encode(), method="POST",

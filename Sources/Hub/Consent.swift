@@ -132,6 +132,11 @@ public protocol ConsentStorage: Sendable {
     func consentHistory(_ person: String) async throws(HubError) -> [ConsentRecord]
     /// Everyone the hub has a record of, by id, with their consent state and template count.
     func people() async throws(HubError) -> [PersonListing]
+    /// Seals a value under the hub's data key for a round trip through a browser (an enrollment waiting
+    /// to be confirmed): the browser can neither read nor change it, and any hub process can open it.
+    func sealForBrowser(_ value: Data) throws(HubError) -> Data
+    /// Opens what `sealForBrowser` sealed; throws when it was changed or sealed under another key.
+    func openFromBrowser(_ value: Data) throws(HubError) -> Data
 }
 
 extension GalleryDocument.Entry {

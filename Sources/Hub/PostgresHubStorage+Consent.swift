@@ -1,7 +1,8 @@
-import Foundation
+public import Foundation
 import Logging
 import PostgresNIO
 import Recognition
+import Sealing
 import SyncProtocol
 
 extension PostgresHubStorage {
@@ -101,5 +102,12 @@ extension PostgresHubStorage {
             }
             return listings
         }
+    }
+
+    public func sealForBrowser(_ value: Data) throws(HubError) -> Data { try sealer.seal(value) }
+
+    public func openFromBrowser(_ value: Data) throws(HubError) -> Data {
+        guard DataSealer.isSealed(value) else { throw HubError(.badRequest, "not a sealed value") }
+        return try sealer.open(value)
     }
 }

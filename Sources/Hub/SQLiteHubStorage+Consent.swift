@@ -1,6 +1,7 @@
-import Foundation
+public import Foundation
 import GRDB
 import Recognition
+import Sealing
 import SyncProtocol
 
 extension SQLiteHubStorage {
@@ -67,5 +68,12 @@ extension SQLiteHubStorage {
     /// effort: a reader holding the log open makes it wait for the next erasure or checkpoint.
     func truncateLog() async {
         _ = try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
+    public func sealForBrowser(_ value: Data) throws(HubError) -> Data { try sealer.seal(value) }
+
+    public func openFromBrowser(_ value: Data) throws(HubError) -> Data {
+        guard DataSealer.isSealed(value) else { throw HubError(.badRequest, "not a sealed value") }
+        return try sealer.open(value)
     }
 }

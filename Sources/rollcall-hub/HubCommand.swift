@@ -141,6 +141,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds between looks for absences to report. 1 to 600.", valueName: "seconds"))
     var notifyScanSeconds = 60
 
+    @Option(
+        help: ArgumentHelp(
+            "The folder of the face models, for enrollment from photos in the web app (default: as rollcall "
+                + "finds them: $ROLLCALL_MODELS, beside the program, /usr/share/rollcall/models).", valueName: "dir"))
+    var models: String?
+
     func validate() throws {
         guard (1...3650).contains(maxEventAgeDays) else {
             throw ValidationError("--max-event-age-days \(maxEventAgeDays) is out of range: give 1 to 3650")
@@ -238,6 +244,11 @@ struct Serve: AsyncParsableCommand {
         configuration.reportAdmission = ReportAdmission(limit: reportConcurrency)
         configuration.web.auditRetention = Double(auditRetentionDays) * 86_400
         configuration.web.sessionLifetime = Double(sessionHours) * 3600
+        configuration.web.photos = HubPhotoChecker.find(explicitDirectory: models)
+        if configuration.web.photos == nil {
+            FileHandle.standardError.write(
+                Data("rollcall-hub: no face models found: enrollment from photos in the web app is off\n".utf8))
+        }
         // The audit trail's retention: old entries go now and every day after.
         let retention = configuration.web.auditRetention
         let pruning = Task {

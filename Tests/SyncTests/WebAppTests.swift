@@ -354,6 +354,9 @@ struct WebAppTests {
         ("/doors", ["root", "sec", "assist"]),
         ("/accounts", ["root", "sec"]),
         ("/audit", ["root"]),
+        ("/people", ["root", "sec"]),
+        ("/people/p-1", ["root", "sec"]),
+        ("/sessions/new", ["root", "sec", "assist", "lovelace", "turing"]),
     ]
 
     /// The forms, the same way: who may post them (204 from the page's script) and who is refused (403).
@@ -368,6 +371,11 @@ struct WebAppTests {
             ["root", "sec", "assist", "lovelace", "mentor7b"]
         ),
         ("/live/sessions/\(art)/mark", [("person", "p-6"), ("mark", "present")], ["root", "sec", "assist", "turing"]),
+        (
+            "/people/p-2/consent", [("state", "refused"), ("by", "guardian"), ("evidence", "form 7")],
+            ["root", "sec"]
+        ),
+        ("/people/p-2/guardians", [("guardians", "parent@example.org")], ["root", "sec"]),
     ]
 
     @Test("every page: each role gets it or a 403, as the README's role table says, on both stores")

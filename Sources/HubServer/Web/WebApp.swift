@@ -53,6 +53,7 @@ enum WebApp {
             .add(middleware: FormGuard(storage: storage))
         addRollCallRoutes(signedIn, storage: storage, live: LiveRollCalls(storage: storage))
         addInstantSessionRoutes(signedIn, storage: storage)
+        addPeopleRoutes(signedIn, storage: storage, web: configuration.web)
         signedIn.post("sign-out") { request, context in
             try await storage.removeWebSession(digest: context.caller.digest)
             try await audit(storage, context, "sign-out", "account:\(context.account.username)")
@@ -378,6 +379,12 @@ enum WebApp {
             links.append([
                 "href": "/sessions/new", "label": "Start a session now",
                 "about": "A group in a room, from now: the door opens it within seconds.",
+            ])
+        }
+        if keepsPeople(account) {
+            links.append([
+                "href": "/people", "label": "People",
+                "about": "Consent for face check-in, guardians, enrollment from photos.",
             ])
         }
         if account.role.managesAccounts {

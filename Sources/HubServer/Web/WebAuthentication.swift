@@ -4,7 +4,9 @@ import Hub
 import Hummingbird
 import HummingbirdBcrypt
 import Logging
+import MultipartKit
 import NIOPosix
+public import Recognition
 
 /// How the web app signs people in and keeps them signed in.
 public struct WebConfiguration: Sendable {
@@ -20,8 +22,24 @@ public struct WebConfiguration: Sendable {
     public var bcryptCost: UInt8 = 12
     /// How long the audit trail is kept (`rollcall-hub serve --audit-retention-days`).
     public var auditRetention: TimeInterval = 730 * 86_400
+    /// Examines enrollment photos (the hub's vision core, on its own threads); nil: the web app cannot
+    /// enroll (it says so on the person's page).
+    public var photos: (any PhotoChecker)?
 
     public init() {}
+}
+
+/// Checks an enrollment photo as `rollcall enroll` does: exactly one face, of enrollment quality, and not
+/// already someone else's. Runs the vision work on threads of its own, never on the request's.
+public protocol PhotoChecker: Sendable {
+    /// The face's 128 values, or why the photo is refused (for the person who took it).
+    func check(_ photo: Data, person: String, gallery: GalleryDocument) async -> Result<[Float], PhotoRefusal>
+}
+
+/// Why a photo is not enrolled, in words for the person enrolling.
+public struct PhotoRefusal: Error, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
 }
 
 /// Who is signed in, once `WebAuthentication` has found the session.
@@ -40,6 +58,8 @@ struct WebRequestContext: ChildRequestContext, ScopedContext {
     let address: String
     /// The form a POST carried, read and checked for its CSRF token by `FormGuard`.
     var form: String = ""
+    /// A `multipart/form-data` POST (photos): its body and boundary, its CSRF token checked by `FormGuard`.
+    var upload: (body: [UInt8], boundary: String)?
 
     init(context: HubRequestContext) throws {
         guard let caller = context.web else {
@@ -163,9 +183,18 @@ struct FormGuard: RouterMiddleware {
     ) async throws -> Response {
         guard request.method != .get, request.method != .head else { return try await next(request, context) }
         try Self.sameSite(request)
-        let body = try await HubServer.collect(request, limit: Self.limit)
-        let form = String(decoding: body, as: UTF8.self)
-        let token = (try? URLEncodedFormDecoder().decode(CSRFField.self, from: form))?.csrf ?? ""
+        var context = context
+        let token: String
+        if let type = request.headers[.contentType], let boundary = Self.multipartBoundary(type) {
+            // Photos: up to `uploadLimit`, the token among the parts.
+            let body = [UInt8](try await HubServer.collect(request, limit: Self.uploadLimit))
+            token = (try? FormDataDecoder().decode(CSRFField.self, from: body, boundary: boundary))?.csrf ?? ""
+            context.upload = (body, boundary)
+        } else {
+            let body = try await HubServer.collect(request, limit: Self.limit)
+            context.form = String(decoding: body, as: UTF8.self)
+            token = (try? URLEncodedFormDecoder().decode(CSRFField.self, from: context.form))?.csrf ?? ""
+        }
         guard WebSecurity.same(token, context.caller.session.csrf) else {
             context.logger.notice(
                 "web: a form without its CSRF token was refused",
@@ -178,9 +207,21 @@ struct FormGuard: RouterMiddleware {
             throw HubError(
                 .forbidden, "this form has expired or did not come from this site: reload the page and try again")
         }
-        var context = context
-        context.form = form
         return try await next(request, context)
+    }
+
+    /// The most a form with files (photos for enrollment) may carry.
+    static let uploadLimit = 25 << 20
+
+    /// The boundary of a `multipart/form-data` content type; nil for any other type.
+    static func multipartBoundary(_ type: String) -> String? {
+        let parts = type.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.first?.lowercased() == "multipart/form-data" else { return nil }
+        for part in parts.dropFirst() where part.lowercased().hasPrefix("boundary=") {
+            let value = part.dropFirst("boundary=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            return value.isEmpty || value.count > 200 ? nil : value
+        }
+        return nil
     }
 
     /// Refuses a form that a browser says comes from another site.
