@@ -186,7 +186,7 @@ let package = Package(
         .target(
             name: "HubServer",
             dependencies: [
-                "Hub", "SyncProtocol", "Attendance", "Recognition",
+                "Hub", "SyncProtocol", "Attendance", "Recognition", "Badges", "CQREncode",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
@@ -319,7 +319,7 @@ let package = Package(
         .testTarget(
             name: "HubTests",
             dependencies: [
-                "Hub", "SyncProtocol", "Attendance", "Recognition", "TestSupport",
+                "Hub", "SyncProtocol", "Attendance", "Badges", "Recognition", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

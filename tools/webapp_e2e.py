@@ -277,7 +277,9 @@ def main():
 
         # 5. The admin: every other page, and the audit trail.
         for path, name in (("/doors", "doors"), ("/reports/volunteers", "volunteers"),
-                           ("/account/password", "password")):
+                           ("/account/password", "password"), ("/people", "people"),
+                           ("/people/s-ellis", "person"), ("/people/s-ellis/badge", "badge-card"),
+                           ("/sessions/new", "new-session")):
             admin.get(base + path)
             audit_page(admin, out, name)
         admin.get(base + "/doors")

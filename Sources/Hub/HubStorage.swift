@@ -1,5 +1,5 @@
 public import Attendance
-import Badges
+public import Badges
 public import Foundation
 public import Recognition
 public import SyncProtocol
@@ -147,6 +147,10 @@ public protocol AdminStorage: Sendable {
     func putBadgeKey(kid: String, publicKey: String) async throws(HubError)
     /// Revokes a badge by its id.
     func revokeBadge(_ id: String) async throws(HubError)
+    /// The hub's own badge signing key (for the cards the web app prints): made on first use, kept sealed
+    /// under the data key, its public key in the badge keys the doors pull (key id `hub-...`). A key the
+    /// admin removed from the badge keys is replaced by a new one.
+    func hubBadgeIssuer() async throws(HubError) -> BadgeIssuer
 }
 
 extension AdminStorage {

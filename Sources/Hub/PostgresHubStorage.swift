@@ -1,5 +1,5 @@
 public import Attendance
-import Badges
+public import Badges
 import Crypto
 public import Foundation
 public import Logging
@@ -940,6 +940,36 @@ public final class PostgresHubStorage: HubStorage {
                 """, logger: logger)
             _ = try await Self.bump("badgeKeys", connection, logger)
         }
+    }
+
+    public func hubBadgeIssuer() async throws(HubError) -> BadgeIssuer {
+        let sealer = sealer
+        let fresh = BadgeIssuer.generate()
+        let sealedFresh = try sealer.seal(Data(fresh.privateKey.utf8))
+        let stored = try await transaction { connection, logger -> Data in
+            try await connection.query("SELECT pg_advisory_xact_lock(7260522)", logger: logger)
+            if let existing = try await Self.first(
+                connection, logger, "SELECT value FROM deploymentSecret WHERE name = 'badge-signing'", as: Data.self),
+                let kid = try? SQLiteHubStorage.hubKeyID(existing, sealer),
+                try await Self.exists(connection, logger, "SELECT 1 FROM badgeKey WHERE kid = \(kid)")
+            {
+                return existing
+            }
+            let (kid, publicKey) = ("hub-" + fresh.kid, fresh.publicKey)
+            try await connection.query(
+                """
+                INSERT INTO deploymentSecret (name, value) VALUES ('badge-signing', \(sealedFresh))
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO badgeKey (kid, publicKey) VALUES (\(kid), \(publicKey))
+                ON CONFLICT (kid) DO UPDATE SET publicKey = excluded.publicKey
+                """, logger: logger)
+            _ = try await Self.bump("badgeKeys", connection, logger)
+            return sealedFresh
+        }
+        return try SQLiteHubStorage.hubIssuer(stored, sealer)
     }
 
     public func revokeBadge(_ id: String) async throws(HubError) {

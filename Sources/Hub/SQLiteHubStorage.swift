@@ -1,5 +1,5 @@
 public import Attendance
-import Badges
+public import Badges
 import Crypto
 public import Foundation
 import GRDB
@@ -880,6 +880,46 @@ public final class SQLiteHubStorage: HubStorage {
                     + "ON CONFLICT(kid) DO UPDATE SET publicKey = excluded.publicKey",
                 arguments: [kid, publicKey])
             try Self.bump("badgeKeys", db)
+        }
+    }
+
+    public func hubBadgeIssuer() async throws(HubError) -> BadgeIssuer {
+        let sealer = sealer
+        let fresh = BadgeIssuer.generate()
+        let sealedFresh = try sealer.seal(Data(fresh.privateKey.utf8))
+        let stored = try await write { db -> Data in
+            if let existing = try Data.fetchOne(
+                db, sql: "SELECT value FROM deploymentSecret WHERE name = 'badge-signing'"),
+                let kid = try? Self.hubKeyID(existing, sealer),
+                try Int.fetchOne(db, sql: "SELECT 1 FROM badgeKey WHERE kid = ?", arguments: [kid]) != nil
+            {
+                return existing
+            }
+            try db.execute(
+                sql: "INSERT INTO deploymentSecret (name, value) VALUES ('badge-signing', ?) "
+                    + "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                arguments: [sealedFresh])
+            try db.execute(
+                sql: "INSERT INTO badgeKey (kid, publicKey) VALUES (?, ?) "
+                    + "ON CONFLICT(kid) DO UPDATE SET publicKey = excluded.publicKey",
+                arguments: ["hub-" + fresh.kid, fresh.publicKey])
+            try Self.bump("badgeKeys", db)
+            return sealedFresh
+        }
+        return try Self.hubIssuer(stored, sealer)
+    }
+
+    /// The key id of the hub's sealed signing key.
+    static func hubKeyID(_ sealed: Data, _ sealer: PersonSealer) throws -> String {
+        try hubIssuer(sealed, sealer).kid
+    }
+
+    static func hubIssuer(_ sealed: Data, _ sealer: PersonSealer) throws(HubError) -> BadgeIssuer {
+        let key = String(decoding: try sealer.open(sealed), as: UTF8.self)
+        do {
+            return try BadgeIssuer(privateKey: key, kid: "hub-" + BadgeIssuer(privateKey: key).kid)
+        } catch {
+            throw HubError(.storage, "the hub's badge signing key does not open: \(error)")
         }
     }
 

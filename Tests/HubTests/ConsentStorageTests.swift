@@ -1,4 +1,5 @@
 import Attendance
+import Badges
 import Foundation
 import GRDB
 import Hub
@@ -103,5 +104,26 @@ struct ConsentStorageTests {
         let history = try await store.consentHistory("p-1")
         #expect(history.count == 1 && history[0].givenBy == .unrecorded && history[0].recordedBy == "migration")
         #expect(try await store.galleryDelta(since: 0).upserts.map(\.id) == ["p-1"])
+    }
+
+    @Test(
+        "the hub's own badge key: made once, trusted by the doors, and replaced when the admin removed it",
+        arguments: StoreKind.available)
+    func hubBadgeKey(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let issuer = try await store.hubBadgeIssuer()
+        #expect(issuer.kid.hasPrefix("hub-"))
+        #expect(try await store.hubBadgeIssuer().publicKey == issuer.publicKey)
+        // A card for p-2, checked as a door checks it with the keys it pulls.
+        let card = try issuer.issue(subject: "p-2", role: .student, issued: Date(), expires: Date() + 86_400)
+        let keys = try await store.badgeKeys()
+        let verifier = try BadgeVerifier(keyring: keys.keyring)
+        #expect(try verifier.verify(card.payload, now: Date()).get().claims.sub == "p-2")
+        // The admin removes the key (a leak): the next card is signed with a new one.
+        #expect(try await store.removeBadgeKey(kid: issuer.kid))
+        let next = try await store.hubBadgeIssuer()
+        #expect(next.kid != issuer.kid && next.kid.hasPrefix("hub-"))
+        #expect(try await store.badgeKeys().keyring.keys[next.kid] == next.publicKey)
     }
 }

@@ -3,6 +3,7 @@ import Attendance
 import Foundation
 import Hub
 import HubServer
+import NIOCore
 import NIOHTTP1
 import SyncProtocol
 import TestSupport
@@ -21,10 +22,14 @@ struct PushChannelTests {
         let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: nil))
         try await serving(router) { port in
             let base = "http://127.0.0.1:\(port)\(DeviceAPI.changesPath)"
-            func changes(_ query: String) async throws -> (status: Int, print: String?) {
-                let answer = try await call(.GET, base + query, token: token)
+            func changes(_ query: String, as bearer: String = token) async throws -> (status: Int, print: String?) {
+                var request = HTTPClientRequest(url: base + query)
+                request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(180))
+                let body = Data((try await response.body.collect(upTo: 1 << 16)).readableBytesView)
                 return (
-                    answer.status, try? DeviceAPI.decoder().decode(DeviceChanges.self, from: answer.body).fingerprint
+                    Int(response.status.code),
+                    try? DeviceAPI.decoder().decode(DeviceChanges.self, from: body).fingerprint
                 )
             }
             let first = try await changes("")
@@ -46,7 +51,7 @@ struct PushChannelTests {
             // Out of range, or a stranger.
             #expect(try await changes("?wait=26").status == 400)
             #expect(try await changes("?since=\(String(repeating: "x", count: 65))").status == 400)
-            #expect(try await call(.GET, base, token: "not-a-device-token-000").status == 401)
+            #expect(try await changes("", as: "not-a-device-token-000").status == 401)
         }
     }
 }

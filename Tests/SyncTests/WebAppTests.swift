@@ -356,6 +356,7 @@ struct WebAppTests {
         ("/audit", ["root"]),
         ("/people", ["root", "sec"]),
         ("/people/p-1", ["root", "sec"]),
+        ("/people/p-1/badge", ["root", "sec"]),
         ("/sessions/new", ["root", "sec", "assist", "lovelace", "turing"]),
     ]
 

@@ -54,6 +54,7 @@ enum WebApp {
         addRollCallRoutes(signedIn, storage: storage, live: LiveRollCalls(storage: storage))
         addInstantSessionRoutes(signedIn, storage: storage)
         addPeopleRoutes(signedIn, storage: storage, web: configuration.web)
+        addBadgeRoutes(signedIn, storage: storage)
         signedIn.post("sign-out") { request, context in
             try await storage.removeWebSession(digest: context.caller.digest)
             try await audit(storage, context, "sign-out", "account:\(context.account.username)")
@@ -414,6 +415,7 @@ enum WebApp {
         if account.role.seesWholeSchool {
             items += [("/reports/volunteers", "Volunteers"), ("/doors", "Doors")]
         }
+        if keepsPeople(account) { items.append(("/people", "People")) }
         if account.role.managesAccounts { items.append(("/accounts", "Accounts")) }
         if account.role == .superadmin { items.append(("/audit", "Audit")) }
         items.append(("/account/password", "Password"))
