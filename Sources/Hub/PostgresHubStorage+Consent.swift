@@ -111,3 +111,49 @@ extension PostgresHubStorage {
         return try sealer.open(value)
     }
 }
+
+extension PostgresHubStorage {
+    public func applyRetention(_ policy: RetentionPolicy, now: Date, dryRun: Bool) async throws(HubError)
+        -> RetentionReport
+    {
+        let sealer = sealer
+        let since = SQLiteHubStorage.ms(now - policy.templatesAfterLeaving)
+        let cutoff = SQLiteHubStorage.ms(now - policy.rawEvents)
+        let report = try await transaction { connection, logger -> RetentionReport in
+            let active = try activePeople(
+                rosters: try await Self.all(
+                    connection, logger, "SELECT roster FROM session WHERE start >= \(since)", as: Data.self),
+                access: try await Self.all(connection, logger, "SELECT person FROM roomAccess", as: String.self))
+            let holders = try await Self.all(
+                connection, logger, "SELECT id FROM person WHERE templateCount > 0 ORDER BY id", as: String.self)
+            let leavers = holders.filter { !active.contains($0) }
+            let events =
+                try await Self.first(
+                    connection, logger, "SELECT COUNT(*) FROM receivedEvent WHERE receivedAt < \(cutoff)", as: Int.self)
+                ?? 0
+            if !dryRun {
+                for id in leavers {
+                    guard
+                        let stored = try await Self.first(
+                            connection, logger, "SELECT entry FROM person WHERE id = \(id) FOR UPDATE", as: Data.self)
+                    else { continue }
+                    let version = try await Self.bump("gallery", connection, logger)
+                    let erased = try sealer.seal(
+                        try DeviceAPI.encoder().encode(try sealer.entry(stored).withoutTemplates))
+                    try await connection.query(
+                        "UPDATE person SET entry = \(erased), templateCount = 0, version = \(version) WHERE id = \(id)",
+                        logger: logger)
+                    try await connection.query(
+                        """
+                        INSERT INTO personTombstone (id, version) VALUES (\(id), \(version))
+                        ON CONFLICT (id) DO UPDATE SET version = excluded.version
+                        """, logger: logger)
+                }
+                try await connection.query("DELETE FROM receivedEvent WHERE receivedAt < \(cutoff)", logger: logger)
+            }
+            return RetentionReport(templatesErased: leavers, eventsDeleted: events, dryRun: dryRun)
+        }
+        if !dryRun && !report.templatesErased.isEmpty { _ = try? await client.query("VACUUM person", logger: logger) }
+        return report
+    }
+}

@@ -77,3 +77,46 @@ extension SQLiteHubStorage {
         return try sealer.open(value)
     }
 }
+
+extension SQLiteHubStorage {
+    public func applyRetention(_ policy: RetentionPolicy, now: Date, dryRun: Bool) async throws(HubError)
+        -> RetentionReport
+    {
+        let sealer = sealer
+        let report = try await write { db -> RetentionReport in
+            let since = Self.ms(now - policy.templatesAfterLeaving)
+            let active = try activePeople(
+                rosters: try Data.fetchAll(db, sql: "SELECT roster FROM session WHERE start >= ?", arguments: [since]),
+                access: try String.fetchAll(db, sql: "SELECT person FROM roomAccess"))
+            let holders = try String.fetchAll(db, sql: "SELECT id FROM person WHERE templateCount > 0 ORDER BY id")
+            let leavers = holders.filter { !active.contains($0) }
+            let cutoff = Self.ms(now - policy.rawEvents)
+            let events =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM receivedEvent WHERE receivedAt < ?", arguments: [cutoff])
+                ?? 0
+            if !dryRun {
+                for id in leavers {
+                    guard
+                        let stored = try Data.fetchOne(
+                            db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [id])
+                    else { continue }
+                    let version = try Self.nextGalleryVersion(db)
+                    let erased = try sealer.seal(
+                        try DeviceAPI.encoder().encode(try sealer.entry(stored).withoutTemplates))
+                    try db.execute(
+                        sql: "UPDATE person SET entry = ?, templateCount = 0, version = ? WHERE id = ?",
+                        arguments: [erased, version, id])
+                    try db.execute(
+                        sql: "INSERT INTO personTombstone (id, version) VALUES (?, ?) "
+                            + "ON CONFLICT(id) DO UPDATE SET version = excluded.version",
+                        arguments: [id, version])
+                }
+                try db.execute(sql: "DELETE FROM receivedEvent WHERE receivedAt < ?", arguments: [cutoff])
+            }
+            return RetentionReport(templatesErased: leavers, eventsDeleted: events, dryRun: dryRun)
+        }
+        if !dryRun && (!report.templatesErased.isEmpty || report.eventsDeleted > 0) { await truncateLog() }
+        return report
+    }
+}

@@ -188,3 +188,37 @@ struct ExportPersonCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(try encoder.encode(export) + Data("\n".utf8))
     }
 }
+
+/// `rollcall-hub retention [--dry-run]`: the retention rule `serve` runs daily, run now (or shown).
+struct RetentionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retention",
+        abstract: "Apply the retention rule now, or with --dry-run only say what it would do.",
+        discussion: """
+            The face templates of anyone on no roster of a session that started in the last \
+            --template-retention-days (and on none ahead, and let into no room) are erased, from the hub now and \
+            from the doors with their next delta; the doors' raw events older than --event-retention-days are \
+            deleted (the attendance records and visits stay). `rollcall-hub serve` runs the same rule daily. \
+            Either way the audit trail says what was done.
+            """)
+    @Flag(help: "Only say what would be erased and deleted.") var dryRun = false
+    @Option(help: ArgumentHelp("See above (serve's default: 60).", valueName: "days")) var templateRetentionDays = 60
+    @Option(help: ArgumentHelp("See above (serve's default: 400).", valueName: "days")) var eventRetentionDays = 400
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file|url")) var db = "rollcall-hub.sqlite"
+
+    func validate() throws {
+        guard (1...3650).contains(templateRetentionDays), (30...36_500).contains(eventRetentionDays) else {
+            throw ValidationError("--template-retention-days is 1 to 3650, --event-retention-days 30 to 36500")
+        }
+    }
+
+    func run() async throws {
+        let policy = RetentionPolicy(
+            templatesAfterLeavingDays: templateRetentionDays, rawEventsDays: eventRetentionDays)
+        let dry = dryRun
+        let report = try await onStorage(db) { storage throws(HubError) in
+            try await storage.applyRetentionAudited(policy, now: Date(), dryRun: dry, actor: "cli")
+        }
+        print("retention: \(report.summary)")
+    }
+}

@@ -13,7 +13,7 @@ struct HubCommand: AsyncParsableCommand {
         abstract: "The central server rollcall devices sync with.",
         subcommands: [
             Serve.self, EnrollCommand.self, ImportCommand.self, ReportCommand.self, FlagCommand.self,
-            ExcuseCommand.self,
+            ExcuseCommand.self, RetentionCommand.self,
             TokenCommand.self, AccountCommand.self, ExportPersonCommand.self, DeviceCommand.self, BadgeKeyCommand.self,
             MigrateCommand.self,
             BackupCommand.self,
@@ -116,6 +116,18 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Days after which the face templates of someone on no session's roster (and let into no room) are "
+                + "erased, daily. 1 to 3650.", valueName: "days"))
+    var templateRetentionDays = 60
+
+    @Option(
+        help: ArgumentHelp(
+            "Days the doors' raw events are kept (the attendance records made from them stay), daily. 30 to 36500.",
+            valueName: "days"))
+    var eventRetentionDays = 400
+
+    @Option(
+        help: ArgumentHelp(
             "Minutes after a session's start when a student on its roster who has not checked in (and is not "
                 + "excused) is reported to their guardians. 1 to 240.", valueName: "minutes"))
     var absenceAfterMinutes = 20
@@ -177,6 +189,12 @@ struct Serve: AsyncParsableCommand {
         }
         guard (1...100_000).contains(rateBurst) else {
             throw ValidationError("--rate-burst \(rateBurst) is out of range: give 1 to 100000")
+        }
+        guard (1...3650).contains(templateRetentionDays) else {
+            throw ValidationError("--template-retention-days \(templateRetentionDays) is out of range: give 1 to 3650")
+        }
+        guard (30...36_500).contains(eventRetentionDays) else {
+            throw ValidationError("--event-retention-days \(eventRetentionDays) is out of range: give 30 to 36500")
         }
         guard (1...240).contains(absenceAfterMinutes) else {
             throw ValidationError("--absence-after-minutes \(absenceAfterMinutes) is out of range: give 1 to 240")
@@ -251,6 +269,8 @@ struct Serve: AsyncParsableCommand {
         }
         // The audit trail's retention: old entries go now and every day after.
         let retention = configuration.web.auditRetention
+        let policy = RetentionPolicy(
+            templatesAfterLeavingDays: templateRetentionDays, rawEventsDays: eventRetentionDays)
         let pruning = Task {
             while !Task.isCancelled {
                 do {
@@ -263,6 +283,14 @@ struct Serve: AsyncParsableCommand {
                     }
                 } catch {
                     FileHandle.standardError.write(Data("rollcall-hub: audit retention failed: \(error)\n".utf8))
+                }
+                // The retention rule: templates of people who left, raw events past the school's period.
+                do {
+                    let report = try await storage.applyRetentionAudited(
+                        policy, now: Date(), dryRun: false, actor: "retention")
+                    FileHandle.standardError.write(Data("rollcall-hub: retention: \(report.summary)\n".utf8))
+                } catch {
+                    FileHandle.standardError.write(Data("rollcall-hub: the retention rule failed: \(error)\n".utf8))
                 }
                 try? await Task.sleep(for: .seconds(86_400))
             }

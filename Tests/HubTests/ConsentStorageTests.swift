@@ -126,4 +126,36 @@ struct ConsentStorageTests {
         #expect(next.kid != issuer.kid && next.kid.hasPrefix("hub-"))
         #expect(try await store.badgeKeys().keyring.keys[next.kid] == next.publicKey)
     }
+
+    @Test(
+        "retention: a dry run changes nothing; then the templates of whoever left and the old raw events go",
+        arguments: StoreKind.available)
+    func retention(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // p-3 was on a roster 90 days before `received` only; p-1 and p-2 are on today's; v-1 is let into B12.
+        try await store.upsertConsented(person("p-3"))
+        try await store.putSession(
+            Session(
+                id: "s-old", room: "B12", group: "7B", start: t0 - 90 * 86_400, end: t0 - 90 * 86_400 + 2700,
+                roster: ["p-3"]))
+        _ = try await store.ingest(
+            EventBatch(events: [checkin(eventUUID("e-old"), "p-1", at: 60)]), from: device, receivedAt: received)
+        let policy = RetentionPolicy(templatesAfterLeavingDays: 60, rawEventsDays: 30)
+        // The event was received at `received`; 31 days later it is past the 30 days kept.
+        let later = received + 31 * 86_400
+        let dry = try await store.applyRetention(policy, now: later - 31 * 86_400 + 86_400, dryRun: true)
+        #expect(dry.templatesErased == ["p-3"] && dry.eventsDeleted == 0 && dry.dryRun)
+        #expect(try await store.people().first { $0.person.id == "p-3" }?.templates == 1)
+        let report = try await store.applyRetentionAudited(policy, now: later, dryRun: false, actor: "cli")
+        // 31 days on, p-1 and p-2's session (at t0) is within the 60 days; p-3's is not.
+        #expect(report.templatesErased == ["p-3"] && report.eventsDeleted == 1)
+        let listing = Dictionary(uniqueKeysWithValues: try await store.people().map { ($0.person.id, $0.templates) })
+        #expect(listing == ["p-1": 1, "p-2": 1, "p-3": 0, "v-1": 1])
+        #expect(try await store.receivedEventCount() == 0)
+        // The record made from the event stays; the audit trail says what was done.
+        #expect(try await store.checkinRecords(session: "s-math").map(\.person) == ["p-1"])
+        let audit = try await store.auditEntries(from: later - 1, to: later + 1, limit: 10)
+        #expect(audit.contains { $0.action == "retention" && $0.detail.contains("erased the templates of 1 people") })
+    }
 }
