@@ -22,15 +22,7 @@ extension PostgresHubStorage {
             let version = try await Self.bump("gallery", connection, logger)
             if record.state == .granted { return version }
             // Withdrawn or refused: the templates go now, and every door removes the person with its next delta.
-            let erased = try sealer.seal(try DeviceAPI.encoder().encode(try sealer.entry(stored).withoutTemplates))
-            try await connection.query(
-                "UPDATE person SET entry = \(erased), templateCount = 0, version = \(version) WHERE id = \(person)",
-                logger: logger)
-            try await connection.query(
-                """
-                INSERT INTO personTombstone (id, version) VALUES (\(person), \(version))
-                ON CONFLICT (id) DO UPDATE SET version = excluded.version
-                """, logger: logger)
+            try await Self.eraseTemplates(person, stored: stored, version: version, sealer, connection, logger)
             return version
         }
         if record.state != .granted {
@@ -38,6 +30,22 @@ extension PostgresHubStorage {
             _ = try? await client.query("VACUUM person", logger: logger)
         }
         return version
+    }
+
+    /// `SQLiteHubStorage.eraseTemplates`, on PostgreSQL.
+    static func eraseTemplates(
+        _ id: String, stored: Data, version: Int64, _ sealer: PersonSealer, _ connection: PostgresConnection,
+        _ logger: Logger
+    ) async throws {
+        let erased = try sealer.seal(try DeviceAPI.encoder().encode(try sealer.entry(stored).withoutTemplates))
+        try await connection.query(
+            "UPDATE person SET entry = \(erased), templateCount = 0, version = \(version) WHERE id = \(id)",
+            logger: logger)
+        try await connection.query(
+            """
+            INSERT INTO personTombstone (id, version) VALUES (\(id), \(version))
+            ON CONFLICT (id) DO UPDATE SET version = excluded.version
+            """, logger: logger)
     }
 
     static func insertConsent(_ record: ConsentRecord, _ connection: PostgresConnection, _ logger: Logger)
@@ -138,16 +146,7 @@ extension PostgresHubStorage {
                             connection, logger, "SELECT entry FROM person WHERE id = \(id) FOR UPDATE", as: Data.self)
                     else { continue }
                     let version = try await Self.bump("gallery", connection, logger)
-                    let erased = try sealer.seal(
-                        try DeviceAPI.encoder().encode(try sealer.entry(stored).withoutTemplates))
-                    try await connection.query(
-                        "UPDATE person SET entry = \(erased), templateCount = 0, version = \(version) WHERE id = \(id)",
-                        logger: logger)
-                    try await connection.query(
-                        """
-                        INSERT INTO personTombstone (id, version) VALUES (\(id), \(version))
-                        ON CONFLICT (id) DO UPDATE SET version = excluded.version
-                        """, logger: logger)
+                    try await Self.eraseTemplates(id, stored: stored, version: version, sealer, connection, logger)
                 }
                 try await connection.query("DELETE FROM receivedEvent WHERE receivedAt < \(cutoff)", logger: logger)
             }

@@ -23,18 +23,26 @@ extension SQLiteHubStorage {
                 return version
             }
             // Withdrawn or refused: the templates go now, and every door removes the person with its next delta.
-            let erased = try sealer.entry(row["entry"]).withoutTemplates
-            try db.execute(
-                sql: "UPDATE person SET entry = ?, templateCount = 0, version = ? WHERE id = ?",
-                arguments: [try sealer.seal(try DeviceAPI.encoder().encode(erased)), version, record.person])
-            try db.execute(
-                sql: "INSERT INTO personTombstone (id, version) VALUES (?, ?) "
-                    + "ON CONFLICT(id) DO UPDATE SET version = excluded.version",
-                arguments: [record.person, version])
+            try Self.eraseTemplates(db, record.person, stored: row["entry"], version: version, sealer)
             return version
         }
         if record.state != .granted { await truncateLog() }
         return version
+    }
+
+    /// Rewrites a person's sealed record without templates, under gallery version `version`, with the
+    /// tombstone that makes every door drop the person with its next delta.
+    static func eraseTemplates(_ db: Database, _ id: String, stored: Data, version: Int64, _ sealer: PersonSealer)
+        throws
+    {
+        let erased = try sealer.seal(try DeviceAPI.encoder().encode(try sealer.entry(stored).withoutTemplates))
+        try db.execute(
+            sql: "UPDATE person SET entry = ?, templateCount = 0, version = ? WHERE id = ?",
+            arguments: [erased, version, id])
+        try db.execute(
+            sql: "INSERT INTO personTombstone (id, version) VALUES (?, ?) "
+                + "ON CONFLICT(id) DO UPDATE SET version = excluded.version",
+            arguments: [id, version])
     }
 
     public func consentHistory(_ person: String) async throws(HubError) -> [ConsentRecord] {
@@ -101,16 +109,7 @@ extension SQLiteHubStorage {
                         let stored = try Data.fetchOne(
                             db, sql: "SELECT entry FROM person WHERE id = ?", arguments: [id])
                     else { continue }
-                    let version = try Self.nextGalleryVersion(db)
-                    let erased = try sealer.seal(
-                        try DeviceAPI.encoder().encode(try sealer.entry(stored).withoutTemplates))
-                    try db.execute(
-                        sql: "UPDATE person SET entry = ?, templateCount = 0, version = ? WHERE id = ?",
-                        arguments: [erased, version, id])
-                    try db.execute(
-                        sql: "INSERT INTO personTombstone (id, version) VALUES (?, ?) "
-                            + "ON CONFLICT(id) DO UPDATE SET version = excluded.version",
-                        arguments: [id, version])
+                    try Self.eraseTemplates(db, id, stored: stored, version: try Self.nextGalleryVersion(db), sealer)
                 }
                 try db.execute(sql: "DELETE FROM receivedEvent WHERE receivedAt < ?", arguments: [cutoff])
             }

@@ -166,7 +166,10 @@ public enum HubServer {
             }
             guard admitted else { throw HubError(.tooManyRequests, "this door already waits for changes twice") }
             defer {
-                waiting.withLock { counts in counts[door.id] = counts[door.id].map { $0 > 1 ? $0 - 1 : nil } ?? nil }
+                waiting.withLock { counts in
+                    let left = counts[door.id, default: 1] - 1
+                    counts[door.id] = left > 0 ? left : nil
+                }
             }
             @Sendable func fingerprint() async throws(HubError) -> String {
                 try etag(encoded(try await devices.manifest(room: door.room, now: Date())))
@@ -190,6 +193,9 @@ public enum HubServer {
             } onGracefulShutdown: {
                 stopping.store(true, ordering: .relaxed)
             }
+            // A last look: the answer names what the store holds as it is sent, even when the wait ran out
+            // (or the process was too busy to look in the meantime).
+            if print == since, try await devices.changeMark() != mark { print = try await fingerprint() }
             return try json(DeviceChanges(fingerprint: print))
         }
         device.post("heartbeat") { request, context in

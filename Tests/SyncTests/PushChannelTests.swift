@@ -40,7 +40,7 @@ struct PushChannelTests {
             let quiet = try await changes("?since=\(since)&wait=1")
             #expect(quiet.print == first.print && ContinuousClock.now - began >= .milliseconds(900))
             // A session added for the room while the door waits: the answer comes with a new fingerprint.
-            async let woken = changes("?since=\(since)&wait=20")
+            async let woken = changes("?since=\(since)&wait=25")
             try await Task.sleep(for: .milliseconds(300))
             try await store.putSession(
                 Session(id: "s-now", room: "B12", group: "7B", start: Date(), end: Date() + 600, roster: ["p-1"]))

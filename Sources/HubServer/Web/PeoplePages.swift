@@ -80,8 +80,7 @@ extension WebApp {
                 throw HubError(
                     .conflict, "record the consent for face check-in first; without it, \(person.name) uses a badge")
             }
-            guard let upload = context.upload, let parts = try? multipartParts(upload.body, boundary: upload.boundary)
-            else {
+            guard let parts = context.upload else {
                 throw HubError(.badRequest, "choose one or more photos (JPEG or PNG)")
             }
             let photos = parts.filter { $0.name == "photos" && $0.body.readableBytes > 0 }
@@ -212,23 +211,6 @@ extension WebApp {
 
     struct GuardiansForm: Decodable {
         var guardians: String?
-    }
-
-    /// The parts of a `multipart/form-data` body.
-    static func multipartParts(_ body: [UInt8], boundary: String) throws -> [MultipartPart] {
-        let parser = MultipartParser(boundary: boundary)
-        var parts: [MultipartPart] = []
-        var headers = HTTPHeaders()
-        var content = ByteBuffer()
-        parser.onHeader = { field, value in headers.replaceOrAdd(name: field, value: value) }
-        parser.onBody = { more in content.writeBuffer(&more) }
-        parser.onPartComplete = {
-            parts.append(MultipartPart(headers: headers, body: content))
-            headers = HTTPHeaders()
-            content = ByteBuffer()
-        }
-        try parser.execute(body)
-        return parts
     }
 
     struct ConfirmForm: Decodable {

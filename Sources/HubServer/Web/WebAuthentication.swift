@@ -5,6 +5,8 @@ import Hummingbird
 import HummingbirdBcrypt
 import Logging
 import MultipartKit
+import NIOCore
+import NIOHTTP1
 import NIOPosix
 public import Recognition
 
@@ -58,8 +60,8 @@ struct WebRequestContext: ChildRequestContext, ScopedContext {
     let address: String
     /// The form a POST carried, read and checked for its CSRF token by `FormGuard`.
     var form: String = ""
-    /// A `multipart/form-data` POST (photos): its body and boundary, its CSRF token checked by `FormGuard`.
-    var upload: (body: [UInt8], boundary: String)?
+    /// The parts of a `multipart/form-data` POST (photos), read and checked for the CSRF token by `FormGuard`.
+    var upload: [MultipartPart]?
 
     init(context: HubRequestContext) throws {
         guard let caller = context.web else {
@@ -188,8 +190,9 @@ struct FormGuard: RouterMiddleware {
         if let type = request.headers[.contentType], let boundary = Self.multipartBoundary(type) {
             // Photos: up to `uploadLimit`, the token among the parts.
             let body = [UInt8](try await HubServer.collect(request, limit: Self.uploadLimit))
-            token = (try? FormDataDecoder().decode(CSRFField.self, from: body, boundary: boundary))?.csrf ?? ""
-            context.upload = (body, boundary)
+            let parts = (try? Self.multipartParts(body, boundary: boundary)) ?? []
+            token = parts.first { $0.name == "csrf" }.map { String(buffer: $0.body) } ?? ""
+            context.upload = parts
         } else {
             let body = try await HubServer.collect(request, limit: Self.limit)
             context.form = String(decoding: body, as: UTF8.self)
@@ -208,6 +211,23 @@ struct FormGuard: RouterMiddleware {
                 .forbidden, "this form has expired or did not come from this site: reload the page and try again")
         }
         return try await next(request, context)
+    }
+
+    /// The parts of a `multipart/form-data` body.
+    static func multipartParts(_ body: [UInt8], boundary: String) throws -> [MultipartPart] {
+        let parser = MultipartParser(boundary: boundary)
+        var parts: [MultipartPart] = []
+        var headers = HTTPHeaders()
+        var content = ByteBuffer()
+        parser.onHeader = { field, value in headers.replaceOrAdd(name: field, value: value) }
+        parser.onBody = { more in content.writeBuffer(&more) }
+        parser.onPartComplete = {
+            parts.append(MultipartPart(headers: headers, body: content))
+            headers = HTTPHeaders()
+            content = ByteBuffer()
+        }
+        try parser.execute(body)
+        return parts
     }
 
     /// The most a form with files (photos for enrollment) may carry.
