@@ -10,6 +10,10 @@ Cy is excused by staff. Then the hub is started with its messages on, looking ev
   student and day), naming Ada, Maths, the room and the time, and nobody else; Dee (no address on record)
   gets none; Ben, Cy and Eve (her session began only 10 minutes ago, under the 20) get none.
 - The webhook gets one signed message for Ada and one for Dee.
+- Fay missed her last three sessions (three days ago, two days ago, and one that ended 7.5 hours ago): her
+  teacher in the last one, Ms Hopper (an account with an email address, `rollcall-hub account add --email`),
+  gets one pastoral alert listing the three, naming Fay and nobody else; Mr Turing, who also teaches it but has
+  no address, gets nothing, and neither do Fay's guardians (the last session is over 8 hours old).
 - The hub is restarted on the same database: nothing is sent twice.
 - The outbox (GET /api/v1/admin/notifications) lists what was sent.
 
@@ -83,6 +87,11 @@ class Hooks(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def enumerated_starts(now):
+    """Fay's three sessions: three days ago, two days ago, and one that began 9 hours ago."""
+    return enumerate([now - timedelta(days=3), now - timedelta(days=2), now - timedelta(hours=9)])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", default=os.path.join(REPO, ".build", "debug"))
@@ -122,13 +131,13 @@ def main():
         hub.admin("POST", "/devices", {"id": doorlab.DEVICE, "room": "B12", "token": doorlab.TOKEN})
         hub.admin("POST", "/badge-keys", {"kid": key["kid"], "public_key": key["public_key"]})
         people = {"p-ada": "Ada Achebe", "p-ben": "Ben Bauer", "p-cy": "Cy Castro", "p-dee": "Dee Diallo",
-                  "p-eve": "Eve Evans"}
+                  "p-eve": "Eve Evans", "p-fay": "Fay Fischer"}
         for person, name in people.items():
             hub.admin("POST", "/people", {"id": person, "name": name, "role": "student", "groups": ["7B"],
                                           "templates": []})
         guardians = {"p-ada": ["ada.mother@example.org", "ada.father@example.org"],
                      "p-ben": ["ben.parent@example.org"], "p-cy": ["cy.parent@example.org"],
-                     "p-eve": ["eve.parent@example.org"]}
+                     "p-eve": ["eve.parent@example.org"], "p-fay": ["fay.parent@example.org"]}
         for person, addresses in guardians.items():
             hub.admin("PUT", f"/people/{person}/contacts", {"guardians": addresses})
         check(hub.admin("GET", "/people/p-ada/contacts") == {"guardians": guardians["p-ada"]},
@@ -140,7 +149,18 @@ def main():
             {"id": "s-art", "group": "7B", "start": doorlab.stamp(now - timedelta(minutes=22)),
              "end": doorlab.stamp(now + timedelta(minutes=23)), "roster": ["p-ada"]},
             {"id": "s-music", "group": "8A", "start": doorlab.stamp(now - timedelta(minutes=10)),
-             "end": doorlab.stamp(now + timedelta(minutes=35)), "roster": ["p-eve"]}]})
+             "end": doorlab.stamp(now + timedelta(minutes=35)), "roster": ["p-eve"]}]
+            + [{"id": f"s-fay-{index}", "group": "7C", "start": doorlab.stamp(start),
+                "end": doorlab.stamp(start + timedelta(minutes=90)), "roster": ["p-fay"]}
+               for index, start in enumerated_starts(now)]})
+        for username, name, email in [("hopper", "Grace Hopper", "hopper@school.example"),
+                                      ("turing", "Alan Turing", None)]:
+            password = os.path.join(work, "password")
+            with open(password, "w") as handle:
+                handle.write("correct horse battery\n")
+            run(rollcall_hub, "account", "add", username, "--role", "teacher", "--name", name, "--db", db,
+                "--password-file", password, *(["--email", email] if email else []))
+        hub.admin("PUT", "/sessions/s-fay-2/teachers", {"teachers": ["hopper", "turing"]})
         excuse = urllib.request.Request(
             hub.url + "/api/v1/staff/sessions/s-maths/excuses", method="PUT",
             data=json.dumps({"person": "p-cy", "reason": "dentist"}).encode(),
@@ -164,12 +184,22 @@ def main():
         hub.start()
 
         # The messages: wait for Ada's two, then several more scans for anything that should not come.
-        doorlab.wait_for(lambda: len(mailbox.all()) >= 2 and len(Hooks.received) >= 2, 30)
+        doorlab.wait_for(lambda: len(mailbox.all()) >= 3 and len(Hooks.received) >= 2, 30)
         time.sleep(8)
         mails = mailbox.all()
         recipients = sorted(r for _, rcpts, _ in mails for r in rcpts)
-        check(recipients == sorted(guardians["p-ada"]),
-              "Ada's two guardians get one email each; nobody else gets any", recipients)
+        check(recipients == sorted(guardians["p-ada"] + ["hopper@school.example"]),
+              "Ada's two guardians get one email each, Fay's teacher one; nobody else gets any", recipients)
+        alerts = [(arrived, message) for arrived, _, message in mails if message["To"] == "hopper@school.example"]
+        alert = alerts[0][1]
+        alert_text = alert.get_content()
+        others = [name for person, name in people.items() if person != "p-fay" and name.split()[0] in alert_text]
+        check(alert["Subject"] == "Fay Fischer: 3 absences in a row" and alert_text.count("- 7C, room B12") == 3
+              and "Dear Grace Hopper" in alert_text and not others and "p-" not in alert_text,
+              "the pastoral alert names Fay and her three sessions, and no one else", alert["Subject"])
+        print(f"notify e2e: the pastoral alert arrived {alerts[0][0] - started:.1f} s after the hub started", flush=True)
+        mails = [(arrived, rcpts, message) for arrived, rcpts, message in mails
+                 if message["To"] != "hopper@school.example"]
         for arrived, _, message in mails:
             text = message.get_content()
             others = [name for person, name in people.items() if person != "p-ada" and name.split()[0] in text]
@@ -192,11 +222,11 @@ def main():
         hub.stop()
         hub.start()
         time.sleep(7)
-        check(len(mailbox.all()) == 2 and len(Hooks.received) == 2, "after a restart nothing is sent again",
+        check(len(mailbox.all()) == 3 and len(Hooks.received) == 2, "after a restart nothing is sent again",
               (len(mailbox.all()), len(Hooks.received)))
         outbox = hub.admin("GET", "/notifications")
-        check(len(outbox) == 4 and all(m["sent_at"] and not m["failed"] for m in outbox),
-              "the outbox lists the four messages as sent", outbox)
+        check(len(outbox) == 5 and all(m["sent_at"] and not m["failed"] for m in outbox),
+              "the outbox lists the five messages as sent", outbox)
         print("notify e2e: passed")
     finally:
         if daemon:

@@ -40,10 +40,13 @@ public struct Account: Sendable, Equatable, Codable {
     public var groups: [String]
     /// A disabled account cannot sign in, and its sessions end.
     public var disabled: Bool
+    /// Where the hub writes to the account's holder: a teacher's pastoral alerts (three absences in a row
+    /// of a student they teach). Nil: no messages.
+    public var email: String?
 
     public init(
         username: String, role: StaffRole, name: String, person: String? = nil, groups: [String] = [],
-        disabled: Bool = false
+        disabled: Bool = false, email: String? = nil
     ) {
         self.username = username
         self.role = role
@@ -51,6 +54,7 @@ public struct Account: Sendable, Equatable, Codable {
         self.person = person
         self.groups = groups
         self.disabled = disabled
+        self.email = email
     }
 
     /// Checks the fields a new account must have; throws a message for the person making it.
@@ -71,6 +75,9 @@ public struct Account: Sendable, Equatable, Codable {
         guard (person ?? "").count <= 128, groups.count <= 100, groups.allSatisfy({ (1...64).contains($0.count) })
         else {
             throw HubError(.badRequest, "person ids are at most 128 characters; at most 100 groups of 64")
+        }
+        if let email, !OutgoingMessage.isEmailAddress(email) {
+            throw HubError(.badRequest, "not an email address: \(email.prefix(80))")
         }
     }
 
@@ -136,6 +143,8 @@ public protocol AccountStorage: Sendable {
     func setPasswordHash(username: String, hash: String) async throws(HubError) -> Bool
     /// Disables or enables an account (a disabled one's sessions are ended); false when there is none.
     func setDisabled(username: String, disabled: Bool) async throws(HubError) -> Bool
+    /// Sets or clears (nil) an account's email address; false if there is no such account.
+    func setEmail(username: String, email: String?) async throws(HubError) -> Bool
 
     /// Keeps a new signed-in session under the digest of its cookie.
     func addWebSession(digest: String, session: WebSession) async throws(HubError)
@@ -158,6 +167,8 @@ public protocol AccountStorage: Sendable {
     func setTeachers(session: String, usernames: [String]) async throws(HubError)
     /// Whether `username` teaches `session` (the timetable's `teacher` column).
     func teaches(username: String, session: String) async throws(HubError) -> Bool
+    /// The accounts that teach `session` (enabled ones only), by username.
+    func teachers(session: String) async throws(HubError) -> [Account]
     /// Whether `username` teaches any session of `group`.
     func teachesGroup(username: String, group: String) async throws(HubError) -> Bool
     /// The group of a session; nil when there is no such session.

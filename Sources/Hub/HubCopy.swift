@@ -32,7 +32,7 @@ public enum HubCopy {
         ("flag", ["session", "person", "flag", "note"]),
         ("deploymentSecret", ["name", "value"]),
         ("roomAccess", ["room", "person"]),
-        ("account", ["username", "role", "name", "person", "cohorts", "passwordHash", "disabled"]),
+        ("account", ["username", "role", "name", "person", "cohorts", "passwordHash", "disabled", "email"]),
         ("sessionTeacher", ["session", "username"]),
         ("deviceStatus", ["device", "lastContact", "version", "queued", "camera", "address"]),
         ("consentEvent", ["person", "state", "givenBy", "at", "evidence", "recordedBy"]),

@@ -6,15 +6,15 @@ extension PostgresHubStorage {
     public func addAccount(_ account: Account, passwordHash: String) async throws(HubError) {
         try account.validate()
         let groups = try SQLiteHubStorage.encodeGroups(account.groups)
-        let (username, role, name, person, disabled) = (
-            account.username, account.role.rawValue, account.name, account.person, account.disabled
+        let (username, role, name, person, disabled, email) = (
+            account.username, account.role.rawValue, account.name, account.person, account.disabled, account.email
         )
         try await transaction { connection, logger in
             let inserted = try await Self.exists(
                 connection, logger,
                 """
-                INSERT INTO account (username, role, name, person, cohorts, passwordHash, disabled)
-                VALUES (\(username), \(role), \(name), \(person), \(groups), \(passwordHash), \(disabled))
+                INSERT INTO account (username, role, name, person, cohorts, passwordHash, disabled, email)
+                VALUES (\(username), \(role), \(name), \(person), \(groups), \(passwordHash), \(disabled), \(email))
                 ON CONFLICT (username) DO NOTHING RETURNING 1
                 """)
             guard inserted else { throw HubError(.conflict, "there is already an account \(username)") }
@@ -25,10 +25,10 @@ extension PostgresHubStorage {
         try await reading { connection, logger in
             for try await row in try await connection.query(
                 """
-                SELECT username, role, name, person, cohorts, disabled, passwordHash FROM account
+                SELECT username, role, name, person, cohorts, disabled, passwordHash, email FROM account
                 WHERE username = \(username)
                 """, logger: logger
-            ).decode((String, String, String, String?, Data, Bool, String).self) {
+            ).decode((String, String, String, String?, Data, Bool, String, String?).self) {
                 return (try Self.account(row), row.6)
             }
             return nil
@@ -40,23 +40,23 @@ extension PostgresHubStorage {
             var accounts: [Account] = []
             for try await row in try await connection.query(
                 """
-                SELECT username, role, name, person, cohorts, disabled, passwordHash FROM account
+                SELECT username, role, name, person, cohorts, disabled, passwordHash, email FROM account
                 ORDER BY username
                 """, logger: logger
-            ).decode((String, String, String, String?, Data, Bool, String).self) {
+            ).decode((String, String, String, String?, Data, Bool, String, String?).self) {
                 accounts.append(try Self.account(row))
             }
             return accounts
         }
     }
 
-    static func account(_ row: (String, String, String, String?, Data, Bool, String)) throws -> Account {
+    static func account(_ row: (String, String, String, String?, Data, Bool, String, String?)) throws -> Account {
         guard let role = StaffRole(rawValue: row.1) else {
             throw HubError(.storage, "account \(row.0) has an unknown role \(row.1)")
         }
         return Account(
             username: row.0, role: role, name: row.2, person: row.3,
-            groups: try SQLiteHubStorage.decodeGroups(row.4), disabled: row.5)
+            groups: try SQLiteHubStorage.decodeGroups(row.4), disabled: row.5, email: row.7)
     }
 
     public func setPasswordHash(username: String, hash: String) async throws(HubError) -> Bool {
@@ -64,6 +64,16 @@ extension PostgresHubStorage {
             try await Self.exists(
                 connection, logger,
                 "UPDATE account SET passwordHash = \(hash) WHERE username = \(username) RETURNING 1")
+        }
+    }
+
+    public func setEmail(username: String, email: String?) async throws(HubError) -> Bool {
+        if let email, !OutgoingMessage.isEmailAddress(email) {
+            throw HubError(.badRequest, "not an email address: \(email.prefix(80))")
+        }
+        return try await transaction { connection, logger in
+            try await Self.exists(
+                connection, logger, "UPDATE account SET email = \(email) WHERE username = \(username) RETURNING 1")
         }
     }
 
@@ -168,6 +178,22 @@ extension PostgresHubStorage {
             try await Self.exists(
                 connection, logger,
                 "SELECT 1 FROM sessionTeacher WHERE username = \(username) AND session = \(session)")
+        }
+    }
+
+    public func teachers(session: String) async throws(HubError) -> [Account] {
+        try await reading { connection, logger in
+            var accounts: [Account] = []
+            for try await row in try await connection.query(
+                """
+                SELECT a.username, a.role, a.name, a.person, a.cohorts, a.disabled, a.passwordHash, a.email
+                FROM account a JOIN sessionTeacher t ON t.username = a.username
+                WHERE t.session = \(session) AND NOT a.disabled ORDER BY a.username
+                """, logger: logger
+            ).decode((String, String, String, String?, Data, Bool, String, String?).self) {
+                accounts.append(try Self.account(row))
+            }
+            return accounts
         }
     }
 

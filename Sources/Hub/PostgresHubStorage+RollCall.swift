@@ -241,10 +241,10 @@ extension PostgresHubStorage {
             var accounts: [Account] = []
             for try await row in try await connection.query(
                 """
-                SELECT username, role, name, person, cohorts, disabled, passwordHash FROM account
+                SELECT username, role, name, person, cohorts, disabled, passwordHash, email FROM account
                 WHERE person = \(person)
                 """, logger: logger
-            ).decode((String, String, String, String?, Data, Bool, String).self) {
+            ).decode((String, String, String, String?, Data, Bool, String, String?).self) {
                 accounts.append(try Self.account(row))
             }
             let audit = try await Self.auditEntries(

@@ -266,6 +266,7 @@ public final class PostgresHubStorage: HubStorage {
                 "CREATE INDEX notification_due ON notification (nextAttemptAt) WHERE sentAt IS NULL AND NOT failed",
             ]
         ),
+        ("v6 staff email addresses", ["ALTER TABLE account ADD COLUMN email text"]),
     ]
 
     /// Every schema step this version knows, oldest first.

@@ -11,11 +11,11 @@ extension SQLiteHubStorage {
                     == nil
             else { throw HubError(.conflict, "there is already an account \(account.username)") }
             try db.execute(
-                sql: "INSERT INTO account (username, role, name, person, cohorts, passwordHash, disabled) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                sql: "INSERT INTO account (username, role, name, person, cohorts, passwordHash, disabled, email) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
                     account.username, account.role.rawValue, account.name, account.person, groups, passwordHash,
-                    account.disabled,
+                    account.disabled, account.email,
                 ])
         }
     }
@@ -42,7 +42,7 @@ extension SQLiteHubStorage {
         }
         return Account(
             username: row["username"], role: parsed, name: row["name"], person: row["person"],
-            groups: try decodeGroups(row["cohorts"]), disabled: row["disabled"])
+            groups: try decodeGroups(row["cohorts"]), disabled: row["disabled"], email: row["email"])
     }
 
     static func encodeGroups(_ groups: [String]) throws(HubError) -> Data {
@@ -68,6 +68,16 @@ extension SQLiteHubStorage {
             let changed = db.changesCount > 0
             if disabled { try db.execute(sql: "DELETE FROM webSession WHERE username = ?", arguments: [username]) }
             return changed
+        }
+    }
+
+    public func setEmail(username: String, email: String?) async throws(HubError) -> Bool {
+        if let email, !OutgoingMessage.isEmailAddress(email) {
+            throw HubError(.badRequest, "not an email address: \(email.prefix(80))")
+        }
+        return try await write { db in
+            try db.execute(sql: "UPDATE account SET email = ? WHERE username = ?", arguments: [email, username])
+            return db.changesCount > 0
         }
     }
 
@@ -146,6 +156,17 @@ extension SQLiteHubStorage {
             try Row.fetchOne(
                 db, sql: "SELECT 1 FROM sessionTeacher WHERE username = ? AND session = ?",
                 arguments: [username, session]) != nil
+        }
+    }
+
+    public func teachers(session: String) async throws(HubError) -> [Account] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT a.* FROM account a JOIN sessionTeacher t ON t.username = a.username "
+                    + "WHERE t.session = ? AND NOT a.disabled ORDER BY a.username",
+                arguments: [session]
+            ).map(Self.account)
         }
     }
 

@@ -301,6 +301,9 @@ public final class SQLiteHubStorage: HubStorage {
                 table.column("lastError", .text)
             }
         }
+        migrator.registerMigration("v12 staff email addresses") { db in
+            try db.alter(table: "account") { table in table.add(column: "email", .text) }
+        }
         return migrator
     }
 

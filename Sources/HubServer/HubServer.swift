@@ -174,8 +174,9 @@ public enum HubServer {
             @Sendable func fingerprint() async throws(HubError) -> String {
                 try etag(encoded(try await devices.manifest(room: door.room, now: Date())))
             }
-            var print = try await fingerprint()
+            // The mark first: a change stored between the two reads then shows as a new mark and is not missed.
             var mark = try await devices.changeMark()
+            var print = try await fingerprint()
             let deadline = ContinuousClock.now + .seconds(wait)
             let stopping = Atomic<Bool>(false)
             try await withGracefulShutdownHandler {

@@ -7,6 +7,7 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 import SyncProtocol
+import Synchronization
 
 /// Where absence messages go and when: the settings of `rollcall-hub serve`'s notification options.
 public struct NotificationSettings: Sendable {
@@ -26,6 +27,9 @@ public struct NotificationSettings: Sendable {
     public var webhookSecret: Data?
     /// Messages not sent within this long are given up (and logged).
     public var giveUpAfter: TimeInterval = 86_400
+    /// A student absent (not excused) from this many of their sessions in a row is reported to the teachers
+    /// of the last one (their accounts' email addresses); 0: no pastoral alerts.
+    public var pastoralAfter = 3
 
     public init() {}
 
@@ -39,10 +43,17 @@ public struct NotificationSettings: Sendable {
 /// key), and the outbox is sent: `sendmail` for email, an HMAC-signed POST for the webhook, retried with
 /// backoff (1 minute doubling to an hour) for a day. Several hub processes may run it at once: the key
 /// queues a message once, a claim sends it from one process.
+///
+/// Pastoral alerts: when a session has closed, each student on its roster who was absent (not excused) is
+/// looked at once: if this is their `pastoralAfter`-th absence in a row (their sessions of the last 60 days,
+/// any group), the teachers of this session who have an email address get one message for the run of
+/// absences (keyed by its first session, so a fourth absence sends nothing new; a check-in ends the run).
 public final class Notifier: Sendable {
     let storage: any HubStorage
     let settings: NotificationSettings
     let logger: Logger
+    /// The closed sessions' absences already looked at by this process (`person` and `session`).
+    let looked = Mutex<Set<String>>([])
 
     public init(storage: any HubStorage, settings: NotificationSettings, logger: Logger) {
         self.storage = storage
@@ -58,7 +69,9 @@ public final class Notifier: Sendable {
                 nextScan = Date() + settings.scanInterval
                 do {
                     let queued = try await scan(now: Date())
-                    if queued > 0 { logger.info("notifications: \(queued) absence messages queued") }
+                    if queued > 0 {
+                        logger.info("notifications: \(queued) messages queued (absences, pastoral alerts)")
+                    }
                 } catch {
                     logger.error("notifications: cannot read the sessions: \(error)")
                 }
@@ -81,11 +94,7 @@ public final class Notifier: Sendable {
             let report = try await storage.sessionReport(session.id, now: now)
             let missing = report.lines.filter { $0.onRoster && ($0.outcome == .pending || $0.outcome == .absent) }
             guard !missing.isEmpty else { continue }
-            if zones[session.room] == nil {
-                let timezone = try await storage.manifest(room: session.room, now: now).schedule.timezone
-                zones[session.room] = timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
-            }
-            let zone = zones[session.room]!
+            let zone = try await zone(session.room, now: now, zones: &zones)
             for line in missing {
                 let absence = Absence(
                     person: line.person, name: line.name ?? line.person, session: session.id,
@@ -99,7 +108,77 @@ public final class Notifier: Sendable {
                 if let url = settings.webhookURL { messages.append(absence.webhook(to: url)) }
             }
         }
+        if settings.sendmail != nil, settings.pastoralAfter > 0 {
+            messages += try await pastoralAlerts(now: now, zones: &zones)
+        }
         return messages.isEmpty ? 0 : try await storage.enqueue(messages, at: now)
+    }
+
+    /// The pastoral alerts due for the sessions that closed in the last 8 hours.
+    func pastoralAlerts(now: Date, zones: inout [String: TimeZone]) async throws(HubError) -> [OutgoingMessage] {
+        let earliest = now - 8 * 3600
+        let closed = try await storage.sessions(from: earliest, to: now, teacher: nil, groups: nil, limit: 10_000)
+            .map(\.session).filter { $0.end <= now && $0.end >= earliest }
+        var reports: [String: SessionReport] = [:]
+        func report(_ session: String) async throws(HubError) -> SessionReport {
+            if let known = reports[session] { return known }
+            let made = try await storage.sessionReport(session, now: now)
+            reports[session] = made
+            return made
+        }
+        var messages: [OutgoingMessage] = []
+        for session in closed {
+            let absent = try await report(session.id).lines.filter { $0.onRoster && $0.outcome == .absent }
+            for line in absent {
+                let key = "\(line.person)\u{1f}\(session.id)"
+                guard !looked.withLock({ $0.contains(key) }) else { continue }
+                // The run of absences that ends with this session: back through the student's sessions.
+                let history = try await storage.sessions(
+                    of: line.person, from: session.end - 60 * 86_400, to: session.end, limit: 10_000
+                ).map(\.session).filter { $0.end <= session.end }.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+                var run: [Session] = []
+                for earlier in history.reversed() {
+                    let outcome = try await report(earlier.id).lines.first { $0.person == line.person }?.outcome
+                    guard outcome == .absent else { break }
+                    run.insert(earlier, at: 0)
+                }
+                if run.count >= settings.pastoralAfter, let first = run.first {
+                    let teachers = try await storage.teachers(session: session.id).filter { $0.email != nil }
+                    if teachers.isEmpty {
+                        logger.warning(
+                            "notifications: \(run.count) absences in a row, and no teacher of the session has an email",
+                            metadata: ["person": "\(line.person)", "session": "\(session.id)"])
+                    }
+                    var absences: [Absence] = []
+                    for missed in run {
+                        absences.append(
+                            Absence(
+                                person: line.person, name: line.name ?? line.person, session: missed.id,
+                                className: try await report(missed.id).className, group: missed.group,
+                                room: missed.room, start: missed.start,
+                                zone: try await zone(missed.room, now: now, zones: &zones)))
+                    }
+                    for teacher in teachers {
+                        guard let address = teacher.email else { continue }
+                        messages.append(
+                            Absence.pastoral(absences, to: address, teacher: teacher.name, first: first.id))
+                    }
+                }
+                looked.withLock { seen in
+                    if seen.count > 100_000 { seen.removeAll() }
+                    seen.insert(key)
+                }
+            }
+        }
+        return messages
+    }
+
+    func zone(_ room: String, now: Date, zones: inout [String: TimeZone]) async throws(HubError) -> TimeZone {
+        if let known = zones[room] { return known }
+        let timezone = try await storage.manifest(room: room, now: now).schedule.timezone
+        let made = timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC") ?? .current
+        zones[room] = made
+        return made
     }
 
     /// Sends what is due in the outbox.
@@ -136,7 +215,7 @@ public final class Notifier: Sendable {
                 } else {
                     try await storage.markSent(queued.id, at: Date())
                     logger.info(
-                        "notifications: absence message sent",
+                        "notifications: \(queued.message.kind) message sent",
                         metadata: [
                             "person": "\(queued.message.person)", "session": "\(queued.message.session)",
                             "channel": "\(queued.message.channel.rawValue)",
@@ -270,6 +349,29 @@ struct Absence {
         return OutgoingMessage(
             key: "absence:\(person):\(day):webhook", kind: "absence", channel: .webhook, person: person,
             session: session, recipient: url, subject: "absence", body: body)
+    }
+
+    /// The pastoral alert to a teacher: the student's run of absences (`absences`, oldest first), keyed by
+    /// the run's first session and the address.
+    static func pastoral(_ absences: [Absence], to address: String, teacher: String, first: String) -> OutgoingMessage {
+        let last = absences[absences.count - 1]
+        let lines = absences.map { "- \($0.what), room \($0.room), \($0.day) at \($0.time)" }.joined(separator: "\n")
+        let body = """
+            Dear \(teacher),
+
+            \(last.name) has been absent, with no reason given to the school, from \(absences.count) sessions in \
+            a row:
+
+            \(lines)
+
+            You receive this because you teach \(last.what). Please check in with \(last.name) or their mentor.
+
+            This message was sent by the school's attendance system.
+            """
+        return OutgoingMessage(
+            key: "pastoral:\(last.person):\(first):email:\(digest(address.lowercased()))", kind: "pastoral",
+            channel: .email, person: last.person, session: last.session, recipient: address,
+            subject: "\(last.name): \(absences.count) absences in a row", body: body)
     }
 
     static func digest(_ text: String) -> String {

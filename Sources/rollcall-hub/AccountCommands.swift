@@ -19,7 +19,10 @@ struct AccountCommand: AsyncParsableCommand {
             \(StaffRole.allCases.map(\.rawValue).joined(separator: ", ")). Every change is in the audit trail \
             as done by `cli`.
             """,
-        subcommands: [AccountAdd.self, AccountList.self, AccountDisable.self, AccountEnable.self, AccountPassword.self]
+        subcommands: [
+            AccountAdd.self, AccountList.self, AccountDisable.self, AccountEnable.self, AccountPassword.self,
+            AccountEmail.self,
+        ]
     )
 }
 
@@ -63,6 +66,7 @@ struct AccountAdd: AsyncParsableCommand {
     @Option(help: "The name shown on pages.") var name: String
     @Option(help: "Students and volunteers: their person id in the gallery.") var person: String?
     @Option(help: "Mentors: the groups they follow, separated by commas.") var groups: String?
+    @Option(help: "Where the hub writes to them (a teacher's pastoral alerts).") var email: String?
     @Option(help: ArgumentHelp("File whose first line is the password.", valueName: "file")) var passwordFile: String?
     @Option(help: ArgumentHelp("The hub's database.", valueName: "file|url")) var db = "rollcall-hub.sqlite"
 
@@ -73,7 +77,7 @@ struct AccountAdd: AsyncParsableCommand {
         let account = Account(
             username: username.lowercased(), role: parsed, name: name, person: person,
             groups: (groups ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty })
+                .filter { !$0.isEmpty }, email: email)
         do {
             try account.validate()
         } catch {
@@ -99,6 +103,7 @@ struct AccountList: AsyncParsableCommand {
             var line = "\(account.username)\t\(account.role.rawValue)\t\(account.name)"
             if let person = account.person { line += "\tperson \(person)" }
             if !account.groups.isEmpty { line += "\tgroups \(account.groups.joined(separator: ","))" }
+            if let email = account.email { line += "\temail \(email)" }
             if account.disabled { line += "\tdisabled" }
             print(line)
         }
@@ -220,5 +225,34 @@ struct RetentionCommand: AsyncParsableCommand {
             try await storage.applyRetentionAudited(policy, now: Date(), dryRun: dry, actor: "cli")
         }
         print("retention: \(report.summary)")
+    }
+}
+
+struct AccountEmail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "email",
+        abstract: "Set an account's email address (where a teacher's pastoral alerts go), or clear it.")
+    @Argument var username: String
+    @Argument(help: "The address; leave out with --clear.") var address: String?
+    @Flag(help: "Remove the address: the account gets no messages.") var clear = false
+    @Option(help: ArgumentHelp("The hub's database.", valueName: "file|url")) var db = "rollcall-hub.sqlite"
+
+    func validate() throws {
+        guard (address == nil) == clear else { throw ValidationError("give an address, or --clear") }
+    }
+
+    func run() async throws {
+        let name = username.lowercased()
+        let address = address
+        let done = try await onStorage(db) { storage throws(HubError) in
+            let done = try await storage.setEmail(username: name, email: address)
+            if done {
+                try await auditCLI(
+                    storage, "account", "account:\(name)", address == nil ? "email cleared" : "email set")
+            }
+            return done
+        }
+        guard done else { fail("there is no account \(name)") }
+        print(address.map { "\(name) gets messages at \($0)" } ?? "\(name) gets no messages")
     }
 }

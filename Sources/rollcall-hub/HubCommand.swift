@@ -134,6 +134,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Absences in a row (not excused) after which a student's teachers get a pastoral alert by email "
+                + "(their accounts' addresses; needs --sendmail). 0 turns them off; 2 to 20.", valueName: "count"))
+    var pastoralAfter = 3
+
+    @Option(
+        help: ArgumentHelp(
             "The sendmail command that takes absence emails, recipients from the headers (e.g. "
                 + "\"/usr/sbin/sendmail -i -t\", or msmtp's); without it, no email.", valueName: "command"))
     var sendmail: String?
@@ -198,6 +204,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard (1...240).contains(absenceAfterMinutes) else {
             throw ValidationError("--absence-after-minutes \(absenceAfterMinutes) is out of range: give 1 to 240")
+        }
+        guard pastoralAfter == 0 || (2...20).contains(pastoralAfter) else {
+            throw ValidationError("--pastoral-after \(pastoralAfter) is out of range: give 0 (off) or 2 to 20")
         }
         guard (1...600).contains(notifyScanSeconds) else {
             throw ValidationError("--notify-scan-seconds \(notifyScanSeconds) is out of range: give 1 to 600")
@@ -299,6 +308,7 @@ struct Serve: AsyncParsableCommand {
         // Absence messages to guardians, when email or a webhook is configured.
         var notifications = NotificationSettings()
         notifications.absenceAfter = Double(absenceAfterMinutes) * 60
+        notifications.pastoralAfter = pastoralAfter
         notifications.scanInterval = Double(notifyScanSeconds)
         notifications.sendmail = sendmail.map { $0.split(separator: " ").map(String.init) }
         notifications.mailFrom = mailFrom

@@ -266,6 +266,7 @@ enum WebApp {
         var role: String?
         var person: String?
         var groups: String?
+        var email: String?
         var password: String?
     }
 
@@ -288,7 +289,7 @@ enum WebApp {
                     [
                         "username": account.username, "name": account.name, "role": account.role.rawValue,
                         "person": account.person ?? "", "groups": account.groups.joined(separator: ", "),
-                        "disabled": account.disabled, "csrf": context.caller.session.csrf,
+                        "email": account.email ?? "", "disabled": account.disabled, "csrf": context.caller.session.csrf,
                         "manageable": WebAccess.mayManage(me, account) && account.username != me.username,
                     ]
                 },
@@ -307,12 +308,13 @@ enum WebApp {
                 let role = StaffRole(rawValue: form.role ?? "")
             else { return try await list(context, problem: "Choose a role.", status: .badRequest) }
             let person = (form.person ?? "").trimmingCharacters(in: .whitespaces)
+            let email = (form.email ?? "").trimmingCharacters(in: .whitespaces)
             let account = Account(
                 username: (form.username ?? "").trimmingCharacters(in: .whitespaces).lowercased(), role: role,
                 name: (form.name ?? "").trimmingCharacters(in: .whitespaces),
                 person: person.isEmpty ? nil : person,
                 groups: (form.groups ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                    .filter { !$0.isEmpty })
+                    .filter { !$0.isEmpty }, email: email.isEmpty ? nil : email)
             guard WebAccess.mayManage(context.account, account) else {
                 throw HubError(.forbidden, "only a superadmin may make a superadmin account")
             }
