@@ -30,6 +30,7 @@ run: models build
 ## daemon: the unconsented student only by badge, a withdrawal erased from hub and door: tools/consent_e2e.py);
 ## a session a teacher starts in the web app open at the door within 5 s (tools/instant_session_e2e.py);
 ## absence emails through msmtp to a loopback SMTP server (aiosmtpd) and a signed webhook (tools/notify_e2e.py);
+## a door's sure check-in added to the student's templates when the hub opted in (tools/refresh_e2e.py);
 ## then the staff web app's (two hubs,
 ## the daemon, admin, teacher and student in headless chromium, axe-core: tools/webapp_e2e.py); the hub's reports are
 ## checked against a real hub process (tools/hub_e2e.py); then the hub under attack (tools/attack.py);
@@ -52,6 +53,7 @@ test: models check-deps lint
 	$(STEP) consent-e2e 600 -- python3 tools/consent_e2e.py --bin .build/debug
 	$(STEP) instant-session-e2e 600 -- python3 tools/instant_session_e2e.py --bin .build/debug
 	$(STEP) notify-e2e 600 -- python3 tools/notify_e2e.py --bin .build/debug
+	$(STEP) refresh-e2e 600 -- python3 tools/refresh_e2e.py --bin .build/debug
 	$(STEP) webapp-e2e 900 -- python3 tools/webapp_e2e.py --bin .build/debug --out .build/webapp
 	$(STEP) hub-e2e 900 -- python3 tools/hub_e2e.py --bin .build/debug
 	$(STEP) attack 900 -- python3 tools/attack.py --bin .build/debug

@@ -145,6 +145,14 @@ public struct SubjectAccessExport: Sendable, Codable, Equatable {
     /// The messages sent (or waiting) about the person: "absence by email to ADDRESS, queued T, sent T".
     public var messages: [String] = []
 
+    /// The export as JSON for the person who asked: keys sorted, times as ISO 8601 (UTC).
+    public func json(pretty: Bool = false) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+
     enum CodingKeys: String, CodingKey {
         case person, gallery, rosters, records, excuses, flags, visits, rooms, events, accounts, audit, consent
         case guardians, messages

@@ -4,7 +4,7 @@ import Foundation
 public import Hub
 public import Hummingbird
 import Logging
-import Recognition
+public import Recognition
 import ServiceLifecycle
 import SyncProtocol
 import Synchronization
@@ -25,6 +25,8 @@ public struct HubServerConfiguration: Sendable {
     public var reportAdmission = ReportAdmission(limit: 4)
     /// The web app's sign-in, throttling and audit settings.
     public var web = WebConfiguration()
+    /// Template refresh from the doors' sightings (`POST /api/v1/device/sightings`); nil: off (the default).
+    public var templateRefresh: TemplateRefreshPolicy?
 
     /// A configuration; `adminToken` nil (or empty) turns the admin API off. `AdminToken.load` reads
     /// and checks the token as `rollcall-hub serve` takes it.
@@ -86,11 +88,11 @@ public enum HubServer {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
         }
-        addDeviceRoutes(
-            router.group(RouterPath("/api/v1/device"))
-                .add(middleware: DeviceAuthentication(storage: storage))
-                .group(context: DeviceRequestContext.self),
-            devices: storage, heartbeats: storage, configuration: configuration)
+        let deviceGroup = router.group(RouterPath("/api/v1/device"))
+            .add(middleware: DeviceAuthentication(storage: storage))
+            .group(context: DeviceRequestContext.self)
+        addDeviceRoutes(deviceGroup, devices: storage, heartbeats: storage, configuration: configuration)
+        addSightingRoute(deviceGroup, storage: storage, configuration: configuration)
         let guarded = { (path: String, allowed: Set<TokenScope>, fromQuery: Bool, needsAdminAPI: Bool) in
             router.group(RouterPath(path))
                 .add(
@@ -125,8 +127,14 @@ public enum HubServer {
         _ device: RouterGroup<DeviceRequestContext>, devices: any DeviceStorage, heartbeats: any RollCallStorage,
         configuration: HubServerConfiguration
     ) {
+        // The room's manifest as the doors get it, with whether the hub takes template refresh sightings.
+        @Sendable func manifest(_ room: String) async throws(HubError) -> DeviceManifest {
+            var manifest = try await devices.manifest(room: room, now: Date())
+            manifest.templateRefresh = configuration.templateRefresh != nil
+            return manifest
+        }
         device.get("manifest") { request, context in
-            try cached(try await devices.manifest(room: context.device.room, now: Date()), request)
+            try cached(try await manifest(context.device.room), request)
         }
         device.get("gallery") { request, context in
             let text = request.uri.queryParameters.get("since") ?? "0"
@@ -172,7 +180,7 @@ public enum HubServer {
                 }
             }
             @Sendable func fingerprint() async throws(HubError) -> String {
-                try etag(encoded(try await devices.manifest(room: door.room, now: Date())))
+                try etag(encoded(try await manifest(door.room)))
             }
             // The mark first: a change stored between the two reads then shows as a new mark and is not missed.
             var mark = try await devices.changeMark()
@@ -473,7 +481,11 @@ public enum HubServer {
                 AuditEntry(
                     at: Date(), actor: context.actor, action: "export", subject: "person:\(person)",
                     detail: "subject-access export", address: context.address))
-            return try json(export)
+            let data: Data
+            do { data = try export.json() } catch { throw HubError(.internal, "cannot encode the export: \(error)") }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
         admin.get("people/:id/visits") { request, context in
             return try json(

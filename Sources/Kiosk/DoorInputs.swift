@@ -20,6 +20,8 @@ public struct DoorInputs: Sendable {
 
     /// The names the manifest gave, for everyone the room's sessions name (face or badge alike).
     public var directory: [String: String] = [:]
+    /// Whether the hub takes template refresh sightings (the manifest's `template_refresh`).
+    public var templateRefresh = false
 
     /// Display names by person id: the manifest's, then the gallery's for anyone it does not name.
     public var names: [String: String] {
@@ -43,10 +45,12 @@ public struct DoorInputs: Sendable {
             (try? await outbox.state("gallery-version")).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
         var schedule = SessionSchedule(room: "", sessions: [])
         var directory: [String: String] = [:]
+        var templateRefresh = false
         if let data = try? await outbox.state("manifest") {
             if let manifest = try? DeviceAPI.decoder().decode(DeviceManifest.self, from: data) {
                 schedule = manifest.schedule
                 directory = manifest.names
+                templateRefresh = manifest.templateRefresh
             } else {
                 logger.error("the stored manifest cannot be read; no sessions until the next sync")
             }
@@ -70,7 +74,16 @@ public struct DoorInputs: Sendable {
         let history = (try? await outbox.history(since: now - 2 * 86_400)) ?? []
         return DoorInputs(
             gallery: gallery, galleryVersion: version, schedule: schedule, keys: keys, verifier: verifier,
-            book: AttendanceBook(schedule: schedule, history: history), directory: directory)
+            book: AttendanceBook(schedule: schedule, history: history), directory: directory,
+            templateRefresh: templateRefresh)
+    }
+
+    /// Whether a sighting of `person` is worth offering the hub: refresh is on, and the person has no
+    /// template added within the policy's spacing (the hub would refuse it; the door need not send it).
+    public func offersSighting(of person: String, at now: Date, policy: TemplateRefreshPolicy = .standard) -> Bool {
+        guard templateRefresh, let entry = gallery.people.first(where: { $0.id == person }) else { return false }
+        let latest = entry.templates.compactMap(TemplateRefreshPolicy.addedAt).max() ?? .distantPast
+        return now.timeIntervalSince(latest) >= policy.spacing
     }
 
     /// The pipeline update that installs these inputs.

@@ -27,6 +27,7 @@ public final class KioskDaemon: Sendable {
         var processedFrames = 0
         var decisions = 0
         var lastDecisionAt: Date?
+        var offeringSighting = false
         var status: KioskStatus?
     }
 
@@ -220,6 +221,37 @@ public final class KioskDaemon: Sendable {
         default: logger.info("\(decision.kind.rawValue)", metadata: fields)
         }
         if let name { logger.debug("\(decision.kind.rawValue): \(name)", metadata: fields) }
+        offerSighting(decision)
+    }
+
+    /// Offers a sure face check-in's encoding to the hub for a template refresh, when the hub asked for
+    /// them: once at a time, not queued (a lost sighting is simply not added), never stored at the door.
+    func offerSighting(_ decision: DoorDecision) {
+        guard let sync, let encoding = decision.sighting, let person = decision.person,
+            let distance = decision.distance, let margin = decision.margin
+        else { return }
+        let wanted = runtime.withLock { state -> Bool in
+            guard !state.offeringSighting, state.inputs.offersSighting(of: person, at: decision.at) else {
+                return false
+            }
+            state.offeringSighting = true
+            return true
+        }
+        guard wanted else { return }
+        // With one person in the gallery the margin is infinite; JSON has no infinity (the hub recomputes it).
+        let sighting = TemplateSighting(
+            person: person, encoding: encoding, distance: distance, margin: margin.isFinite ? margin : 4)
+        Task {
+            defer { runtime.withLock { $0.offeringSighting = false } }
+            do {
+                let result = try await sync.offerSighting(sighting)
+                logger.info(
+                    "template refresh: the hub \(result.added ? "added" : "did not add") a template",
+                    metadata: ["person": "\(person)", "reason": "\(result.reason ?? "-")"])
+            } catch {
+                logger.info("template refresh: sighting not delivered: \(error)", metadata: ["person": "\(person)"])
+            }
+        }
     }
 
     private func group(of session: String?) -> String? {

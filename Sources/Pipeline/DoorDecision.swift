@@ -54,6 +54,9 @@ public struct DoorDecision: Sendable, Equatable {
     public var badgePayload: String?
     /// Refused badges: the subject the payload claims (untrusted), for the audit record.
     public var claimedSubject: String?
+    /// Face check-ins from a sighting good enough for a template refresh (`TemplateRefreshPolicy`): its
+    /// encoding, offered to the hub when the hub asks for refreshes; never printed or stored at the door.
+    public var sighting: [Float]?
 
     /// A decision of `kind` at a frame.
     public init(kind: Kind, person: String?, frame: Int, t: Double, at: Date) {

@@ -220,13 +220,20 @@ public final class DoorPipeline {
         summary.encodings += encodings.count
         let roster = book.rosterFirst(at: at)
         var matchMilliseconds = 0.0
-        for ((_, track), encoding) in zip(wanted, encodings) {
+        for ((observation, track), encoding) in zip(wanted, encodings) {
             let identification = configuration.match.identify(
                 Matcher.match(encoding.values, in: gallery, rosterFirst: roster))
             matchMilliseconds += clock.lap()
             if let outcome = tracker.record(identification, track: track, frame: analysis.index),
-                let decision = face(outcome, identification, track: track, frame: analysis.index, t: t, at: at)
+                var decision = face(outcome, identification, track: track, frame: analysis.index, t: t, at: at)
             {
+                // A check-in from a sighting good enough to offer the hub as a new template (refresh).
+                if decision.kind == .checkin, let match = identification.match,
+                    TemplateRefreshPolicy.standard.worthOffering(distance: match.distance, margin: match.margin),
+                    QualityGate.enrollment.check(observation.sample) == nil
+                {
+                    decision.sighting = encoding.values
+                }
                 decisions.append(decision)
             }
             rulesMilliseconds += clock.lap()

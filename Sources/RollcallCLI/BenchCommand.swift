@@ -9,7 +9,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of rollcall's hot paths.",
-        subcommands: [VisionBench.self, CaptureBench.self, MatchBench.self, OutboxBench.self, SyncBench.self]
+        subcommands: [
+            VisionBench.self, CaptureBench.self, MatchBench.self, OutboxBench.self, SyncBench.self, RefreshBench.self,
+        ]
     )
 }
 

@@ -244,6 +244,22 @@ public actor SyncClient {
         guard answer.status == 200 else { throw SyncError("the hub answered \(answer.status) to the heartbeat") }
     }
 
+    /// Offers a sighting for a template refresh; the hub's answer says whether it added it.
+    public func offerSighting(_ sighting: TemplateSighting) async throws(SyncError) -> SightingResult {
+        let body: Data
+        do { body = try DeviceAPI.encoder().encode(sighting) } catch {
+            throw SyncError("cannot encode a sighting: \(error)")
+        }
+        let answer: (status: Int, body: Data, headers: HTTPHeaders)
+        do { answer = try await send("POST", DeviceAPI.sightingsPath, body: body) } catch {
+            throw SyncError("cannot reach the hub: \(error)")
+        }
+        guard answer.status == 200 else { throw SyncError("the hub answered \(answer.status) to the sighting") }
+        do { return try DeviceAPI.decoder().decode(SightingResult.self, from: answer.body) } catch {
+            throw SyncError("the hub's answer to the sighting cannot be read: \(error)")
+        }
+    }
+
     /// The hub answered as it should: the device is online.
     private func recordSuccess() {
         if status.failuresInARow > 0 { logger.notice("sync: the hub answers again") }

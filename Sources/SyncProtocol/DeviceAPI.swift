@@ -19,6 +19,9 @@ public enum DeviceAPI {
     /// `GET`: waits (long poll, `?since=FINGERPRINT&wait=SECONDS`) until the room's manifest, gallery or
     /// badge keys differ from what `since` names, or `wait` seconds pass; answers `DeviceChanges`.
     public static let changesPath = "/api/v1/device/changes"
+    /// `POST` a `TemplateSighting` (only when the manifest's `templateRefresh` is on), answered with a
+    /// `SightingResult`: the hub may add it to the person's templates (`TemplateRefreshPolicy`).
+    public static let sightingsPath = "/api/v1/device/sightings"
     /// The longest a door's request to `changesPath` waits.
     public static let longestChangeWait = 25
     /// The most events in one batch.
@@ -48,21 +51,26 @@ public struct DeviceManifest: Sendable, Equatable, Codable {
     /// The display names of the people the room's sessions and access list name, for the door's greeting:
     /// everyone, whether their face is in the gallery or they check in by badge, is greeted alike.
     public var names: [String: String]
+    /// Whether the hub takes template refresh sightings (`sightingsPath`); off unless the school opted in.
+    public var templateRefresh: Bool
 
     /// A manifest.
     public init(
-        schedule: SessionSchedule, galleryVersion: Int64, badgeKeysVersion: Int64, names: [String: String] = [:]
+        schedule: SessionSchedule, galleryVersion: Int64, badgeKeysVersion: Int64, names: [String: String] = [:],
+        templateRefresh: Bool = false
     ) {
         self.schedule = schedule
         self.galleryVersion = galleryVersion
         self.badgeKeysVersion = badgeKeysVersion
         self.names = names
+        self.templateRefresh = templateRefresh
     }
 
     private enum CodingKeys: String, CodingKey {
         case galleryVersion = "gallery_version"
         case badgeKeysVersion = "badge_keys_version"
         case names
+        case templateRefresh = "template_refresh"
     }
 
     /// The schedule's keys and the versions side by side in one object; `names` is absent from a hub
@@ -73,6 +81,7 @@ public struct DeviceManifest: Sendable, Equatable, Codable {
         galleryVersion = try container.decode(Int64.self, forKey: .galleryVersion)
         badgeKeysVersion = try container.decode(Int64.self, forKey: .badgeKeysVersion)
         names = try container.decodeIfPresent([String: String].self, forKey: .names) ?? [:]
+        templateRefresh = try container.decodeIfPresent(Bool.self, forKey: .templateRefresh) ?? false
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -81,6 +90,7 @@ public struct DeviceManifest: Sendable, Equatable, Codable {
         try container.encode(galleryVersion, forKey: .galleryVersion)
         try container.encode(badgeKeysVersion, forKey: .badgeKeysVersion)
         try container.encode(names, forKey: .names)
+        try container.encode(templateRefresh, forKey: .templateRefresh)
     }
 }
 
@@ -293,4 +303,45 @@ public struct DeviceChanges: Sendable, Equatable, Codable {
     public var fingerprint: String
 
     public init(fingerprint: String) { self.fingerprint = fingerprint }
+}
+
+/// A door's sighting offered for a template refresh: a face check-in's encoding, with the match the door
+/// saw. The hub trusts none of it: it recomputes every guard from its own gallery.
+public struct TemplateSighting: Sendable, Equatable, Codable {
+    public var person: String
+    /// The 128-value encoding of the face at the check-in.
+    public var encoding: [Float]
+    /// The door's distance to the person and margin to the runner-up.
+    public var distance: Float
+    public var margin: Float
+
+    public init(person: String, encoding: [Float], distance: Float, margin: Float) {
+        self.person = person
+        self.encoding = encoding
+        self.distance = distance
+        self.margin = margin
+    }
+
+    /// What is wrong with it as a request, or nil.
+    public var problem: String? {
+        guard (1...128).contains(person.count) else { return "person is 1 to 128 characters" }
+        guard encoding.count == 128, encoding.allSatisfy({ $0.isFinite && abs($0) <= 1 }) else {
+            return "encoding is 128 finite values in -1...1"
+        }
+        guard distance.isFinite, margin.isFinite else { return "distance and margin are finite numbers" }
+        return nil
+    }
+}
+
+/// The hub's answer to a `TemplateSighting`.
+public struct SightingResult: Sendable, Equatable, Codable {
+    /// Whether a template was added.
+    public var added: Bool
+    /// Why not, when it was not.
+    public var reason: String?
+
+    public init(added: Bool, reason: String? = nil) {
+        self.added = added
+        self.reason = reason
+    }
 }

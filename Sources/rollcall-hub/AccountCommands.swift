@@ -188,9 +188,7 @@ struct ExportPersonCommand: AsyncParsableCommand {
             return export
         }
         guard let export else { fail("the hub holds nothing about \(id)") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        FileHandle.standardOutput.write(try encoder.encode(export) + Data("\n".utf8))
+        FileHandle.standardOutput.write(try export.json(pretty: true) + Data("\n".utf8))
     }
 }
 

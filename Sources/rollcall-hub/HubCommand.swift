@@ -4,6 +4,7 @@ import Hub
 import HubServer
 import Hummingbird
 import Logging
+import Recognition
 
 /// `rollcall-hub`: the reference central server.
 @main
@@ -138,6 +139,13 @@ struct Serve: AsyncParsableCommand {
                 + "(their accounts' addresses; needs --sendmail). 0 turns them off; 2 to 20.", valueName: "count"))
     var pastoralAfter = 3
 
+    @Flag(
+        help: ArgumentHelp(
+            "Template refresh: the doors offer the encodings of their surest face check-ins, and the hub adds one "
+                + "to a person when every guard holds (at most 3 added per person, one a week, near the enrolled "
+                + "templates and far from everyone else; README, \"Template refresh\"). Off by default."))
+    var templateRefresh = false
+
     @Option(
         help: ArgumentHelp(
             "The sendmail command that takes absence emails, recipients from the headers (e.g. "
@@ -269,6 +277,7 @@ struct Serve: AsyncParsableCommand {
             idleTimeout: .seconds(idleTimeoutSeconds), maximumConnections: maxConnections, requestsPerSecond: rateLimit,
             burst: Double(rateBurst))
         configuration.reportAdmission = ReportAdmission(limit: reportConcurrency)
+        configuration.templateRefresh = templateRefresh ? .standard : nil
         configuration.web.auditRetention = Double(auditRetentionDays) * 86_400
         configuration.web.sessionLifetime = Double(sessionHours) * 3600
         configuration.web.photos = HubPhotoChecker.find(explicitDirectory: models)

@@ -141,8 +141,10 @@ struct RollCallStorageTests {
         #expect(export.events.map(\.id) == [eventUUID("e-1")] && export.events[0].body.contains("p-1"))
         #expect(export.accounts == ["pat": "student"])
         #expect(export.audit.map(\.detail) == ["p-1 marked excused (dentist)", "own record"])
-        let text = String(decoding: try JSONEncoder().encode(export), as: UTF8.self)
+        let text = String(decoding: try export.json(), as: UTF8.self)
         for other in ["p-2", "P-2", "CAMERA_OFF", "p-10"] { #expect(!text.contains(other), "\(other) in p-1's export") }
+        // Times a person can read: the audit line's time as ISO 8601, not seconds since 2001.
+        #expect(text.contains("\"at\":\"\(ISO8601DateFormatter().string(from: received))\""))
         let volunteer = try #require(try await store.exportPerson("v-1", at: received))
         #expect(volunteer.rooms == ["B12"] && volunteer.records.isEmpty)
         #expect(try await store.exportPerson("nobody", at: received) == nil)

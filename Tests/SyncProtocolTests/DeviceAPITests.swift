@@ -16,7 +16,7 @@ enum Samples {
         let session = Session(id: "s-1", room: "B14", group: "7B", start: start, end: start + 2700, roster: ["p-1"])
         return DeviceManifest(
             schedule: SessionSchedule(room: "B12", timezone: "Europe/Berlin", policy: policy, sessions: [session]),
-            galleryVersion: 7, badgeKeysVersion: 3)
+            galleryVersion: 7, badgeKeysVersion: 3, templateRefresh: true)
     }
     static var delta: GalleryDelta {
         var document = GalleryDocument()
@@ -121,13 +121,15 @@ struct OpenAPIDocumentTests {
         #expect(paths[DeviceAPI.galleryPath]?["get"] != nil)
         #expect(paths[DeviceAPI.badgeKeysPath]?["get"] != nil)
         #expect(paths[DeviceAPI.eventsPath]?["post"] != nil)
+        #expect(paths[DeviceAPI.changesPath]?["get"] != nil)
+        #expect(paths[DeviceAPI.sightingsPath]?["post"] != nil)
     }
 
     @Test(
         "each schema lists exactly the keys the Swift type writes (all optional fields set), required ones included",
         arguments: [
             "DeviceManifest", "GalleryDelta", "BadgeKeys", "DeviceEvent", "EventBatchResult", "DeviceChanges",
-            "APIProblem",
+            "TemplateSighting", "SightingResult", "APIProblem",
         ])
     func schemaMatches(name: String) throws {
         let written: Set<String>
@@ -138,6 +140,9 @@ struct OpenAPIDocumentTests {
         case "DeviceEvent": written = try keys(Samples.checkin).union(try keys(Samples.exit))
         case "EventBatchResult": written = try keys(Samples.result)
         case "DeviceChanges": written = try keys(DeviceChanges(fingerprint: "\"0a1b\""))
+        case "TemplateSighting":
+            written = try keys(TemplateSighting(person: "p-1", encoding: [0.1], distance: 0.3, margin: 0.4))
+        case "SightingResult": written = try keys(SightingResult(added: false, reason: "too far"))
         default: written = try keys(APIProblem(error: "e", message: "m"))
         }
         let (properties, required) = try schema(name)
