@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C++ (dlib, OpenCV) behind a plain C header. dlib's detector and network are header
@@ -72,6 +73,12 @@ let package = Package(
             name: "CZBar",
             pkgConfig: "zbar",
             providers: [.apt(["libzbar-dev"])]
+        ),
+        // zlib, to unpack the photos of a bulk enrollment's ZIP with bounds (Sources/HubServer/Web/ZIPLayout.swift).
+        .systemLibrary(
+            name: "CZlibInflate",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         // libqrencode, to draw QR codes.
         .systemLibrary(
@@ -182,11 +189,12 @@ let package = Package(
         ),
         // The hub's HTTP side (Hummingbird): the device API over `HubStorage`, and the staff web app
         // (accounts with bcrypt passwords, session cookies, pages from the mustache templates in
-        // Sources/HubServer/Templates, kept as resource files).
+        // Sources/HubServer/Templates, kept as resource files); bulk enrollment reads a CSV (SwiftCSV) and a
+        // ZIP of photos (ZIPFoundation, with the bytes unpacked through CZlibInflate).
         .target(
             name: "HubServer",
             dependencies: [
-                "Hub", "SyncProtocol", "Attendance", "Recognition", "Badges", "CQREncode",
+                "Hub", "SyncProtocol", "Attendance", "Recognition", "Badges", "CQREncode", "CZlibInflate",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
@@ -199,8 +207,11 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             resources: [.copy("Templates")],
             swiftSettings: swiftSettings
@@ -333,6 +344,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -352,7 +364,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BadgesTests",
-            dependencies: ["Badges"],
+            dependencies: ["Badges", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

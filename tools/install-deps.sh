@@ -18,7 +18,8 @@ packages=(
     libv4l-dev           # camera capture
     libsqlite3-dev       # the local event queue
     libsystemd-dev       # sd_notify: readiness, status and watchdog for systemd
-    pkg-config           # finds zbar, libqrencode, libv4l2 and libsystemd for the build
+    zlib1g-dev           # inflating the photos of a bulk enrollment's ZIP (the hub)
+    pkg-config           # finds zbar, libqrencode, libv4l2, libsystemd and zlib for the build
     systemd              # systemd-analyze: tools/check-units.sh verifies the units and rates their hardening
     python3              # the test tools (tools/*.py) and the vivid guest's helpers run on Debian's Python
     python3-pip          # Models/fetch-models.sh downloads the models with pip

@@ -379,10 +379,17 @@ struct WebAppTests {
         ("/people/p-2/guardians", [("guardians", "parent@example.org")], ["root", "sec"]),
     ]
 
+    /// The forms with files, the same way: who may post them (200) and who is refused (403).
+    static let uploadTable: [(path: String, csv: String, allowed: Set<String>)] = [
+        ("/people/bulk", "id,name,role,groups,photos\nv-9,Vic Nine,volunteer,,\n", ["root", "sec"])
+    ]
+
     @Test("every page: each role gets it or a 403, as the README's role table says, on both stores")
     func roles() async throws {
+        // A photo checker, so that the bulk enrollment form answers those allowed (BulkEnrollmentWebTests).
+        let checking: (inout HubServerConfiguration) -> Void = { $0.web.photos = FakePhotoChecker() }
         for kind in StoreKind.available {
-            try await Self.withHub(kind) { _, port in
+            try await Self.withHub(kind, configure: checking) { _, port in
                 let everyone = [
                     "root", "sec", "assist", "lovelace", "turing", "mentor7b", "mentor8a", "pupil", "helper",
                 ]
@@ -403,6 +410,14 @@ struct WebAppTests {
                             .POST, path, form: [("csrf", token)] + fields, headers: [("X-Rollcall-Script", "1")])
                         #expect(
                             answer.status == (allowed.contains(username) ? 204 : 403),
+                            "\(kind) \(username) POST \(path)")
+                    }
+                    for (path, csv, allowed) in Self.uploadTable {
+                        let token = try await browser.csrf("/account/password")
+                        let answer = try await browser.upload(
+                            path, fields: [("csrf", token)], files: [("csv", "people.csv", Data(csv.utf8))])
+                        #expect(
+                            answer.status == (allowed.contains(username) ? 200 : 403),
                             "\(kind) \(username) POST \(path)")
                     }
                     // Forms: creating an account (a valid one) and disabling one.

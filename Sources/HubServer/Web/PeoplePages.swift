@@ -11,7 +11,8 @@ import SyncProtocol
 
 /// The office's people pages: everyone with their consent for face check-in, a person's consent history
 /// and the form to record a decision, the guardians' addresses, and enrollment from photos (uploaded, or
-/// taken with the phone's camera), checked as `rollcall enroll` checks them, then confirmed.
+/// taken with the phone's camera), checked as `rollcall enroll` checks them, then confirmed; and bulk
+/// enrollment from a CSV and a ZIP of photos (`BulkEnrollment.swift`).
 extension WebApp {
     /// The superadmin and the secretary keep the people's records.
     static func keepsPeople(_ account: Account) -> Bool { account.role == .superadmin || account.role == .secretary }
@@ -23,7 +24,7 @@ extension WebApp {
             let people = try await storage.people()
             try await audit(storage, context, "view", "people", "the people list")
             return try page(
-                "people", title: "People", context: context,
+                "people", title: "People", context: context, script: true,
                 data: [
                     "people": people.map { listing -> [String: Any] in
                         [
@@ -35,9 +36,12 @@ extension WebApp {
                             "templates": listing.templates,
                         ]
                     },
-                    "none": people.isEmpty,
+                    "none": people.isEmpty, "canBulk": web.photos != nil, "noChecker": web.photos == nil,
+                    "bulkRows": web.bulk.rows, "bulkPhotoMB": web.bulk.entryBytes >> 20,
+                    "bulkUploadMB": FormGuard.bulkUploadLimit >> 20,
                 ], current: "/people")
         }
+        addBulkEnrollmentRoute(group, storage: storage, web: web)
         group.get("people/:id") { _, context in
             try requirePeople(context)
             let id = HubServer.parameter(context, "id")

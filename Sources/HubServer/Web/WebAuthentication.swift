@@ -27,6 +27,8 @@ public struct WebConfiguration: Sendable {
     /// Examines enrollment photos (the hub's vision core, on its own threads); nil: the web app cannot
     /// enroll (it says so on the person's page).
     public var photos: (any PhotoChecker)?
+    /// The bounds of a bulk enrollment's CSV and ZIP (`/people/bulk`).
+    public var bulk = BulkLimits()
 
     public init() {}
 }
@@ -188,9 +190,27 @@ struct FormGuard: RouterMiddleware {
         var context = context
         let token: String
         if let type = request.headers[.contentType], let boundary = Self.multipartBoundary(type) {
-            // Photos: up to `uploadLimit`, the token among the parts.
-            let body = [UInt8](try await HubServer.collect(request, limit: Self.uploadLimit))
-            let parts = (try? Self.multipartParts(body, boundary: boundary)) ?? []
+            // Photos: up to `uploadLimit` (a bulk enrollment's CSV and ZIP: `bulkUploadLimit`), the token
+            // among the parts. The body is parsed as it was collected, not copied first (at 200 MB each copy
+            // counts), on NIO's thread pool: parsing a large form takes a while, and Swift's own threads are
+            // the requests'.
+            let limit = request.uri.path == WebApp.bulkEnrollmentPath ? Self.bulkUploadLimit : Self.uploadLimit
+            let parts: [MultipartPart]
+            do {
+                var request = request
+                let body: ByteBuffer
+                do {
+                    body = try await request.collectBody(upTo: limit)
+                } catch {
+                    throw HubError(.tooLarge, "the form is larger than \(limit >> 20) MB; nothing was stored")
+                }
+                // A form that cannot be parsed has no token: it is refused below like one without it.
+                parts =
+                    (try? await NIOThreadPool.singleton.runIfActive {
+                        try Self.multipartParts(body, boundary: boundary)
+                    })
+                    ?? []
+            }
             token = parts.first { $0.name == "csrf" }.map { String(buffer: $0.body) } ?? ""
             context.upload = parts
         } else {
@@ -214,7 +234,7 @@ struct FormGuard: RouterMiddleware {
     }
 
     /// The parts of a `multipart/form-data` body.
-    static func multipartParts(_ body: [UInt8], boundary: String) throws -> [MultipartPart] {
+    static func multipartParts(_ body: ByteBuffer, boundary: String) throws -> [MultipartPart] {
         let parser = MultipartParser(boundary: boundary)
         var parts: [MultipartPart] = []
         var headers = HTTPHeaders()
@@ -232,6 +252,9 @@ struct FormGuard: RouterMiddleware {
 
     /// The most a form with files (photos for enrollment) may carry.
     static let uploadLimit = 25 << 20
+    /// The most a bulk enrollment's form (a CSV and a ZIP of photos) may carry; nginx's location for it
+    /// lets as much through.
+    static let bulkUploadLimit = 200 << 20
 
     /// The boundary of a `multipart/form-data` content type; nil for any other type.
     static func multipartBoundary(_ type: String) -> String? {
