@@ -130,8 +130,11 @@ build: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product rollcall-scenario
 	$(SWIFT) build -c release --static-swift-stdlib --product rollcall-hub
 
+## lint: swift-format, and the modules of Package.swift down the flow with the README's diagram up to date
+## (tools/module_graph.py)
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	python3 tools/module_graph.py --check
 
 ## bench: speed of the vision core, frame conversion, matching and the whole pipeline on this machine
 ## (see README, Performance)

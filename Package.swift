@@ -49,11 +49,27 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
-        // C++ (dlib, OpenCV) behind a plain C header. dlib's detector and network are header
-        // templates compiled into this target, so it is always optimised: at -O0 a detection
+        // C++ (OpenCV) behind a plain C header: decoding, encoding and resizing images, the camera's
+        // pixel conversion, video files, compositing. Always optimised, like the face core.
+        .target(
+            name: "CImaging",
+            cxxSettings: [
+                .unsafeFlags(["-O2", "-I/usr/include/opencv4"] + cpuFlags),
+                .define("NDEBUG"),
+            ],
+            linkerSettings: [
+                .linkedLibrary("opencv_core"),
+                .linkedLibrary("opencv_imgproc"),
+                .linkedLibrary("opencv_imgcodecs"),
+                .linkedLibrary("opencv_videoio"),
+            ]
+        ),
+        // C++ (dlib) behind a plain C header, over CImaging's images. dlib's detector and network are
+        // header templates compiled into this target, so it is always optimised: at -O0 a detection
         // takes seconds, which would make debug builds and the test suite useless.
         .target(
             name: "CVision",
+            dependencies: ["CImaging"],
             cxxSettings: [
                 .unsafeFlags(["-O2", "-I/usr/include/opencv4"] + cpuFlags),
                 .define("NDEBUG"),
@@ -64,8 +80,6 @@ let package = Package(
                 .linkedLibrary("lapack"),
                 .linkedLibrary("opencv_core"),
                 .linkedLibrary("opencv_imgproc"),
-                .linkedLibrary("opencv_imgcodecs"),
-                .linkedLibrary("opencv_videoio"),
             ]
         ),
         // zbar, and the fourcc of its grey format (a function-like macro).
@@ -86,14 +100,39 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
         ),
+        // Pixels in Swift: RGB and grey images (Swift owns the pixels), decoding, resizing, compositing, video
+        // files; below both the camera (Capture) and the face core (Vision).
+        .target(
+            name: "Imaging",
+            dependencies: ["CImaging"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Vision",
             dependencies: [
                 "CVision",
-                "CZBar",
-                "CQREncode",
+                "Imaging",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Reading QR badges in grey frames (zbar): the door's, and `rollcall camera test --qr`.
+        .target(
+            name: "QRScanning",
+            dependencies: ["CZBar", "Imaging"],
+            swiftSettings: swiftSettings
+        ),
+        // Drawing QR codes as grey images (libqrencode): printed badges and the scenario's badge cards.
+        .target(
+            name: "QRDrawing",
+            dependencies: ["CQREncode", "Imaging"],
+            swiftSettings: swiftSettings
+        ),
+        // Enrollment from photos (one face, of enrollment quality, not someone else's): `rollcall enroll`
+        // and the hub's enrollment, which links neither V4L2 nor zbar through it.
+        .target(
+            name: "Enrollment",
+            dependencies: ["Imaging", "Recognition", "Vision"],
             swiftSettings: swiftSettings
         ),
         // libv4l2 and the V4L2 request codes Swift cannot import (variadic calls, function-like macros).
@@ -107,7 +146,7 @@ let package = Package(
             name: "Capture",
             dependencies: [
                 "CV4L2",
-                "Vision",
+                "Imaging",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
@@ -139,7 +178,7 @@ let package = Package(
         // The scenario video the tests and the replay benchmark run on, generated from the fixtures.
         .target(
             name: "Scenario",
-            dependencies: ["Vision", "Badges"],
+            dependencies: ["Imaging", "Vision", "QRDrawing", "Badges"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -151,7 +190,9 @@ let package = Package(
         // the attendance rules. Used by `rollcall replay` and by the daemon.
         .target(
             name: "Pipeline",
-            dependencies: ["Attendance", "Badges", "Capture", "Recognition", "Vision"],
+            dependencies: [
+                "Attendance", "Badges", "Capture", "Enrollment", "Imaging", "QRScanning", "Recognition", "Vision",
+            ],
             swiftSettings: swiftSettings
         ),
         // The device's durable store (SQLite through GRDB): the events queue, rejected scans for
@@ -219,7 +260,7 @@ let package = Package(
         .executableTarget(
             name: "rollcall-hub",
             dependencies: [
-                "Hub", "HubServer", "SyncProtocol", "Attendance", "Recognition", "Pipeline", "Vision",
+                "Hub", "HubServer", "SyncProtocol", "Attendance", "Recognition", "Enrollment", "Vision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -248,12 +289,27 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // The daemon under systemd: journal log lines with their priority, and sd_notify (ready, status,
+        // watchdog, reloading, stopping).
+        .target(
+            name: "Systemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The door's screen: the signage page (signage.html, built into the binary), the messages it shows
+        // (a decision's greeting, the idle state), and the broadcaster that sends them to every open page.
+        .target(
+            name: "Signage",
+            dependencies: ["Attendance", "Pipeline"],
+            resources: [.embedInCode("signage.html")],
+            swiftSettings: swiftSettings
+        ),
         // The daemon: its configuration (TOML, validated key by key) and its services (door, sync,
         // signage page, watchdog) in one ServiceGroup, with systemd notification and journal logging.
         .target(
             name: "Kiosk",
             dependencies: [
-                "Attendance", "Badges", "Capture", "CSystemd", "Outbox", "Pipeline", "Recognition", "Sync",
+                "Attendance", "Badges", "Capture", "Outbox", "Pipeline", "Recognition", "Signage", "Sync", "Systemd",
                 "SyncProtocol", "Vision",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -273,8 +329,13 @@ let package = Package(
                 "Capture",
                 "Kiosk",
                 "Outbox",
+                "Enrollment",
+                "Imaging",
                 "Pipeline",
+                "QRDrawing",
+                "QRScanning",
                 "Sync",
+                "Systemd",
                 "Recognition",
                 "Vision",
                 "SyncProtocol",
@@ -300,7 +361,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VisionTests",
-            dependencies: ["Vision", "TestSupport"],
+            dependencies: ["Imaging", "Vision", "QRScanning", "QRDrawing", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -351,6 +412,7 @@ let package = Package(
         .testTarget(
             name: "KioskTests",
             dependencies: [
+                "Signage", "Systemd",
                 "Kiosk", "Attendance", "Badges", "Capture", "Outbox", "Pipeline", "Recognition", "SyncProtocol",
                 "TestSupport", "Vision",
                 .product(name: "Logging", package: "swift-log"),
@@ -359,7 +421,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ScenarioTests",
-            dependencies: ["Scenario", "Vision", "Badges", "TestSupport"],
+            dependencies: ["Scenario", "Imaging", "Vision", "QRScanning", "Badges", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -369,7 +431,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CaptureTests",
-            dependencies: ["Capture", "CV4L2", "Vision", "TestSupport"],
+            dependencies: ["Capture", "CV4L2", "Imaging", "QRScanning", "QRDrawing", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         // Runs the built `rollcall` executable as a technician would.
@@ -377,6 +439,7 @@ let package = Package(
             name: "RollcallCLITests",
             dependencies: [
                 "rollcall", "rollcall-hub", "Capture", "Hub", "Outbox", "Recognition", "SyncProtocol", "Vision",
+                "Imaging", "QRScanning", "QRDrawing",
                 "Scenario",
                 "TestSupport",
             ],

@@ -51,6 +51,7 @@ COMMANDS = {
     "/usr/sbin/nginx": "Sources/rollcall-hub/NginxFront.swift (rollcall-hub bench load --nginx, make test's hub-load)",
     "/usr/bin/openssl": "the same (the load test's self-signed certificate)",
     "/usr/bin/msmtp": "tools/notify_e2e.py (the hub's sendmail interface, to the loopback SMTP server)",
+    "/usr/bin/ldd": "Tests/RollcallCLITests/LinkingTests.swift (what the hub links)",
 }
 # Libraries that the Swift packages we depend on link (their modulemaps are not ours to scan before
 # the build has fetched them).

@@ -20,7 +20,7 @@
 #include "ResNet.hpp"
 
 using cvision::failure;
-using cvision::guarded;
+using cvision::guarded_dlib;
 using cvision::require;
 
 struct cvision_models {
@@ -72,7 +72,7 @@ cvision_rect from_dlib(const dlib::rectangle &r) { return cvision_rect{r.left(),
 
 extern "C" cvision_status cvision_models_load(const char *shape_predictor_path, const char *recognition_model_path,
                                               cvision_models **out, cvision_error *error) {
-    return guarded(error, [&] {
+    return guarded_dlib(error, [&] {
         require(out != nullptr, "no output handle");
         *out = nullptr;
         auto models = std::make_unique<cvision_models>();
@@ -91,7 +91,7 @@ extern "C" void cvision_models_free(cvision_models *models) { delete models; }
 
 extern "C" cvision_status cvision_engine_create(const cvision_models *models, cvision_engine **out,
                                                 cvision_error *error) {
-    return guarded(error, [&] {
+    return guarded_dlib(error, [&] {
         require(out != nullptr, "no output handle");
         *out = nullptr;
         require(models != nullptr, "no models");
@@ -107,7 +107,7 @@ extern "C" void cvision_engine_free(cvision_engine *engine) { delete engine; }
 
 extern "C" cvision_status cvision_detect(cvision_engine *engine, const cvision_image_view *image, int32_t upsample,
                                          const cvision_detection **detections, size_t *count, cvision_error *error) {
-    return guarded(error, [&] {
+    return guarded_dlib(error, [&] {
         require(engine != nullptr && detections != nullptr && count != nullptr, "null argument");
         *detections = nullptr;
         *count = 0;
@@ -142,7 +142,7 @@ extern "C" cvision_status cvision_detect(cvision_engine *engine, const cvision_i
 extern "C" cvision_status cvision_predict_landmarks(cvision_engine *engine, const cvision_image_view *image,
                                             const cvision_rect *boxes, size_t count, cvision_landmarks *out,
                                             cvision_error *error) {
-    return guarded(error, [&] {
+    return guarded_dlib(error, [&] {
         require(engine != nullptr, "no engine");
         require(count == 0 || (boxes != nullptr && out != nullptr), "null argument");
         const auto view = cvision::make_view(image);
@@ -159,7 +159,7 @@ extern "C" cvision_status cvision_predict_landmarks(cvision_engine *engine, cons
 extern "C" cvision_status cvision_encode(cvision_engine *engine, const cvision_image_view *image,
                                          const cvision_landmarks *faces, size_t count, float *out,
                                          cvision_error *error) {
-    return guarded(error, [&] {
+    return guarded_dlib(error, [&] {
         require(engine != nullptr, "no engine");
         require(count == 0 || (faces != nullptr && out != nullptr), "null argument");
         if (count == 0) {
@@ -189,7 +189,7 @@ extern "C" cvision_status cvision_encode(cvision_engine *engine, const cvision_i
 
 extern "C" cvision_status cvision_measure_faces(const cvision_image_view *image, const cvision_landmarks *faces,
                                                 size_t count, cvision_face_quality *out, cvision_error *error) {
-    return guarded(error, [&] {
+    return guarded_dlib(error, [&] {
         require(count == 0 || (faces != nullptr && out != nullptr), "null argument");
         if (count == 0) {
             return;

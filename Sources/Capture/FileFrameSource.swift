@@ -1,6 +1,6 @@
 import Foundation
+import Imaging
 import Synchronization
-import Vision
 
 /// How a file source hands out frames.
 public enum Pacing: Sendable, Equatable {

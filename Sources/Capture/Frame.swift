@@ -1,6 +1,6 @@
 import CV4L2
 import Foundation
-public import Vision
+public import Imaging
 
 /// How a frame's bytes are laid out.
 public enum PixelFormat: String, Sendable, Codable, CaseIterable {

@@ -1,4 +1,4 @@
-public import Vision
+public import Imaging
 
 /// Conversions of camera frames, each a single pass. YUYV is taken as BT.601 limited range, as
 /// UVC webcams deliver it.

@@ -7,9 +7,11 @@ import Pipeline
 import Prometheus
 import Recognition
 import ServiceLifecycle
+import Signage
 import Sync
 import SyncProtocol
 import Synchronization
+import Systemd
 import UnixSignals
 public import Vision
 

@@ -1,4 +1,5 @@
 import Foundation
+import Signage
 
 /// What `rollcall status` shows and `GET /status` answers: the running daemon as a technician needs it.
 /// JSON with snake_case keys.
@@ -108,5 +109,16 @@ public struct KioskStatus: Codable, Sendable, Equatable {
             sync = self.sync.online ? "not synced yet" : "offline, never synced"
         }
         return "\(camera); queue \(queue.pending); \(sync); gallery \(gallery.people) people (v\(gallery.version))"
+    }
+}
+
+extension KioskStatus {
+    /// The status as `/status` answers it.
+    public var json: String { encodeJSON(self) }
+
+    /// The page's `state` event for this status. Without a hub the door is offline by design; the page
+    /// says so with the queue size.
+    var pageState: PageState<SessionSummary> {
+        PageState(online: sync.online, queue: queue.pending, session: session, room: room, camera: camera.state)
     }
 }

@@ -5,8 +5,10 @@ import Logging
 import NIOCore
 import Pipeline
 import ServiceLifecycle
+import Signage
 import Sync
 import Synchronization
+import Systemd
 import UnixSignals
 
 /// Captures frames and decides (`KioskDaemon.runDoor`); on shutdown, stops capture and decides the
@@ -120,7 +122,7 @@ struct MonitorService: Service {
                 lastLine = status.line
                 SystemdNotifier.notify("STATUS=\(status.line)")
             }
-            let pageState = PageState(status).json
+            let pageState = status.pageState.json
             if pageState != lastPageState {
                 lastPageState = pageState
                 daemon.broadcaster.publishState(pageState)

@@ -1,5 +1,8 @@
 import Capture
+import Enrollment
 public import Foundation
+import Imaging
+import QRScanning
 import Recognition
 public import Vision
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Badges
 import Foundation
+import Imaging
+import QRDrawing
 import Vision
 
 /// `rollcall badge`: signing keys, issuing and checking volunteer badges.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Capture
 import Foundation
+import Imaging
+import QRScanning
 import Synchronization
 import Vision
 

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Attendance
 import Capture
 import Foundation
+import Imaging
 import Kiosk
 import NIOCore
 import NIOHTTP1

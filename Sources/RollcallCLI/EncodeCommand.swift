@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Vision
 
 /// `rollcall encode`: faces, landmarks and encodings of image files, one JSON object per image.

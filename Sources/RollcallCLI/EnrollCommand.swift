@@ -1,6 +1,6 @@
 import ArgumentParser
+import Enrollment
 import Foundation
-import Pipeline
 import Recognition
 import Vision
 

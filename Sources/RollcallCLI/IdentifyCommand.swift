@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Recognition
 import Vision
 

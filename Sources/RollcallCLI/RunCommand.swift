@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Kiosk
 import Logging
 import Outbox
+import Systemd
 import Vision
 
 /// `rollcall run`: the daemon.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Vision
 
 /// Where the face models come from; shared by every command that runs the vision core.

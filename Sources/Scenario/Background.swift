@@ -1,3 +1,4 @@
+import Imaging
 import Vision
 
 /// SplitMix64: a tiny seeded generator, so the scene is the same on every run and every platform.

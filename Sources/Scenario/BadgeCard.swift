@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import QRDrawing
 import Vision
 
 /// A printed volunteer badge: a white card with a coloured header band and the QR code below it.

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Vision
 
 /// A fixture photo and where dlib's HOG detector (upsample 0) finds its face, as

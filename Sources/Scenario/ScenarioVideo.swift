@@ -1,5 +1,6 @@
 import Badges
 public import Foundation
+import Imaging
 import Vision
 
 /// The scenario the replay test and benchmark run on: 12 seconds at a classroom door, generated

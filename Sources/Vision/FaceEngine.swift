@@ -1,4 +1,5 @@
 import CVision
+public import Imaging
 
 /// Detects, locates and encodes faces. Every call blocks while dlib works (a detection takes tens
 /// of milliseconds), so an engine belongs to one thread: run it on a `VisionWorkers` thread, never

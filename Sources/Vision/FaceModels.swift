@@ -1,5 +1,6 @@
 import CVision
 import Foundation
+public import Imaging
 
 /// The landmark predictor and descriptor network, loaded once and shared by every engine.
 ///

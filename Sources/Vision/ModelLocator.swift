@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+public import Imaging
 
 /// A model file the vision core needs, with the checksum of the one version it was built for.
 public struct ModelFile: Sendable, Hashable {

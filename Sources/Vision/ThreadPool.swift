@@ -1,5 +1,6 @@
 import Dispatch
 public import Foundation
+import Imaging
 import Synchronization
 
 /// Dedicated threads for blocking C work (dlib, zbar), each with a context of its own that never

@@ -1,7 +1,7 @@
 import ArgumentParser
+import Enrollment
 import Foundation
 import Hub
-import Pipeline
 import Recognition
 import SwiftCSV
 import SyncProtocol

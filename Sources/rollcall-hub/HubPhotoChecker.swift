@@ -1,6 +1,6 @@
+import Enrollment
 import Foundation
 import HubServer
-import Pipeline
 import Recognition
 import Synchronization
 import Vision

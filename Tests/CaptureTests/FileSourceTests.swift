@@ -1,8 +1,8 @@
 import Capture
 import Foundation
+import Imaging
 import TestSupport
 import Testing
-import Vision
 
 struct FileSourceTests {
     func solid(_ value: UInt8, width: Int = 64, height: Int = 48) throws -> RGBImage {

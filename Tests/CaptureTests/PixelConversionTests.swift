@@ -1,7 +1,9 @@
 import Foundation
+import Imaging
+import QRDrawing
+import QRScanning
 import TestSupport
 import Testing
-import Vision
 
 @testable import Capture
 

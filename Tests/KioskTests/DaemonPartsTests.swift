@@ -8,6 +8,8 @@ import TestSupport
 import Testing
 
 @testable import Kiosk
+@testable import Signage
+@testable import Systemd
 
 struct SignageBroadcasterTests {
     /// The next `count` messages of a stream.

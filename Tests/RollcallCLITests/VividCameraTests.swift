@@ -1,5 +1,7 @@
 import Capture
 import Foundation
+import Imaging
+import QRDrawing
 import TestSupport
 import Testing
 import Vision

@@ -1,5 +1,7 @@
 import Badges
 import Foundation
+import Imaging
+import QRScanning
 import Scenario
 import TestSupport
 import Testing

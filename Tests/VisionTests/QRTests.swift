@@ -1,4 +1,7 @@
 import Foundation
+import Imaging
+import QRDrawing
+import QRScanning
 import Testing
 import Vision
 

@@ -3,7 +3,7 @@
 
     tools/signage/check_page.py [--screenshots DIR]
 
-Without a daemon: the page is taken from Sources/Kiosk/SignagePage.swift, opened as a file, and every
+Without a daemon: the page is taken from Sources/Signage/signage.html, opened as a file, and every
 state is rendered through the page's own functions (window.rollcall.showState / showDecision): no class
 now, a session, on time, late · 7 min, signed in, signed out · 4 h 12 min, badge not valid, not checked in,
 offline with and without a queue, at 1280x720 and 800x480 (nothing may overflow the screen). One line per
@@ -12,7 +12,6 @@ check; exit status 1 on a failure. The functions below are also what tools/e2e.p
 import argparse
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -79,9 +78,8 @@ def screenshot(driver, path):
 
 
 def page_html():
-    source = open(os.path.join(REPO, "Sources", "Kiosk", "SignagePage.swift")).read()
-    match = re.search(r'#"""\n(.*?)\n\s*"""#', source, re.S)
-    return "\n".join(line[8:] if line.startswith(" " * 8) else line for line in match.group(1).splitlines())
+    with open(os.path.join(REPO, "Sources", "Signage", "signage.html"), encoding="utf-8") as page:
+        return page.read()
 
 
 CASES = [

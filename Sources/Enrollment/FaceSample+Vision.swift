@@ -1,6 +1,8 @@
 public import Recognition
 public import Vision
 
+/// The vision core's faces as the recognition core's samples: what the quality gates of enrollment and
+/// of the door read.
 extension FacePose {
     /// The pose of a face from the vision core's landmarks.
     public init?(_ landmarks: FaceLandmarks) {
@@ -14,13 +16,5 @@ extension FaceSample {
         self.init(
             width: landmarks.box.width, brightness: measurements.brightness, contrast: measurements.contrast,
             sharpness: measurements.sharpness, pose: FacePose(landmarks))
-    }
-}
-
-extension TrackBox {
-    /// A detector box as a tracker box.
-    public init(_ box: FaceBox) {
-        self.init(
-            left: Double(box.left), top: Double(box.top), right: Double(box.right + 1), bottom: Double(box.bottom + 1))
     }
 }

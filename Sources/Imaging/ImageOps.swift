@@ -1,4 +1,4 @@
-import CVision
+import CImaging
 
 /// Four corners in image coordinates (pixel centres at whole numbers), clockwise from the top left:
 /// where a perspective warp puts an image's corner pixels.

@@ -1,4 +1,4 @@
-import CVision
+import CImaging
 
 /// Reads the frames of a video file in order, decoded to RGB. Blocking: use it on a thread of its own.
 public final class VideoReader {

@@ -8,8 +8,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "CVision.h"
-#include "Guard.hpp"
+#include "CImaging.h"
+#include "CImagingGuard.hpp"
 
 using cvision::failure;
 using cvision::guarded;

@@ -9,8 +9,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "CVision.h"
-#include "Guard.hpp"
+#include "CImaging.h"
+#include "CImagingGuard.hpp"
 
 using cvision::guarded;
 using cvision::require;

@@ -1,4 +1,4 @@
-import CVision
+package import CImaging
 
 /// A failure of the vision core: what happened, to what, and what to do about it.
 public struct VisionError: Error, Sendable, CustomStringConvertible {
@@ -39,7 +39,7 @@ public struct VisionError: Error, Sendable, CustomStringConvertible {
 }
 
 extension VisionError.Code {
-    init(_ status: cvision_status) {
+    package init(_ status: cvision_status) {
         switch status {
         case CVISION_ERR_IO: self = .io
         case CVISION_ERR_DECODE: self = .decode
@@ -52,7 +52,9 @@ extension VisionError.Code {
 }
 
 /// Calls a core entry point and turns a failed status into a `VisionError`.
-func check(path: String? = nil, _ body: (UnsafeMutablePointer<cvision_error>) -> cvision_status) throws(VisionError) {
+package func check(path: String? = nil, _ body: (UnsafeMutablePointer<cvision_error>) -> cvision_status)
+    throws(VisionError)
+{
     var error = cvision_error()
     let status = body(&error)
     guard status != CVISION_OK else { return }

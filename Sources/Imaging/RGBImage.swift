@@ -1,4 +1,4 @@
-import CVision
+package import CImaging
 public import Foundation
 
 /// An 8-bit interleaved RGB image whose pixels Swift owns.
@@ -59,7 +59,7 @@ public struct RGBImage: Sendable, Equatable {
     }
 
     /// Moves pixels made by the core into Swift's memory and releases the core's copy.
-    init(taking image: inout cvision_image) {
+    package init(taking image: inout cvision_image) {
         defer { cvision_image_free(&image) }
         width = Int(image.width)
         height = Int(image.height)
@@ -79,7 +79,9 @@ public struct RGBImage: Sendable, Equatable {
     }
 
     /// Lends the core a view of the pixels for the duration of `body`.
-    func withView<R>(_ body: (UnsafePointer<cvision_image_view>) throws(VisionError) -> R) throws(VisionError) -> R {
+    package func withView<R>(_ body: (UnsafePointer<cvision_image_view>) throws(VisionError) -> R) throws(VisionError)
+        -> R
+    {
         let result: Result<R, VisionError> = pixels.withUnsafeBufferPointer { buffer in
             var view = cvision_image_view(
                 pixels: buffer.baseAddress, width: Int32(width), height: Int32(height), stride: Int32(width * 3))

@@ -1,5 +1,6 @@
 import CQREncode
 public import Foundation
+public import Imaging
 
 /// Draws QR codes with libqrencode: for printing badges and for test frames.
 public enum QRCodeRenderer {

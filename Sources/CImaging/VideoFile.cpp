@@ -7,8 +7,8 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
-#include "CVision.h"
-#include "Guard.hpp"
+#include "CImaging.h"
+#include "CImagingGuard.hpp"
 
 using cvision::failure;
 using cvision::guarded;

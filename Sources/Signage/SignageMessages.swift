@@ -1,41 +1,35 @@
 import Attendance
-import Foundation
-import Pipeline
+public import Foundation
+public import Pipeline
 
 /// JSON for the page and `/status`: sorted keys, no escaped slashes.
-func encodeJSON(_ value: some Encodable) -> String {
+public func encodeJSON(_ value: some Encodable) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
 }
 
-extension KioskStatus {
-    /// The status as `/status` answers it.
+/// The page's `state` event: what the idle screen and the offline indicator show.
+public struct PageState<Session: Encodable>: Encodable {
+    public var online: Bool
+    public var queue: Int
+    public var session: Session?
+    public var room: String?
+    public var camera: String
+
+    public init(online: Bool, queue: Int, session: Session?, room: String?, camera: String) {
+        self.online = online
+        self.queue = queue
+        self.session = session
+        self.room = room
+        self.camera = camera
+    }
+
     public var json: String { encodeJSON(self) }
 }
 
-/// The page's `state` event: what the idle screen and the offline indicator show.
-struct PageState: Encodable {
-    var online: Bool
-    var queue: Int
-    var session: KioskStatus.SessionSummary?
-    var room: String?
-    var camera: String
-
-    init(_ status: KioskStatus) {
-        // Without a hub the door is offline by design; the page says so with the queue size.
-        online = status.sync.online
-        queue = status.queue.pending
-        session = status.session
-        room = status.room
-        camera = status.camera.state
-    }
-
-    var json: String { encodeJSON(self) }
-}
-
 /// The page's `decision` event: who, what, and when it was committed (for the page's latency).
-struct SignageDecision: Encodable {
+public struct SignageDecision: Encodable {
     var id: String?
     var kind: String
     var name: String?
@@ -46,7 +40,7 @@ struct SignageDecision: Encodable {
     var group: String?
     var committedAtMs: Int64
 
-    init(_ decision: DoorDecision, id: String?, name: String?, group: String?, committedAt: Date) {
+    public init(_ decision: DoorDecision, id: String?, name: String?, group: String?, committedAt: Date) {
         self.id = id
         kind = decision.kind.rawValue
         self.name = name
@@ -65,10 +59,10 @@ struct SignageDecision: Encodable {
         case committedAtMs = "committed_at_ms"
     }
 
-    var json: String { encodeJSON(self) }
+    public var json: String { encodeJSON(self) }
 
     /// Explicit nulls, so the page sees every key.
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
         try container.encode(kind, forKey: .kind)

@@ -1,5 +1,6 @@
 import CZBar
 public import Foundation
+public import Imaging
 
 /// Finds QR codes in grey images with zbar's image scanner: QR only (no other barcode is looked
 /// for, which saves time and false reads) and in binary mode, so payloads come back byte for byte.

@@ -1,4 +1,5 @@
 public import Foundation
+import Imaging
 public import Recognition
 public import Vision
 
