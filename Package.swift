@@ -409,6 +409,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The door's decision step driven with made-up frame analyses (no models).
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "Attendance", "Badges", "Enrollment", "Recognition", "Vision"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KioskTests",
             dependencies: [

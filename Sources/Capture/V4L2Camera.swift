@@ -40,6 +40,8 @@ public enum CameraState: String, Sendable, Codable {
     case reconnecting
     /// Stopped on request.
     case stopped
+    /// A replayed file came to its end (never a camera).
+    case ended
 }
 
 /// A snapshot of the camera for status pages, `rollcall status` and the journal.

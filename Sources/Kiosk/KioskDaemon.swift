@@ -325,7 +325,7 @@ public final class KioskDaemon: Sendable {
         let state = status.camera.state
         return DeviceHeartbeat(
             version: DeviceAPI.softwareVersion, queued: status.queue.pending,
-            camera: state == "streaming" ? "ok" : String(state.prefix(64)))
+            camera: state == .streaming ? "ok" : state.rawValue)
     }
 
     /// Computes the status: camera, pipeline, gallery, outbox, hub.
@@ -336,7 +336,7 @@ public final class KioskDaemon: Sendable {
         var camera =
             source?.status
             ?? KioskStatus.Camera(
-                state: "starting", device: configuration.replay ?? configuration.cameraDevice, node: nil, format: nil,
+                state: .starting, device: configuration.replay ?? configuration.cameraDevice, node: nil, format: nil,
                 fps: 0, frames: 0, drops: 0, reconnects: 0, lastError: nil)
         camera.fps = cameraFPS
         let counts = (try? await outbox.counts()) ?? [:]
@@ -363,9 +363,9 @@ public final class KioskDaemon: Sendable {
                 lastError: syncStatus?.lastError, clockOffsetSeconds: syncStatus?.clockOffset),
             session: session, problem: nil)
         switch camera.state {
-        case "streaming", "ended": break
+        case .streaming, .ended: break
         default:
-            status.problem = "camera \(camera.state)\(camera.lastError.map { ": \($0)" } ?? "")"
+            status.problem = "camera \(camera.state.rawValue)\(camera.lastError.map { ": \($0)" } ?? "")"
         }
         return status
     }
@@ -422,7 +422,7 @@ struct DoorSource: Sendable, CustomStringConvertible {
                         logger.warning(
                             "camera \(status.state.rawValue): \(status.lastError ?? "no error given")", metadata: fields
                         )
-                    case .starting, .stopped: logger.info("camera \(status.state.rawValue)", metadata: fields)
+                    case .starting, .stopped, .ended: logger.info("camera \(status.state.rawValue)", metadata: fields)
                     }
                 }))
     }
@@ -432,13 +432,13 @@ struct DoorSource: Sendable, CustomStringConvertible {
         case .camera(let camera):
             let status = camera.status
             return KioskStatus.Camera(
-                state: status.state.rawValue, device: status.device, node: status.node,
+                state: status.state, device: status.device, node: status.node,
                 format: status.format.map { "\($0.pixelFormat) \($0.width)x\($0.height)" }, fps: 0,
                 frames: status.frames, drops: status.drops, reconnects: status.reconnects, lastError: status.lastError)
         case .file(let file, let path):
             let status = file.status
             return KioskStatus.Camera(
-                state: status.finished ? "ended" : status.frames > 0 ? "streaming" : "starting", device: path,
+                state: status.finished ? .ended : status.frames > 0 ? .streaming : .starting, device: path,
                 node: nil, format: nil, fps: 0, frames: status.frames, drops: status.drops, reconnects: 0,
                 lastError: status.lastError)
         }

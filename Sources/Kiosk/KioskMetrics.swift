@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 public import Prometheus
 
@@ -72,7 +73,7 @@ public final class KioskMetrics: Sendable {
     func countDecision(_ kind: String) { decisions[kind]?.increment() }
 
     func update(from status: KioskStatus) {
-        cameraStreaming.set(status.camera.state == "streaming" ? 1.0 : 0.0)
+        cameraStreaming.set(status.camera.state == .streaming ? 1.0 : 0.0)
         cameraFPS.set(status.camera.fps)
         cameraFrames.set(Double(status.camera.frames))
         cameraDrops.set(Double(status.camera.drops))

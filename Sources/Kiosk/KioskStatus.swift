@@ -1,3 +1,4 @@
+public import Capture
 import Foundation
 import Signage
 
@@ -21,7 +22,7 @@ public struct KioskStatus: Codable, Sendable, Equatable {
     /// The camera (or the replayed file).
     public struct Camera: Codable, Sendable, Equatable {
         /// `starting`, `streaming`, `lost`, `reconnecting`, `stopped`, or `ended` (a replayed file).
-        public var state: String
+        public var state: CameraState
         public var device: String
         public var node: String?
         public var format: String?
@@ -98,8 +99,8 @@ public struct KioskStatus: Codable, Sendable, Equatable {
 
     /// The one-line `STATUS=` for `systemctl status`: camera and fps, queue, last sync, gallery.
     public var line: String {
-        var camera = "camera \(self.camera.state)"
-        if self.camera.state == "streaming" { camera += String(format: " %.0f fps", self.camera.fps) }
+        var camera = "camera \(self.camera.state.rawValue)"
+        if self.camera.state == .streaming { camera += String(format: " %.0f fps", self.camera.fps) }
         let sync: String
         if self.sync.hub == nil {
             sync = "no hub"
@@ -119,6 +120,7 @@ extension KioskStatus {
     /// The page's `state` event for this status. Without a hub the door is offline by design; the page
     /// says so with the queue size.
     var pageState: PageState<SessionSummary> {
-        PageState(online: sync.online, queue: queue.pending, session: session, room: room, camera: camera.state)
+        PageState(
+            online: sync.online, queue: queue.pending, session: session, room: room, camera: camera.state.rawValue)
     }
 }

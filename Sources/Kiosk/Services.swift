@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -135,7 +136,7 @@ struct MonitorService: Service {
                 let progress = (source: source?.progress ?? 0, processed: processed)
                 let sourceMoved =
                     lastProgress == nil || progress.source != lastProgress?.source || progress.source == -1
-                let cameraDelivering = status.camera.state == "streaming" && progress.source != -1
+                let cameraDelivering = status.camera.state == .streaming && progress.source != -1
                 let pipelineMoved =
                     lastProgress == nil || !cameraDelivering || progress.processed != lastProgress?.processed
                 if let starveAt, now >= starveAt {
@@ -145,7 +146,7 @@ struct MonitorService: Service {
                 } else {
                     daemon.logger.error(
                         "no progress: watchdog not fed",
-                        metadata: ["camera": "\(status.camera.state)", "processed_frames": "\(processed)"])
+                        metadata: ["camera": "\(status.camera.state.rawValue)", "processed_frames": "\(processed)"])
                 }
                 lastProgress = progress
                 lastPing = now

@@ -86,30 +86,20 @@ public struct PipelineUpdate: Sendable {
 /// agreed on over several frames; then the attendance rules decide.
 ///
 /// Frames are analysed on the worker threads `lookahead` at a time, in parallel; decisions are made
-/// in frame order on the caller's task, which only waits for the workers (encodings run there too).
+/// in frame order on the caller's task (`DoorDecider`), which only waits for the workers (encodings run
+/// there too).
 public final class DoorPipeline {
-    public private(set) var configuration: PipelineConfiguration
+    public var configuration: PipelineConfiguration { decider.configuration }
     private let workers: PipelineWorkers
-    private var gallery: Gallery
-    private var verifier: BadgeVerifier
-    private var book: AttendanceBook
-    private var tracker: FaceTracker
-    private var debouncer: ScanDebouncer
-    private var times: [Stage: [Double]] = [:]
-    private var summary = PipelineSummary()
+    private let decider: DoorDecider
 
     /// A pipeline over a gallery, a room's schedule and the badge keys.
     public init(
         configuration: PipelineConfiguration = PipelineConfiguration(), workers: PipelineWorkers, gallery: Gallery,
         book: AttendanceBook, verifier: BadgeVerifier
     ) {
-        self.configuration = configuration
         self.workers = workers
-        self.gallery = gallery
-        self.verifier = verifier
-        self.book = book
-        tracker = FaceTracker(configuration: configuration.tracker)
-        debouncer = ScanDebouncer(window: book.policy.qrRepeatWindow)
+        decider = DoorDecider(configuration: configuration, gallery: gallery, book: book, verifier: verifier)
     }
 
     /// Runs every frame of `frames` through the door and hands each decision to `emit` as it is
@@ -149,19 +139,57 @@ public final class DoorPipeline {
         await fill()
         while !pending.isEmpty {
             guard let analysis = try await pending.removeFirst().value else {
-                summary.framesDroppedAtStop += 1
+                decider.summary.framesDroppedAtStop += 1
                 continue
             }
             // Queue the next frame before deciding on this one, so the workers never idle.
             await fill()
-            if let update = updates() { apply(update) }
+            if let update = updates() { decider.apply(update) }
             let (t, at) = clock(analysis.index)
-            for decision in try await decide(analysis, t: t, at: at) {
-                summary.decisions[decision.kind, default: 0] += 1
+            let image = analysis.image
+            let decisions = try await decider.decide(analysis, t: t, at: at) { landmarks in
+                guard let image else { return nil }
+                return try await workers.run { worker in try worker.engine.encode(in: image, faces: landmarks) }
+            }
+            for decision in decisions {
+                decider.summary.decisions[decision.kind, default: 0] += 1
                 try await emit(decision)
             }
         }
-        summary.seconds = Double(Monotonic.nanoseconds() - started) / 1e9
+        return decider.finish(seconds: Double(Monotonic.nanoseconds() - started) / 1e9)
+    }
+
+    /// Takes new inputs (between two frames; see `DoorDecider.apply`).
+    public func apply(_ update: PipelineUpdate) { decider.apply(update) }
+}
+
+/// The decision step of the door, in frame order: badges verified and debounced, faces tracked, gated,
+/// encoded (by the caller's `encode`) only while their track needs it, matched (the running session's
+/// roster first) and agreed on over several frames, then the attendance rules. It holds the door's state
+/// between frames (tracks, the book, the debouncer) and the measurements of the run; it runs no vision
+/// itself, so that tests can drive it with made-up frame analyses.
+final class DoorDecider {
+    private(set) var configuration: PipelineConfiguration
+    private var gallery: Gallery
+    private var verifier: BadgeVerifier
+    private var book: AttendanceBook
+    private var tracker: FaceTracker
+    private var debouncer: ScanDebouncer
+    private var times: [Stage: [Double]] = [:]
+    var summary = PipelineSummary()
+
+    init(configuration: PipelineConfiguration, gallery: Gallery, book: AttendanceBook, verifier: BadgeVerifier) {
+        self.configuration = configuration
+        self.gallery = gallery
+        self.verifier = verifier
+        self.book = book
+        tracker = FaceTracker(configuration: configuration.tracker)
+        debouncer = ScanDebouncer(window: book.policy.qrRepeatWindow)
+    }
+
+    /// The run's summary, its stage times the medians over the frames.
+    func finish(seconds: Double) -> PipelineSummary {
+        summary.seconds = seconds
         summary.fps = summary.seconds > 0 ? Double(summary.frames) / summary.seconds : 0
         for (stage, values) in times where !values.isEmpty {
             summary.stageMilliseconds[stage] = values.sorted()[values.count / 2]
@@ -171,7 +199,7 @@ public final class DoorPipeline {
 
     /// Takes new inputs. Tracks and their votes stay: a person recognised under the old gallery is
     /// checked again under the new one at the track's next re-check.
-    public func apply(_ update: PipelineUpdate) {
+    func apply(_ update: PipelineUpdate) {
         if let gallery = update.gallery { self.gallery = gallery }
         if let verifier = update.verifier { self.verifier = verifier }
         if let match = update.match { configuration.match = match }
@@ -183,8 +211,12 @@ public final class DoorPipeline {
         }
     }
 
-    /// The decisions of one frame, in frame order (badges first, then faces).
-    private func decide(_ analysis: FrameAnalysis, t: Double, at: Date) async throws -> [DoorDecision] {
+    /// The decisions of one frame, in frame order (badges first, then faces). `encode` computes the
+    /// descriptors of the faces that need one (nil: the frame has no image to encode them in).
+    func decide(
+        _ analysis: FrameAnalysis, t: Double, at: Date,
+        encode: ([FaceLandmarks]) async throws -> [FaceEncoding]?
+    ) async throws -> [DoorDecision] {
         summary.frames += 1
         for (stage, value) in analysis.milliseconds { times[stage, default: []].append(value) }
         if let error = analysis.error {
@@ -210,12 +242,10 @@ public final class DoorPipeline {
             }
         }
         var rulesMilliseconds = clock.lap()
-        guard !wanted.isEmpty, let image = analysis.image else {
+        guard !wanted.isEmpty, let encodings = try await encode(wanted.map(\.face.landmarks)) else {
             times[.rules, default: []].append(rulesMilliseconds)
             return decisions
         }
-        let landmarks = wanted.map(\.face.landmarks)
-        let encodings = try await workers.run { worker in try worker.engine.encode(in: image, faces: landmarks) }
         times[.encode, default: []].append(clock.lap())
         summary.encodings += encodings.count
         let roster = book.rosterFirst(at: at)

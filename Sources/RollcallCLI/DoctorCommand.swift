@@ -131,10 +131,10 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         if let running {
             let camera = running.camera
-            let healthy = camera.state == "streaming"
+            let healthy = camera.state == .streaming
             report.add(
                 healthy ? .ok : .fail, "camera",
-                "the daemon's camera \(camera.device) is \(camera.state)"
+                "the daemon's camera \(camera.device) is \(camera.state.rawValue)"
                     + String(format: " (%.1f fps, %d reconnects)", camera.fps, camera.reconnects)
                     + (camera.lastError.map { "; last error: \($0)" } ?? ""),
                 fix:

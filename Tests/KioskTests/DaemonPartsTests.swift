@@ -1,4 +1,5 @@
 import Attendance
+import Capture
 import Foundation
 import Logging
 import Outbox
@@ -54,7 +55,7 @@ struct SignageBroadcasterTests {
 }
 
 struct KioskStatusTests {
-    func status(camera: String, online: Bool, lastSuccess: String?) -> KioskStatus {
+    func status(camera: CameraState, online: Bool, lastSuccess: String?) -> KioskStatus {
         KioskStatus(
             device: "door-b12", room: "B12", startedAt: "2026-11-23T07:00:00Z", uptimeSeconds: 3600,
             camera: KioskStatus.Camera(
@@ -71,16 +72,16 @@ struct KioskStatusTests {
     @Test("the STATUS= line: camera and fps, queue depth, last sync, gallery size")
     func line() {
         #expect(
-            status(camera: "streaming", online: true, lastSuccess: "2026-11-23T08:00:00Z").line
+            status(camera: .streaming, online: true, lastSuccess: "2026-11-23T08:00:00Z").line
                 == "camera streaming 30 fps; queue 4; synced 2026-11-23T08:00:00Z; gallery 240 people (v13)")
         #expect(
-            status(camera: "reconnecting", online: false, lastSuccess: nil).line
+            status(camera: .reconnecting, online: false, lastSuccess: nil).line
                 == "camera reconnecting; queue 4; offline, never synced; gallery 240 people (v13)")
     }
 
     @Test("the status round-trips through its JSON (what rollcall status reads)")
     func json() throws {
-        let original = status(camera: "streaming", online: true, lastSuccess: nil)
+        let original = status(camera: .streaming, online: true, lastSuccess: nil)
         let decoded = try JSONDecoder().decode(KioskStatus.self, from: Data(original.json.utf8))
         #expect(decoded == original)
         #expect(original.json.contains("\"uptime_seconds\":3600") && original.json.contains("\"clock_offset_seconds\""))
