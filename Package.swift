@@ -196,11 +196,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The device's durable store (SQLite through GRDB): the events queue, rejected scans for
-        // audit, and cached device state. Every event is committed before the screen shows it.
+        // audit, and the typed cache of what sync pulled (manifest, gallery, badge keys). Every event is
+        // committed before the screen shows it.
         .target(
             name: "Outbox",
             dependencies: [
-                "Attendance", "Sealing",
+                "Attendance", "Recognition", "Sealing", "SyncProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -377,7 +378,7 @@ let package = Package(
         .testTarget(
             name: "OutboxTests",
             dependencies: [
-                "Outbox", "Attendance", "Sealing", "TestSupport",
+                "Outbox", "Attendance", "Badges", "Recognition", "Sealing", "SyncProtocol", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
@@ -421,6 +422,7 @@ let package = Package(
                 "Signage", "Systemd",
                 "Kiosk", "Attendance", "Badges", "Capture", "Outbox", "Pipeline", "Recognition", "SyncProtocol",
                 "TestSupport", "Vision",
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -28,40 +28,42 @@ public struct DoorInputs: Sendable {
         directory.merging(gallery.people.map { ($0.id, $0.name) }, uniquingKeysWith: { manifest, _ in manifest })
     }
 
-    /// Reads the inputs the sync client stored in the outbox (`gallery`, `gallery-version`, `manifest`,
-    /// `badge-keys`); what is missing or unreadable is empty, with a log line saying so.
+    /// Reads the inputs the sync client cached in the outbox (gallery and its version, manifest, badge
+    /// keys); what is missing is empty, and what cannot be read is empty with a log line saying so.
     public static func load(
         from outbox: Outbox, allowUnsigned: Bool, now: Date = Date(), logger: Logger
     ) async -> DoorInputs {
         var gallery = GalleryDocument()
-        if let data = try? await outbox.state("gallery") {
-            do {
-                gallery = try GalleryDocument.decode(data)
-            } catch {
-                logger.error("the stored gallery cannot be read; matching against nobody until the next sync: \(error)")
+        var version: Int64 = 0
+        do {
+            if let cached = try await outbox.cachedGallery() {
+                gallery = cached.document
+                version = cached.version
             }
+        } catch {
+            logger.error("the stored gallery cannot be read; matching against nobody until the next sync: \(error)")
         }
-        let version =
-            (try? await outbox.state("gallery-version")).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
         var schedule = SessionSchedule(room: "", sessions: [])
         var directory: [String: String] = [:]
         var templateRefresh = false
-        if let data = try? await outbox.state("manifest") {
-            if let manifest = try? DeviceAPI.decoder().decode(DeviceManifest.self, from: data) {
-                schedule = manifest.schedule
-                directory = manifest.names
-                templateRefresh = manifest.templateRefresh
-            } else {
-                logger.error("the stored manifest cannot be read; no sessions until the next sync")
+        do {
+            if let cached = try await outbox.cachedManifest() {
+                schedule = cached.manifest.schedule
+                directory = cached.manifest.names
+                templateRefresh = cached.manifest.templateRefresh
             }
+        } catch {
+            logger.error(
+                "the stored manifest cannot be read; no sessions until the next sync", metadata: ["problem": "\(error)"]
+            )
         }
         var keys = BadgeKeyring()
-        if let data = try? await outbox.state("badge-keys") {
-            if let decoded = try? DeviceAPI.decoder().decode(BadgeKeys.self, from: data) {
-                keys = decoded.keyring
-            } else {
-                logger.error("the stored badge keys cannot be read; badges are refused until the next sync")
-            }
+        do {
+            if let cached = try await outbox.cachedBadgeKeys() { keys = cached.keyring }
+        } catch {
+            logger.error(
+                "the stored badge keys cannot be read; badges are refused until the next sync",
+                metadata: ["problem": "\(error)"])
         }
         let verifier: BadgeVerifier
         do {
@@ -71,7 +73,14 @@ public struct DoorInputs: Sendable {
             // An empty keyring cannot fail.
             verifier = try! BadgeVerifier(keyring: BadgeKeyring(), allowUnsigned: allowUnsigned)
         }
-        let history = (try? await outbox.history(since: now - 2 * 86_400)) ?? []
+        var history: [AttendanceEvent] = []
+        do {
+            history = try await outbox.history(since: now - 2 * 86_400)
+        } catch {
+            logger.error(
+                "the committed events cannot be read; the attendance book starts empty until they are read again: \(error)"
+            )
+        }
         return DoorInputs(
             gallery: gallery, galleryVersion: version, schedule: schedule, keys: keys, verifier: verifier,
             book: AttendanceBook(schedule: schedule, history: history), directory: directory,

@@ -511,20 +511,36 @@ public final class Outbox: Sendable {
 
     // MARK: Device state
 
-    /// Stores a value (a cached manifest, gallery, keyring, a sync cursor) under `key`.
-    public func setState(_ key: String, _ value: Data, at time: Date = Date()) async throws(OutboxError) {
-        let sealed: Data
-        do {
-            sealed = try sealer.seal(value)
-        } catch {
-            throw OutboxError("cannot store device state \(key): \(error.message)")
+    /// Stores cached values (`DeviceCache.swift` gives them their types) in one transaction, each sealed;
+    /// a nil value deletes its key.
+    func setState(_ values: [CacheKey: Data?], at time: Date = Date()) async throws(OutboxError) {
+        var sealed: [(key: String, value: Data?)] = []
+        for (key, value) in values.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            do {
+                sealed.append((key.rawValue, try value.map(sealer.seal)))
+            } catch {
+                throw OutboxError("cannot store device state \(key.rawValue): \(error.message)")
+            }
         }
-        try await write("store device state \(key)") { db in
-            try db.execute(
-                sql: "INSERT INTO deviceState (key, value, updatedAt) VALUES (?, ?, ?) "
-                    + "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt",
-                arguments: [key, sealed, time.milliseconds])
+        let rows = sealed
+        let names = rows.map(\.key).joined(separator: ", ")
+        try await write("store device state \(names)") { db in
+            for (key, value) in rows {
+                if let value {
+                    try db.execute(
+                        sql: "INSERT INTO deviceState (key, value, updatedAt) VALUES (?, ?, ?) "
+                            + "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt",
+                        arguments: [key, value, time.milliseconds])
+                } else {
+                    try db.execute(sql: "DELETE FROM deviceState WHERE key = ?", arguments: [key])
+                }
+            }
         }
+    }
+
+    /// Stores one cached value under `key`.
+    func setState(_ key: CacheKey, _ value: Data, at time: Date = Date()) async throws(OutboxError) {
+        try await setState([key: value], at: time)
     }
 
     /// Copies the write-ahead log into the database and truncates it, so that the pages of what was just
@@ -538,21 +554,36 @@ public final class Outbox: Sendable {
         }
     }
 
-    /// The value stored under `key`. A value that does not open with this outbox's key (the key was
-    /// replaced or lost) is logged and taken as absent: the state is a cache the next sync fills again.
-    public func state(_ key: String) async throws(OutboxError) -> Data? {
-        let stored = try await read("read device state \(key)") { db in
-            try Data.fetchOne(db, sql: "SELECT value FROM deviceState WHERE key = ?", arguments: [key])
+    /// The values stored under `keys`, read together (one snapshot); a key with nothing stored is absent.
+    /// A value that does not open with this outbox's key (the key was replaced or lost) is logged and taken
+    /// as absent: the state is a cache the next sync fills again.
+    func state(_ keys: [CacheKey]) async throws(OutboxError) -> [CacheKey: Data] {
+        let names = keys.map(\.rawValue)
+        let stored = try await read("read device state \(names.joined(separator: ", "))") { db in
+            var stored: [String: Data] = [:]
+            for name in names {
+                stored[name] = try Data.fetchOne(
+                    db, sql: "SELECT value FROM deviceState WHERE key = ?", arguments: [name])
+            }
+            return stored
         }
-        guard let stored else { return nil }
-        do {
-            return try sealer.open(stored)
-        } catch {
-            logger.error(
-                "outbox: cached device state does not open; it is fetched again at the next sync",
-                metadata: ["key": "\(key)", "problem": "\(error.message)"])
-            return nil
+        var values: [CacheKey: Data] = [:]
+        for key in keys {
+            guard let value = stored[key.rawValue] else { continue }
+            do {
+                values[key] = try sealer.open(value)
+            } catch {
+                logger.error(
+                    "outbox: cached device state does not open; it is fetched again at the next sync",
+                    metadata: ["key": "\(key.rawValue)", "problem": "\(error.message)"])
+            }
         }
+        return values
+    }
+
+    /// The value stored under `key`, or nil (see `state(_:)` for several).
+    func state(_ key: CacheKey) async throws(OutboxError) -> Data? {
+        try await state([key])[key]
     }
 
     /// The journal mode and synchronous level in force (`wal`, 2 = FULL), for `rollcall doctor`.

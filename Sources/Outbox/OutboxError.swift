@@ -8,9 +8,23 @@ public struct OutboxError: Error, Sendable, CustomStringConvertible {
     public var isDiskFull = false
     /// The file is damaged (its integrity check failed).
     public var isCorruption = false
+    /// The cached value (`manifest`, `gallery`, ...) that is stored but cannot be read as what it should be;
+    /// nil for every other failure. The cache is filled again by the next sync.
+    public var unreadableCacheKey: String?
 
     /// An error with a message.
     public init(_ message: String) { self.message = message }
+
+    /// A cached value that is there but cannot be read back as what it should be (damaged, or written by
+    /// something else).
+    /// - Parameters:
+    ///   - key: the cached value's name (`manifest`, `gallery-version`, ...).
+    ///   - reason: why it cannot be read.
+    public static func unreadableCache(_ key: String, reason: String) -> OutboxError {
+        var failure = OutboxError("the cached \(key) cannot be read: \(reason)")
+        failure.unreadableCacheKey = key
+        return failure
+    }
 
     public var description: String { message }
 

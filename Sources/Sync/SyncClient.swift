@@ -320,45 +320,49 @@ public actor SyncClient {
     }
 
     /// Pulls the manifest (only when its `ETag` changed), the gallery's changes since the local
-    /// version (applied to the gallery kept in the outbox, `gallery`), and the badge keys.
+    /// version (applied to the gallery cached in the outbox), and the badge keys.
     public func refresh() async throws(SyncError) -> Refresh {
-        let tag = (try? await outbox.state("manifest-etag")).map { String(decoding: $0, as: UTF8.self) }
+        var tag: String?
+        do {
+            tag = try await outbox.cachedManifest()?.etag
+        } catch {
+            // Asked for without its ETag, the manifest comes whole and replaces what cannot be read.
+            logger.warning("sync: \(error); the manifest is pulled again")
+        }
         let manifest = try await get(DeviceAPI.manifestPath, ifNoneMatch: tag)
         if manifest.status == 200 {
-            guard (try? DeviceAPI.decoder().decode(DeviceManifest.self, from: manifest.body)) != nil else {
+            let decoded: DeviceManifest
+            do {
+                decoded = try DeviceAPI.decoder().decode(DeviceManifest.self, from: manifest.body)
+            } catch {
                 throw SyncError("the hub's manifest is not a manifest")
             }
-            try await store("manifest", manifest.body)
-            if let newTag = manifest.headers.first(name: "ETag") { try await store("manifest-etag", Data(newTag.utf8)) }
-        }
-        var document = GalleryDocument()
-        if let saved = try? await outbox.state("gallery"), let decoded = try? GalleryDocument.decode(saved) {
-            document = decoded
-        }
-        let version =
-            (try? await outbox.state("gallery-version")).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
-        let scope = (try? await outbox.state("gallery-scope")).map { String(decoding: $0, as: UTF8.self) }
-        let delta = try await pullGalleryPages(since: version, scope: scope)
-        var removed = 0
-        if delta.version != version || !delta.upserts.isEmpty || !delta.deletes.isEmpty || delta.scope != scope
-            || delta.reset == true
-        {
-            let listed = Set(delta.upserts.map(\.id))
-            let changed = listed.union(delta.deletes)
-            let held = Set(document.people.map(\.id))
-            // A reset lists everyone this door may recognise: whoever else it holds has left its scope.
-            document.people.removeAll { changed.contains($0.id) || (delta.reset == true && !listed.contains($0.id)) }
-            removed = held.subtracting(document.people.map(\.id)).subtracting(listed).count
-            document.people += delta.upserts
             do {
-                try await store("gallery", try document.encoded())
-            } catch let error as GalleryError {
-                throw SyncError("the hub's gallery cannot be kept: \(error.message)")
+                try await outbox.cacheManifest(decoded, etag: manifest.headers.first(name: "ETag"))
             } catch {
-                throw SyncError("\(error)")
+                throw SyncError("cannot keep the manifest in the outbox: \(error)")
             }
-            try await store("gallery-version", Data("\(delta.version)".utf8))
-            if let newScope = delta.scope { try await store("gallery-scope", Data(newScope.utf8)) }
+        }
+        var cached = CachedGallery(document: GalleryDocument(), version: 0, scope: nil)
+        do {
+            if let stored = try await outbox.cachedGallery() { cached = stored }
+        } catch {
+            // From version 0 and no scope, the hub sends everyone in scope (a reset), which replaces it.
+            logger.warning("sync: \(error); the whole gallery is pulled again")
+        }
+        let delta = try await pullGalleryPages(since: cached.version, scope: cached.scope)
+        var removed = 0
+        if delta.version != cached.version || !delta.upserts.isEmpty || !delta.deletes.isEmpty
+            || delta.scope != cached.scope || delta.reset == true
+        {
+            var document = cached.document
+            removed = document.apply(upserts: delta.upserts, removals: delta.deletes, reset: delta.reset == true)
+            do {
+                // A hub that names no scope leaves the door's as it was.
+                try await outbox.cacheGallery(document, version: delta.version, scope: delta.scope ?? cached.scope)
+            } catch {
+                throw SyncError("the hub's gallery cannot be kept: \(error.message)")
+            }
             if removed > 0 || !delta.upserts.isEmpty {
                 // Someone left the gallery, or someone's templates changed (erased, replaced): what the door
                 // held before is made to leave the log too, not only the database.
@@ -369,20 +373,16 @@ public actor SyncClient {
                 }
             }
         }
-        let keysBefore = try? await outbox.state("badge-keys")
+        var keysBefore: BadgeKeys?
+        do {
+            keysBefore = try await outbox.cachedBadgeKeys()
+        } catch {
+            logger.warning("sync: \(error); the hub's badge keys replace them")
+        }
         let keys = try await pullBadgeKeys()
-        let keysBeforeDecoded = keysBefore.flatMap { try? DeviceAPI.decoder().decode(BadgeKeys.self, from: $0) }
         return Refresh(
             manifestChanged: manifest.status == 200, galleryVersion: delta.version, peopleChanged: delta.upserts.count,
-            peopleRemoved: removed, badgeKeysChanged: keysBeforeDecoded != keys)
-    }
-
-    private func store(_ key: String, _ value: Data) async throws(SyncError) {
-        do {
-            try await outbox.setState(key, value)
-        } catch {
-            throw SyncError("cannot keep \(key) in the outbox: \(error)")
-        }
+            peopleRemoved: removed, badgeKeysChanged: keysBefore != keys)
     }
 
     private func get(_ path: String, ifNoneMatch tag: String?) async throws(SyncError) -> (
@@ -400,9 +400,15 @@ public actor SyncClient {
         return answer
     }
 
-    /// The room's manifest, also stored in the outbox (`manifest`).
+    /// The room's manifest, also cached in the outbox with its `ETag` (a failure to cache it is logged).
     public func pullManifest() async throws(SyncError) -> DeviceManifest {
-        try await pull(DeviceAPI.manifestPath, as: DeviceManifest.self, storeAs: "manifest")
+        let (manifest, headers) = try await fetch(DeviceAPI.manifestPath, as: DeviceManifest.self)
+        do {
+            try await outbox.cacheManifest(manifest, etag: headers.first(name: "ETag"))
+        } catch {
+            logger.error("sync: cannot keep the manifest in the outbox: \(error)")
+        }
+        return manifest
     }
 
     /// The gallery's changes for this door since `version` and `scope`, all pages joined into one delta
@@ -416,11 +422,11 @@ public actor SyncClient {
                 + (after.map { [URLQueryItem(name: "after", value: $0)] } ?? [])
             return DeviceAPI.galleryPath + "?" + (components.percentEncodedQuery ?? "")
         }
-        var joined = try await pull(path(nil), as: GalleryDelta.self, storeAs: nil)
+        var joined = try await pull(path(nil), as: GalleryDelta.self)
         var next = joined.next
         var pages = 1
         while let after = next {
-            let page = try await pull(path(after), as: GalleryDelta.self, storeAs: nil)
+            let page = try await pull(path(after), as: GalleryDelta.self)
             pages += 1
             guard pages <= 10_000, page.next.map({ $0 > after }) ?? true, page.scope == joined.scope else {
                 throw SyncError("the hub's gallery pages do not advance (page \(pages) after \(after.prefix(40)))")
@@ -435,16 +441,28 @@ public actor SyncClient {
 
     /// The gallery's changes since `version` (one page, as the hub answers it).
     public func pullGallery(since version: Int64) async throws(SyncError) -> GalleryDelta {
-        try await pull("\(DeviceAPI.galleryPath)?since=\(version)", as: GalleryDelta.self, storeAs: nil)
+        try await pull("\(DeviceAPI.galleryPath)?since=\(version)", as: GalleryDelta.self)
     }
 
-    /// The badge keys, also stored in the outbox (`badge-keys`).
+    /// The badge keys, also cached in the outbox (a failure to cache them is logged).
     public func pullBadgeKeys() async throws(SyncError) -> BadgeKeys {
-        try await pull(DeviceAPI.badgeKeysPath, as: BadgeKeys.self, storeAs: "badge-keys")
+        let keys = try await pull(DeviceAPI.badgeKeysPath, as: BadgeKeys.self)
+        do {
+            try await outbox.cacheBadgeKeys(keys)
+        } catch {
+            logger.error("sync: cannot keep the badge keys in the outbox: \(error)")
+        }
+        return keys
     }
 
-    private func pull<T: Decodable>(_ path: String, as type: T.Type, storeAs key: String?) async throws(SyncError) -> T
-    {
+    private func pull<T: Decodable>(_ path: String, as type: T.Type) async throws(SyncError) -> T {
+        try await fetch(path, as: type).value
+    }
+
+    /// A `GET` answered `200` with a `T`, and the answer's headers.
+    private func fetch<T: Decodable>(_ path: String, as type: T.Type) async throws(SyncError) -> (
+        value: T, headers: HTTPHeaders
+    ) {
         let answer: (status: Int, body: Data, headers: HTTPHeaders)
         do {
             answer = try await send("GET", path, body: nil)
@@ -458,8 +476,7 @@ public actor SyncClient {
         guard let value = try? DeviceAPI.decoder().decode(T.self, from: answer.body) else {
             throw SyncError("the hub's answer for \(path) is not a \(T.self)")
         }
-        if let key { try? await outbox.setState(key, answer.body) }
-        return value
+        return (value, answer.headers)
     }
 
     // MARK: Plumbing

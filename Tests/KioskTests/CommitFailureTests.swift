@@ -25,7 +25,7 @@ struct CommitFailureTests {
         let session = Session(id: "s-1", room: "B12", group: "7B", start: now - 600, end: now + 2100, roster: ["p-1"])
         let manifest = DeviceManifest(
             schedule: SessionSchedule(room: "B12", sessions: [session]), galleryVersion: 0, badgeKeysVersion: 0)
-        try await outbox.setState("manifest", try DeviceAPI.encoder().encode(manifest))
+        try await outbox.cacheManifest(manifest, etag: nil)
         // Fill the outbox to its cap, so that the next commit fails as on a full card.
         var index = 0
         while true {

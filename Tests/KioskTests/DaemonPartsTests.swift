@@ -1,14 +1,15 @@
 import Attendance
 import Capture
 import Foundation
+import InMemoryLogging
 import Logging
-import Outbox
 import Recognition
 import SyncProtocol
 import TestSupport
 import Testing
 
 @testable import Kiosk
+@testable import Outbox
 @testable import Signage
 @testable import Systemd
 
@@ -111,11 +112,10 @@ struct DoorInputsTests {
             id: "s-1", room: "B12", group: "7B", start: start, end: start + 2700, roster: ["p-1"])
         let manifest = DeviceManifest(
             schedule: SessionSchedule(room: "B12", sessions: [session]), galleryVersion: 3, badgeKeysVersion: 1)
-        try await outbox.setState("manifest", try DeviceAPI.encoder().encode(manifest))
+        try await outbox.cacheManifest(manifest, etag: nil)
         let gallery =
             #"{"format":"rollcall-gallery","version":1,"model":"dlib_resnet_v1","people":[{"id":"p-1","name":"Ada","role":"student","groups":[],"templates":[]}]}"#
-        try await outbox.setState("gallery", Data(gallery.utf8))
-        try await outbox.setState("gallery-version", Data("3".utf8))
+        try await outbox.cacheGallery(try GalleryDocument.decode(Data(gallery.utf8)), version: 3, scope: nil)
         try await outbox.enqueue(
             .checkin(session: "s-1", person: "p-1", at: start + 60, status: .present, minutesLate: 0),
             evidence: EventEvidence(method: "face"), now: start + 60)
@@ -129,8 +129,16 @@ struct DoorInputsTests {
         }
         #expect(again == "s-1")
 
-        try await outbox.setState("gallery", Data("not json".utf8))
-        let broken = await DoorInputs.load(from: outbox, allowUnsigned: false, now: start + 120, logger: logger)
+        // What cannot be read is logged and left empty; the rest is loaded.
+        try await outbox.setState(.gallery, Data("not json".utf8))
+        let handler = InMemoryLogHandler()
+        let broken = await DoorInputs.load(
+            from: outbox, allowUnsigned: false, now: start + 120,
+            logger: Logger(label: "test", factory: { _ in handler }))
         #expect(broken.gallery.people.isEmpty && broken.schedule.sessions.count == 1)
+        #expect(
+            handler.entries.contains {
+                $0.level == .error && "\($0.message)".hasPrefix("the stored gallery cannot be read")
+            })
     }
 }

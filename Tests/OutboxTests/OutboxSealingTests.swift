@@ -3,14 +3,22 @@ import GRDB
 import InMemoryLogging
 import Logging
 import Outbox
+import Recognition
 import Sealing
 import TestSupport
 import Testing
 
 /// A cached gallery as the door keeps it: a name and a template whose digits are easy to look for.
-let cachedGallery = Data(
-    #"{"version":7,"people":[{"id":"p-ada","name":"Ada Quillfeather","templates":[[0.123456789,0.987654321]]}]}"#
-        .utf8)
+let cachedDocument: GalleryDocument = {
+    var document = GalleryDocument()
+    document.enroll(
+        Person(id: "p-ada", name: "Ada Quillfeather", role: .student),
+        templates: [.init(source: nil, encoding: [0.123456789, 0.987654321] + Array(repeating: 0, count: 126))])
+    return document
+}()
+
+/// The cached gallery's bytes, as a door without sealing wrote them.
+let plainGallery = try! cachedDocument.encoded()
 
 /// Every byte the outbox has on disk at `path` (the database, its log and shared memory).
 func bytesOnDisk(_ path: String) -> Data {
@@ -20,7 +28,7 @@ func bytesOnDisk(_ path: String) -> Data {
 }
 
 func holdsGallery(_ bytes: Data) -> Bool {
-    bytes.range(of: Data("Quillfeather".utf8)) != nil || bytes.range(of: Data("0.123456789".utf8)) != nil
+    bytes.range(of: Data("Quillfeather".utf8)) != nil || bytes.range(of: Data("\(Float(0.123456789))".utf8)) != nil
 }
 
 struct OutboxSealingTests {
@@ -30,14 +38,17 @@ struct OutboxSealingTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         do {
             let outbox = try Outbox(path: path, deviceID: "d")
-            try await outbox.setState("gallery", cachedGallery)
+            try await outbox.cacheGallery(cachedDocument, version: 7, scope: nil)
             try await outbox.checkpoint()
         }
+        #expect(holdsGallery(plainGallery), "the marks looked for are in the gallery's bytes")
         #expect(!holdsGallery(bytesOnDisk(path)))
         // The key was made beside the outbox, readable by its owner only.
         let mode = try FileManager.default.attributesOfItem(atPath: path + ".key")[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        #expect(try await Outbox(path: path, deviceID: "d").state("gallery") == cachedGallery)
+        #expect(
+            try await Outbox(path: path, deviceID: "d").cachedGallery()
+                == CachedGallery(document: cachedDocument, version: 7, scope: nil))
     }
 
     @Test("another key reads no state (logged, taken as absent for the next sync to fill); events are untouched")
@@ -46,18 +57,18 @@ struct OutboxSealingTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         do {
             let outbox = try Outbox(path: path, deviceID: "d")
-            try await outbox.setState("gallery", cachedGallery)
+            try await outbox.cacheGallery(cachedDocument, version: 7, scope: nil)
             try await outbox.enqueue(checkin("p-1"), evidence: face)
         }
         let handler = InMemoryLogHandler()
         let other = try DataSealer(key: Data(repeating: 9, count: 32))
         let outbox = try Outbox(
             path: path, deviceID: "d", sealer: other, logger: Logger(label: "test", factory: { _ in handler }))
-        #expect(try await outbox.state("gallery") == nil)
+        #expect(try await outbox.cachedGallery() == nil)
         #expect(handler.entries.contains { $0.level == .error && "\($0.message)".contains("does not open") })
         #expect(try await outbox.allEvents().count == 1)
-        try await outbox.setState("gallery", cachedGallery)
-        #expect(try await outbox.state("gallery") == cachedGallery, "the next sync's write heals it")
+        try await outbox.cacheGallery(cachedDocument, version: 8, scope: nil)
+        #expect(try await outbox.cachedGallery()?.document == cachedDocument, "the next sync's write heals it")
     }
 
     @Test("state written before sealing existed is sealed when the outbox is opened, leaving no plain copy")
@@ -71,7 +82,7 @@ struct OutboxSealingTests {
             try await queue.write { db in
                 try db.execute(
                     sql: "INSERT INTO deviceState (key, value, updatedAt) VALUES ('gallery', ?, 0)",
-                    arguments: [cachedGallery])
+                    arguments: [plainGallery])
             }
             try queue.close()
             #expect(holdsGallery(bytesOnDisk(path)))
@@ -79,7 +90,7 @@ struct OutboxSealingTests {
         let outbox = try Outbox(path: path, deviceID: "d")
         try await outbox.checkpoint()
         #expect(!holdsGallery(bytesOnDisk(path)), "the plain value's pages are overwritten, not only unlinked")
-        #expect(try await outbox.state("gallery") == cachedGallery)
+        #expect(try await outbox.cachedGallery()?.document == cachedDocument)
     }
 
     @Test("a damaged outbox moved aside keeps its events for recovery but no cached gallery")
@@ -98,7 +109,7 @@ struct OutboxSealingTests {
         try await queue.write { db in
             try db.execute(
                 sql: "INSERT INTO deviceState (key, value, updatedAt) VALUES ('gallery', ?, 0)",
-                arguments: [cachedGallery])
+                arguments: [plainGallery])
         }
         try queue.close()
         #expect(FileManager.default.createFile(atPath: old + ".recovered", contents: Data()))
@@ -107,7 +118,7 @@ struct OutboxSealingTests {
         // And a door whose outbox is damaged now, with a gallery cached.
         do {
             let outbox = try Outbox(path: path, deviceID: "d")
-            try await outbox.setState("gallery", cachedGallery)
+            try await outbox.cacheGallery(cachedDocument, version: 7, scope: nil)
             for index in 0..<50 { try await outbox.enqueue(checkin("p-\(index)"), evidence: face) }
             try await outbox.checkpoint()
         }
@@ -126,7 +137,7 @@ struct OutboxSealingTests {
         #expect(try await erased.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") } == 1)
         #expect(try await erased.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deviceState") } == 0)
         try erased.close()
-        #expect(try await outbox.state("gallery") == nil, "the gallery is fetched again, not recovered")
+        #expect(try await outbox.cachedGallery() == nil, "the gallery is fetched again, not recovered")
         #expect(names.filter { $0.hasSuffix(".recovered") }.count == 2)
     }
 }

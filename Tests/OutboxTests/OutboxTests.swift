@@ -4,6 +4,7 @@ import GRDB
 import InMemoryLogging
 import Logging
 import Outbox
+import SyncProtocol
 import TestSupport
 import Testing
 
@@ -94,15 +95,19 @@ struct OutboxTests {
         #expect(rebuilt.volunteerScanned(person: "v-ada", at: start + 400).kind == .exit)
     }
 
-    @Test("device state and refused badges are kept")
+    @Test("the cached manifest (the last one written) and refused badges are kept")
     func stateAndAudit() async throws {
         let (folder, path) = try temporaryOutboxPath()
         defer { try? FileManager.default.removeItem(at: folder) }
         let outbox = try Outbox(path: path, deviceID: "d")
-        try await outbox.setState("manifest", Data("one".utf8))
-        try await outbox.setState("manifest", Data("two".utf8))
-        #expect(try await outbox.state("manifest") == Data("two".utf8))
-        #expect(try await outbox.state("missing") == nil)
+        let one = DeviceManifest(
+            schedule: SessionSchedule(room: "B12", sessions: []), galleryVersion: 1, badgeKeysVersion: 1)
+        var two = one
+        two.galleryVersion = 2
+        try await outbox.cacheManifest(one, etag: "\"one\"")
+        try await outbox.cacheManifest(two, etag: "\"two\"")
+        #expect(try await outbox.cachedManifest() == CachedManifest(manifest: two, etag: "\"two\""))
+        #expect(try await outbox.cachedBadgeKeys() == nil)
         try await outbox.recordRejectedScan(
             RejectedScan(
                 at: start, reason: "bad_signature", claimedSubject: "v-mallory",

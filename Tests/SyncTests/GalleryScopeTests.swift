@@ -25,7 +25,7 @@ struct GalleryScopeTests {
     }
 
     func gallery(_ outbox: Outbox) async throws -> [String] {
-        try GalleryDocument.decode(try #require(try await outbox.state("gallery"))).people.map(\.id).sorted()
+        try #require(try await outbox.cachedGallery()).document.people.map(\.id).sorted()
     }
 
     @Test(
@@ -99,7 +99,7 @@ struct GalleryScopeTests {
             try await store.upsertConsented(renamed)
             let after = try await door.refresh()
             #expect(after.peopleChanged == 1 && after.peopleRemoved == 0)
-            let local = try GalleryDocument.decode(try #require(try await outbox.state("gallery")))
+            let local = try #require(try await outbox.cachedGallery()).document
             #expect(local.person("q-007")?.name == "Renamed" && local.people.count == 461)
         }
     }

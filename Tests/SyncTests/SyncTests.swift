@@ -111,7 +111,8 @@ struct SyncTests {
         #expect(try await store.checkinRecords(session: "s-math").count == 10)
         #expect(try await store.visits(person: "v-1").count == 1)
         #expect(abs(status.clockOffset ?? 99) < 2, "same machine: the offset is within the Date header's second")
-        #expect(try await outbox.state("manifest") != nil)
+        let cached = try #require(try await outbox.cachedManifest())
+        #expect(cached.manifest.schedule.room == "B12" && cached.etag != nil, "pulled with its ETag")
     }
 
     @Test("the hub down for a while, then up: everything arrives once")
@@ -209,10 +210,12 @@ struct SyncTests {
                 third
                     == SyncClient.Refresh(
                         manifestChanged: true, galleryVersion: 13, peopleChanged: 10, peopleRemoved: 1))
-            let local = try GalleryDocument.decode(try #require(try await outbox.state("gallery")))
+            let cached = try #require(try await outbox.cachedGallery())
+            #expect(cached.version == 13)
+            let local = cached.document
             #expect(
                 local.people.count == 10 && local.person("p-3") == nil && local.person("p-1")?.name == "Ada Lovelace")
-            #expect(try await outbox.state("badge-keys") != nil)
+            #expect(try await outbox.cachedBadgeKeys() != nil)
             // A revocation is a change of the badge keys the door must load.
             try await store.revokeBadge("badge-7")
             #expect(try await client.refresh().badgeKeysChanged)
@@ -244,8 +247,8 @@ struct SyncTests {
             }
             loop.cancel()
             await loop.value
-            #expect(try await outbox.state("manifest") != nil)
-            #expect(try await outbox.state("gallery") != nil)
+            #expect(try await outbox.cachedManifest()?.etag != nil)
+            #expect(try await outbox.cachedGallery() != nil)
         }
         #expect(try await outbox.counts()[.synced] == 20)
         #expect(try await store.receivedEventCount() == 20)
