@@ -154,6 +154,7 @@ let package = Package(
         // Gallery and matcher (and later tracking and consensus). Pure Swift, no C, no I/O.
         .target(
             name: "Recognition",
+            dependencies: ["Attendance"],
             swiftSettings: swiftSettings + [.unsafeFlags(cpuFlags.flatMap { ["-Xcc", $0] })]
         ),
         // Signed QR badges: format, issuing, verification. Pure: no I/O, the time is a parameter.
@@ -166,7 +167,7 @@ let package = Package(
         ),
         .target(
             name: "Badges",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Attendance", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Attendance rules: sessions, check-in windows, present/late, volunteer entry/exit.

@@ -80,7 +80,8 @@ public struct AttendanceBook: Sendable, Equatable {
 
     // MARK: Decisions
 
-    /// Decides what a recognised face means at `at`, and records a new check-in.
+    /// Decides what a student identified at the door (by face or by a badge) means at `at`, and records a
+    /// new check-in.
     ///
     /// The session is chosen among those whose check-in window contains `at` and whose roster contains
     /// `person`:
@@ -94,7 +95,7 @@ public struct AttendanceBook: Sendable, Equatable {
     /// The arrival is `present` up to and including `start + grace` (early arrivals too), otherwise `late`
     /// by ⌊(`at` − start) / 60⌋ whole minutes. A person is checked in once per session: a repeat is
     /// `alreadyCheckedIn` with the first time.
-    public mutating func faceRecognized(person: String, at: Date) -> AttendanceDecision {
+    public mutating func studentIdentified(person: String, at: Date) -> AttendanceDecision {
         let open = openIndices(at: at)
         guard !open.isEmpty else {
             return .noCheckin(person: person, reason: .noSessionNow)
@@ -177,7 +178,7 @@ public struct AttendanceBook: Sendable, Equatable {
             .sorted { (schedule.sessions[$0].start, $0) < (schedule.sessions[$1].start, $1) }
     }
 
-    /// The rule documented on `faceRecognized(person:at:)`.
+    /// The rule documented on `studentIdentified(person:at:)`.
     private static func choose(among sessions: [Session], at time: Date) -> Session? {
         var running: Session?
         var upcoming: Session?

@@ -53,6 +53,11 @@ public enum ISO8601Time {
     public static func format(_ date: Date) -> String {
         let reference = date.timeIntervalSinceReferenceDate
         guard reference.rounded(.down) != reference else { return seconds.format(date) }
+        return formatMilliseconds(date)
+    }
+
+    /// Formats in UTC with `Z` and always three decimals of seconds (`2026-11-23T08:00:00.000Z`).
+    public static func formatMilliseconds(_ date: Date) -> String {
         let (whole, fraction) = Int64((date.timeIntervalSince1970 * 1000).rounded()).quotientAndRemainder(
             dividingBy: 1000)
         let (second, thousandths) = fraction < 0 ? (whole - 1, fraction + 1000) : (whole, fraction)

@@ -1,11 +1,5 @@
+public import Attendance
 import Foundation
-
-/// Who may hold a badge.
-public enum BadgeRole: String, Sendable, Codable, CaseIterable {
-    case student
-    case volunteer
-    case staff
-}
 
 /// What a badge says: the claims of `RC1.<base64url(JSON claims)>.<base64url(Ed25519 signature)>`.
 public struct BadgeClaims: Sendable, Codable, Equatable {
@@ -13,14 +7,14 @@ public struct BadgeClaims: Sendable, Codable, Equatable {
     public var kid: String
     /// The person's opaque id.
     public var sub: String
-    public var role: BadgeRole
+    public var role: PersonRole
     /// Issued at, Unix seconds.
     public var iat: Int64
     /// Expires at, Unix seconds: the badge is valid strictly before this instant.
     public var exp: Int64
 
     /// Makes claims.
-    public init(kid: String, sub: String, role: BadgeRole, iat: Int64, exp: Int64) {
+    public init(kid: String, sub: String, role: PersonRole, iat: Int64, exp: Int64) {
         self.kid = kid
         self.sub = sub
         self.role = role

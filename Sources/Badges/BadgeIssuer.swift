@@ -1,3 +1,4 @@
+public import Attendance
 import Crypto
 public import Foundation
 
@@ -45,7 +46,7 @@ public struct BadgeIssuer: Sendable {
     public var keyring: BadgeKeyring { BadgeKeyring(keys: [kid: publicKey]) }
 
     /// Signs a badge for `subject` valid from `issued` until `expires`.
-    public func issue(subject: String, role: BadgeRole, issued: Date, expires: Date) throws -> (
+    public func issue(subject: String, role: PersonRole, issued: Date, expires: Date) throws -> (
         payload: String, id: String
     ) {
         let claims = BadgeClaims(

@@ -1,6 +1,6 @@
 public import Attendance
 public import Foundation
-public import Recognition
+import Recognition
 public import SyncProtocol
 
 /// What the hub decides about one event a device sent: the rules, with no storage in them, so that
@@ -39,8 +39,9 @@ public enum IngestRules {
         /// 300 s ahead, 30 days behind.
         public static let standard = Limits()
     }
-    /// The ways a door recognises someone (the OpenAPI document's `method`).
-    public static let methods: Set<String> = ["face", "qr"]
+    /// The ways a door recognises someone (the OpenAPI document's `method`): `IdentificationMethod`'s
+    /// raw values.
+    public static let methods = Set(IdentificationMethod.allCases.map(\.rawValue))
 
     /// What the storage looked up for one event.
     public struct Facts: Sendable {

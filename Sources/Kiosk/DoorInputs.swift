@@ -100,27 +100,3 @@ public struct DoorInputs: Sendable {
         PipelineUpdate(gallery: gallery.gallery, book: book, verifier: verifier, match: match)
     }
 }
-
-extension Outbox {
-    /// Commits what a decision means: its attendance event, or the audit record of a refused badge.
-    /// Other decisions (a repeat, an unknown face) commit nothing. Returns the event's id, if one was made.
-    @discardableResult
-    public func commit(_ decision: DoorDecision, model: String) async throws(OutboxError) -> String? {
-        if let event = decision.event {
-            return try await enqueue(
-                event,
-                evidence: EventEvidence(
-                    method: decision.method?.rawValue ?? "face", distance: decision.distance,
-                    margin: decision.margin.flatMap { $0.isFinite ? $0 : nil },
-                    model: decision.method == .face ? model : nil),
-                now: decision.at
-            ).id
-        } else if decision.kind == .rejectedBadge {
-            try await recordRejectedScan(
-                RejectedScan(
-                    at: decision.at, reason: decision.reason ?? "rejected", claimedSubject: decision.claimedSubject,
-                    payload: decision.badgePayload ?? ""))
-        }
-        return nil
-    }
-}

@@ -1,3 +1,4 @@
+import Attendance
 public import Capture
 import Foundation
 import Signage
@@ -115,7 +116,7 @@ public struct KioskStatus: Codable, Sendable, Equatable {
 
 extension KioskStatus {
     /// The status as `/status` answers it.
-    public var json: String { encodeJSON(self) }
+    public var json: String { JSONLine.encode(self) }
 
     /// The page's `state` event for this status. Without a hub the door is offline by design; the page
     /// says so with the queue size.

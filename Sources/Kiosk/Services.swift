@@ -4,7 +4,9 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Outbox
 import Pipeline
+import Prometheus
 import ServiceLifecycle
 import Signage
 import Sync
@@ -12,24 +14,95 @@ import Synchronization
 import Systemd
 import UnixSignals
 
-/// Captures frames and decides (`KioskDaemon.runDoor`); on shutdown, stops capture and decides the
-/// frames being analysed.
+/// The door: captures frames and decides, with the frame source the configuration names, until the
+/// source ends (a replayed file) or a command restarts it; takes the other services' commands in order.
+/// On shutdown, stops capture and decides the frames being analysed.
 struct DoorService: Service {
-    let daemon: KioskDaemon
+    let workers: PipelineWorkers
+    let outbox: Outbox
+    let settings: Settings
+    let inputs: InputsState
+    let activity: DoorActivity
+    let output: DoorOutput
+    let commands: AsyncStream<DoorCommand>
+    let logger: Logger
 
     func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await daemon.runDoor()
-        } onGracefulShutdown: {
-            daemon.stopDoor()
+        let (restarts, restart) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let stop = StopFlag()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await command in commands {
+                    switch command {
+                    case .reloadInputs:
+                        await inputs.reload(settings.current)
+                    case .restartCapture:
+                        // The frames already taken are decided and committed before the source opens again.
+                        restart.yield()
+                        await activity.snapshot.source?.source.shutdown()
+                    }
+                }
+            }
+            try await withGracefulShutdownHandler {
+                try await capture(restarts: restarts, stop: stop)
+            } onGracefulShutdown: {
+                // The door decides on the frames whose analysis has begun, drops the rest (none of them was
+                // decided, so nothing committed or shown is lost) and returns.
+                stop.set()
+                restart.finish()
+                if let source = activity.snapshot.source { Task.detached { await source.source.shutdown() } }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Captures and decides until stopped; after the source ends, waits for a restart.
+    private func capture(restarts: AsyncStream<Void>, stop: StopFlag) async throws {
+        var waiting = restarts.makeAsyncIterator()
+        while !stop.isSet {
+            let configuration = settings.current
+            let source = DoorSource.make(configuration, logger: logger)
+            // The new door starts from the inputs in force: an update waiting for the old one is moot.
+            inputs.dropUpdate()
+            let door = Door(workers: workers, configuration: configuration, inputs: inputs.current, outbox: outbox)
+            activity.started(source)
+            source.source.start()
+            logger.notice("capture started", metadata: ["source": "\(source.description)"])
+            let started = Monotonic.nanoseconds()
+            let summary = try await door.run(
+                frames: source.source.frames,
+                clock: { _ in (Double(Monotonic.nanoseconds() - started) / 1e9, Date()) },
+                updates: {
+                    activity.tookFrame()
+                    return inputs.takeUpdate()
+                },
+                stopping: { stop.isSet }, sink: output)
+            await source.source.shutdown()
+            if summary.framesDroppedAtStop > 0 {
+                logger.info(
+                    "stopping: frames taken but not yet analysed were dropped",
+                    metadata: ["frames": "\(summary.framesDroppedAtStop)"])
+            }
+            // The source ended: stopped for a restart or for good, or a replayed file came to its end.
+            if stop.isSet { return }
+            guard await waiting.next() != nil else { return }
         }
     }
 }
 
-/// Pushes the outbox to the hub and pulls the gallery, schedule and keys; new ones reach the door.
+/// Set once, read from any thread: the door is stopping.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
+}
+
+/// Pushes the outbox to the hub and pulls the gallery, schedule and keys; when they bring anything new,
+/// the door reloads its inputs.
 struct SyncService: Service {
-    let daemon: KioskDaemon
     let client: SyncClient
+    let door: AsyncStream<DoorCommand>.Continuation
+    let reporter: StatusReporter
 
     func run() async throws {
         let versions = VersionsSeen()
@@ -38,8 +111,8 @@ struct SyncService: Service {
                 // The push channel asks the loop to pull as soon as the hub has changes for this door.
                 group.addTask { await client.watchChanges() }
                 group.addTask {
-                    await client.run(pollInterval: 1, heartbeat: { await daemon.heartbeat() }) { refresh in
-                        if await versions.changed(refresh) { await daemon.refreshInputs() }
+                    await client.run(pollInterval: 1, heartbeat: { await reporter.heartbeat() }) { refresh in
+                        if await versions.changed(refresh) { door.yield(.reloadInputs) }
                     }
                 }
                 await group.next()
@@ -60,21 +133,60 @@ struct SyncService: Service {
     }
 }
 
-/// SIGHUP: reload the configuration and the gallery.
+/// SIGHUP: reads the configuration again; a broken one is refused and the running one kept. The door
+/// re-reads the gallery, schedule and keys; a changed camera restarts capture (the frames already taken
+/// are decided and committed first: nothing is dropped).
 struct ReloadService: Service {
-    let daemon: KioskDaemon
+    let settings: Settings
+    let door: AsyncStream<DoorCommand>.Continuation
+    let metrics: KioskMetrics
+    let logger: Logger
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            await daemon.reload()
+            reload()
         }
+    }
+
+    func reload() {
+        SystemdNotifier.notify("RELOADING=1\nSTATUS=reloading the configuration")
+        defer { SystemdNotifier.notify("READY=1") }
+        metrics.reloads.increment()
+        let new: KioskConfiguration
+        do {
+            new = try KioskConfiguration.load(path: settings.path)
+        } catch {
+            logger.error("reload refused, the running configuration stays: \(error)")
+            return
+        }
+        let old = settings.replace(with: new)
+        JournalLogHandler.level.withLock { $0 = Logger.Level(rawValue: new.logLevel) ?? .info }
+        for (key, changed) in [
+            ("device.id", old.deviceID != new.deviceID), ("device.data_dir", old.dataDirectory != new.dataDirectory),
+            ("hub.url", old.hubURL != new.hubURL), ("hub.token_file", old.tokenFile != new.tokenFile),
+            ("hub.refresh_seconds", old.refreshSeconds != new.refreshSeconds),
+            ("recognition.workers", old.workers != new.workers), ("signage.port", old.signagePort != new.signagePort),
+        ] where changed {
+            logger.warning("\(key) changed: it takes effect when the daemon restarts (systemctl restart rollcall)")
+        }
+        door.yield(.reloadInputs)
+        if !old.sameCapture(as: new) || old.upsample != new.upsample {
+            logger.notice("the camera settings changed: capture restarts")
+            door.yield(.restartCapture)
+        }
+        logger.notice("configuration reloaded from \(settings.path)")
     }
 }
 
 /// Every second: the status (for `rollcall status`, `/status`, `STATUS=`, `/metrics` and the page's
 /// state), and `WATCHDOG=1` while capture and processing make progress.
 struct MonitorService: Service {
-    let daemon: KioskDaemon
+    let reporter: StatusReporter
+    let board: StatusBoard
+    let broadcaster: SignageBroadcaster
+    let metrics: KioskMetrics
+    let activity: DoorActivity
+    let logger: Logger
 
     func run() async throws {
         let watchdog = SystemdNotifier.watchdogInterval()
@@ -91,7 +203,8 @@ struct MonitorService: Service {
         var ready = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let now = ContinuousClock.now
-            let (source, processed) = daemon.runtime.withLock { ($0.source, $0.processedFrames) }
+            let snapshot = activity.snapshot
+            let (source, processed) = (snapshot.source, snapshot.processedFrames)
             // Frames a second over the last 5 s.
             let frames = source?.status.frames ?? 0
             if let last = cameraFrames.last, frames < last.frames { cameraFrames.removeAll() }
@@ -104,20 +217,20 @@ struct MonitorService: Service {
                     Double(frames - first.frames)
                     / (Double(span.components.seconds) + Double(span.components.attoseconds) / 1e18)
             }
-            var status = await daemon.computeStatus(cameraFPS: fps)
+            var status = await reporter.status(cameraFPS: fps)
             status.processing.fps = fps
-            daemon.setStatus(status)
-            daemon.metrics.update(from: status)
-            if !ready, daemon.signageListening {
+            board.post(status)
+            metrics.update(from: status)
+            if !ready, board.signagePort != 0 {
                 ready = true
                 if let starveAfter {
                     starveAt = now + .seconds(starveAfter)
-                    daemon.logger.warning(
+                    logger.warning(
                         "test switch ROLLCALL_TEST_STARVE_WATCHDOG_AFTER: the watchdog will not be fed after \(starveAfter) s"
                     )
                 }
                 SystemdNotifier.notify("READY=1\nSTATUS=\(status.line)")
-                daemon.logger.notice("ready: \(status.line)")
+                logger.notice("ready: \(status.line)")
             }
             if status.line != lastLine {
                 lastLine = status.line
@@ -126,10 +239,10 @@ struct MonitorService: Service {
             let pageState = status.pageState.json
             if pageState != lastPageState {
                 lastPageState = pageState
-                daemon.broadcaster.publishState(pageState)
+                broadcaster.publishState(pageState)
             }
             ticks += 1
-            if ticks % 15 == 0 { daemon.broadcaster.ping() }
+            if ticks % 15 == 0 { broadcaster.ping() }
             // Progress: the source delivered frames (or, while the camera is lost, kept retrying), and
             // the pipeline took frames since the last check; a replay at its end is idle, not stuck.
             if let watchdog, now - lastPing >= watchdog / 2 {
@@ -140,11 +253,11 @@ struct MonitorService: Service {
                 let pipelineMoved =
                     lastProgress == nil || !cameraDelivering || progress.processed != lastProgress?.processed
                 if let starveAt, now >= starveAt {
-                    daemon.logger.error("test switch: watchdog not fed")
+                    logger.error("test switch: watchdog not fed")
                 } else if ready && sourceMoved && pipelineMoved {
                     SystemdNotifier.notify("WATCHDOG=1")
                 } else {
-                    daemon.logger.error(
+                    logger.error(
                         "no progress: watchdog not fed",
                         metadata: ["camera": "\(status.camera.state.rawValue)", "processed_frames": "\(processed)"])
                 }
@@ -155,33 +268,38 @@ struct MonitorService: Service {
             await cancelWhenGracefulShutdown { try? await Task.sleep(for: .seconds(1)) }
         }
         SystemdNotifier.notify("STOPPING=1\nSTATUS=stopping")
-        daemon.logger.notice("stopping: capture ends, the frames being analysed are decided and committed")
+        logger.notice("stopping: capture ends, the frames being analysed are decided and committed")
     }
 }
 
 /// The signage page, its live stream, and the technician's endpoints, on 127.0.0.1 only.
 struct SignageService: Service {
-    let daemon: KioskDaemon
+    let port: Int
+    let board: StatusBoard
+    let broadcaster: SignageBroadcaster
+    let metrics: KioskMetrics
+    let logger: Logger
 
     func run() async throws {
-        let port = daemon.configuration.signagePort
+        let (port, board, logger) = (port, board, logger)
         let app = Application(
-            router: Self.router(daemon),
+            router: router(),
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "rollcall"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
-                daemon.listening(port: bound)
-                daemon.logger.notice("signage page on http://127.0.0.1:\(bound)/")
+                board.listening(on: bound)
+                logger.notice("signage page on http://127.0.0.1:\(bound)/")
             },
             logger: Logger(label: "rollcall.signage"))
         try await withGracefulShutdownHandler {
             try await app.run()
         } onGracefulShutdown: {
-            daemon.broadcaster.finish()
+            broadcaster.finish()
         }
     }
 
-    static func router(_ daemon: KioskDaemon) -> Router<BasicRequestContext> {
+    func router() -> Router<BasicRequestContext> {
+        let (board, broadcaster, metrics) = (board, broadcaster, metrics)
         let router = Router()
         router.get("/") { _, _ in
             Response(
@@ -190,7 +308,7 @@ struct SignageService: Service {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: SignagePage.html)))
         }
         router.get("events") { _, _ in
-            let stream = daemon.broadcaster.subscribe()
+            let stream = broadcaster.subscribe()
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
@@ -202,7 +320,7 @@ struct SignageService: Service {
                 })
         }
         router.get("status") { _, _ in
-            guard let status = daemon.status else {
+            guard let status = board.current else {
                 return Response(
                     status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "starting\n")))
             }
@@ -211,7 +329,7 @@ struct SignageService: Service {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: status.json)))
         }
         router.get("healthz") { _, _ in
-            guard let status = daemon.status else {
+            guard let status = board.current else {
                 return Response(
                     status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "starting\n")))
             }
@@ -224,7 +342,7 @@ struct SignageService: Service {
         router.get("metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: daemon.metrics.text())))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
         }
         return router
     }

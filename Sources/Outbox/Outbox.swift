@@ -408,7 +408,7 @@ public final class Outbox: Sendable {
             session: event.session, at: event.at.milliseconds, status: event.status?.rawValue,
             minutesLate: event.minutesLate, durationMs: event.duration.map { Int64(($0 * 1000).rounded()) },
             entryAt: event.entryAt?.milliseconds, unclosedEntryAt: event.unclosedEntryAt?.milliseconds,
-            method: evidence.method, source: source, confidence: evidence.confidence,
+            method: evidence.method.rawValue, source: source, confidence: evidence.confidence,
             distance: evidence.distance.map(Double.init), margin: evidence.margin.map(Double.init),
             model: evidence.model, state: .pending, rejectReason: nil, attempts: 0, enqueuedAt: now.milliseconds,
             syncedAt: nil)

@@ -15,8 +15,7 @@ public enum DeliveryState: String, Sendable, Codable, CaseIterable {
 /// How the person was identified, and how sure the device was: what the server's check-in record
 /// carries besides the attendance facts.
 public struct EventEvidence: Sendable, Equatable {
-    /// `face` or `qr`.
-    public var method: String
+    public var method: IdentificationMethod
     public var distance: Float?
     public var margin: Float?
     /// 0...1, higher is surer.
@@ -26,7 +25,8 @@ public struct EventEvidence: Sendable, Equatable {
 
     /// Evidence for an event.
     public init(
-        method: String, distance: Float? = nil, margin: Float? = nil, confidence: Double? = nil, model: String? = nil
+        method: IdentificationMethod, distance: Float? = nil, margin: Float? = nil, confidence: Double? = nil,
+        model: String? = nil
     ) {
         self.method = method
         self.distance = distance

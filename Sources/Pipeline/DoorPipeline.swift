@@ -45,19 +45,36 @@ public struct PipelineSummary: Sendable {
     public var firstFrameError: String?
     public var decisions: [DoorDecision.Kind: Int] = [:]
 
-    /// One line of JSON: `{"kind": "summary", "frames": N, "fps": F, "stage_ms": {...}, ...}`.
-    public var jsonLine: String {
-        let stages = Stage.allCases.compactMap { stage in
-            stageMilliseconds[stage].map { "\"\(stage.rawValue)\":" + String(format: "%.3f", $0) }
-        }
-        let rejections = qualityRejections.sorted { $0.key.rawValue < $1.key.rawValue }
-            .map { "\"\($0.key.rawValue)\":\($0.value)" }
-        let kinds = decisions.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\"\($0.key.rawValue)\":\($0.value)" }
-        return #"{"kind":"summary","frames":\#(frames),"fps":\#(String(format: "%.1f", fps)),"#
-            + #""seconds":\#(String(format: "%.3f", seconds)),"stage_ms":{\#(stages.joined(separator: ","))},"#
-            + #""faces":\#(facesSeen),"encodings":\#(encodings),"#
-            + #""quality_rejections":{\#(rejections.joined(separator: ","))},"#
-            + #""decisions":{\#(kinds.joined(separator: ","))},"frame_errors":\#(frameErrors)}"#
+    /// One line of JSON: `{"kind": "summary", "frames": N, "fps": F, "stage_ms": {...}, ...}` (keys sorted).
+    public var jsonLine: String { JSONLine.encode(self) }
+}
+
+extension PipelineSummary: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case kind, frames, fps, seconds, faces, encodings, decisions
+        case stageMilliseconds = "stage_ms"
+        case qualityRejections = "quality_rejections"
+        case frameErrors = "frame_errors"
+    }
+
+    /// fps to 0.1, seconds and stage medians to the microsecond; counts by their names.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode("summary", forKey: .kind)
+        try container.encode(frames, forKey: .frames)
+        try container.encode(rounded(fps, 1), forKey: .fps)
+        try container.encode(rounded(seconds, 3), forKey: .seconds)
+        try container.encode(
+            Dictionary(uniqueKeysWithValues: stageMilliseconds.map { ($0.key.rawValue, rounded($0.value, 3)) }),
+            forKey: .stageMilliseconds)
+        try container.encode(facesSeen, forKey: .faces)
+        try container.encode(encodings, forKey: .encodings)
+        try container.encode(
+            Dictionary(uniqueKeysWithValues: qualityRejections.map { ($0.key.rawValue, $0.value) }),
+            forKey: .qualityRejections)
+        try container.encode(
+            Dictionary(uniqueKeysWithValues: decisions.map { ($0.key.rawValue, $0.value) }), forKey: .decisions)
+        try container.encode(frameErrors, forKey: .frameErrors)
     }
 }
 
@@ -225,8 +242,9 @@ final class DoorDecider {
         }
         var decisions: [DoorDecision] = []
         var clock = StageClock()
+        let when = DecisionTime(frame: analysis.index, t: t, at: at)
         for payload in analysis.payloads {
-            if let decision = badge(payload, frame: analysis.index, t: t, at: at) { decisions.append(decision) }
+            if let decision = badge(payload, when: when) { decisions.append(decision) }
         }
 
         let faces = analysis.faces
@@ -255,16 +273,18 @@ final class DoorDecider {
                 Matcher.match(encoding.values, in: gallery, rosterFirst: roster))
             matchMilliseconds += clock.lap()
             if let outcome = tracker.record(identification, track: track, frame: analysis.index),
-                var decision = face(outcome, identification, track: track, frame: analysis.index, t: t, at: at)
+                let decision = face(outcome, identification, track: track, when: when)
             {
                 // A check-in from a sighting good enough to offer the hub as a new template (refresh).
-                if decision.kind == .checkin, let match = identification.match,
+                if case .checkin(let event, .face(var evidence), _) = decision, let match = identification.match,
                     TemplateRefreshPolicy.standard.worthOffering(distance: match.distance, margin: match.margin),
                     QualityGate.enrollment.check(observation.sample) == nil
                 {
-                    decision.sighting = encoding.values
+                    evidence.sighting = encoding.values
+                    decisions.append(.checkin(event, by: .face(evidence), when: when))
+                } else {
+                    decisions.append(decision)
                 }
-                decisions.append(decision)
             }
             rulesMilliseconds += clock.lap()
         }
@@ -275,72 +295,54 @@ final class DoorDecider {
 
     /// What a track's new consensus means at the door.
     private func face(
-        _ outcome: FaceTracker.Outcome, _ identification: Identification, track: Int, frame: Int, t: Double, at: Date
+        _ outcome: FaceTracker.Outcome, _ identification: Identification, track: Int, when: DecisionTime
     ) -> DoorDecision? {
-        let match = identification.match
-        let firstFrame = tracker.track(track)?.firstFrame
-        func decision(_ kind: DoorDecision.Kind, _ person: String?) -> DoorDecision {
-            var decision = DoorDecision(kind: kind, person: person, frame: frame, t: t, at: at)
-            decision.method = .face
-            decision.distance = match?.distance
-            decision.margin = match?.margin
-            decision.track = track
-            decision.trackFirstFrame = firstFrame
-            return decision
-        }
+        let evidence = FaceEvidence(
+            distance: identification.match?.distance, margin: identification.match?.margin, track: track,
+            trackFirstFrame: tracker.track(track)?.firstFrame)
         switch outcome {
         case .unknown:
-            return decision(.unknownFace, nil)
+            return .unknownFace(evidence, when: when)
         case .identified(let person):
-            return attendance(book.faceRecognized(person: person, at: at), template: decision(.checkin, person))
+            return attendance(book.studentIdentified(person: person, at: when.at), by: .face(evidence), when: when)
         }
     }
 
     /// A QR payload: debounced, verified, then the rules for the badge's role.
-    private func badge(_ payload: Data, frame: Int, t: Double, at: Date) -> DoorDecision? {
+    private func badge(_ payload: Data, when: DecisionTime) -> DoorDecision? {
         // The same code on consecutive frames is one scan.
-        guard debouncer.admit(payload.base64EncodedString(), at: at) else { return nil }
-        var decision = DoorDecision(kind: .rejectedBadge, person: nil, frame: frame, t: t, at: at)
-        decision.method = .qr
-        switch verifier.verify(payload, now: at) {
+        guard debouncer.admit(payload.base64EncodedString(), at: when.at) else { return nil }
+        switch verifier.verify(payload, now: when.at) {
         case .failure(let rejection):
-            decision.reason = rejection.rawValue
-            decision.badgePayload = String(decoding: payload, as: UTF8.self)
-            decision.claimedSubject = decision.badgePayload.flatMap(BadgeFormat.claimedSubject(of:))
-            return decision
+            let text = String(decoding: payload, as: UTF8.self)
+            return .rejectedBadge(
+                RejectedBadge(
+                    reason: rejection.rawValue, payload: text, claimedSubject: BadgeFormat.claimedSubject(of: text)),
+                when: when)
         case .success(let badge):
-            decision.person = badge.claims.sub
+            let person = badge.claims.sub
             switch badge.claims.role {
             case .student:
-                decision.kind = .checkin
-                return attendance(book.faceRecognized(person: badge.claims.sub, at: at), template: decision)
+                return attendance(book.studentIdentified(person: person, at: when.at), by: .badge, when: when)
             case .volunteer, .staff:
-                return attendance(book.volunteerScanned(person: badge.claims.sub, at: at), template: decision)
+                return attendance(book.volunteerScanned(person: person, at: when.at), by: .badge, when: when)
             }
         }
     }
 
-    /// Fills a decision from the rules' verdict; nil for no-ops (repeats).
-    private func attendance(_ verdict: AttendanceDecision, template: DoorDecision) -> DoorDecision? {
-        var decision = template
-        decision.event = verdict.event
+    /// The door's decision for the rules' verdict; nil for no-ops (repeats).
+    private func attendance(_ verdict: AttendanceDecision, by: IdentifiedBy, when: DecisionTime) -> DoorDecision? {
         switch verdict {
-        case .checkin(let session, _, _, let status, let minutesLate):
-            decision.kind = .checkin
-            decision.session = session
-            decision.status = status
-            decision.minutesLate = minutesLate
-        case .noCheckin(_, let reason):
-            decision.kind = .noCheckin
-            decision.reason = reason.message
+        case .checkin:
+            return verdict.event.map { .checkin($0, by: by, when: when) }
+        case .noCheckin(let person, let reason):
+            return .noCheckin(person: person, reason: reason.message, by: by, when: when)
         case .entry:
-            decision.kind = .entry
-        case .exit(_, _, _, let duration):
-            decision.kind = .exit
-            decision.duration = duration
+            return verdict.event.map { .entry($0, when: when) }
+        case .exit:
+            return verdict.event.map { .exit($0, when: when) }
         case .alreadyCheckedIn, .ignoredRepeat:
             return nil
         }
-        return decision
     }
 }

@@ -1,9 +1,5 @@
+public import Attendance
 public import Foundation
-
-/// What a person may do at the door.
-public enum PersonRole: String, Sendable, Codable, CaseIterable {
-    case student, volunteer, staff
-}
 
 /// Someone the door knows. The id is opaque; the name stays in the gallery and never goes on the wire.
 public struct Person: Sendable, Codable, Equatable {

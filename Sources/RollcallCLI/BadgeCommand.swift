@@ -1,4 +1,5 @@
 import ArgumentParser
+import Attendance
 import Badges
 import Foundation
 import Imaging
@@ -74,7 +75,7 @@ struct BadgeIssue: ParsableCommand {
     var subject: String
 
     @Option(help: "student, volunteer or staff.")
-    var role = BadgeRole.volunteer.rawValue
+    var role = PersonRole.volunteer.rawValue
 
     @Option(help: "Last day of validity, YYYY-MM-DD (valid to the end of that day, UTC), or an ISO 8601 time.")
     var expires: String
@@ -86,13 +87,13 @@ struct BadgeIssue: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard BadgeRole(rawValue: role) != nil else {
+        guard PersonRole(rawValue: role) != nil else {
             throw ValidationError("--role must be student, volunteer or staff")
         }
     }
 
     func run() throws {
-        let role = BadgeRole(rawValue: role)!
+        let role = PersonRole(rawValue: role)!
         let issuer = try BadgeIssuer(privateKey: try readFile(key), kid: kid)
         let expiry = try parseDate(expires, endOfDay: true)
         let now = Date()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Attendance
 import Enrollment
 import Foundation
 import Recognition

@@ -43,7 +43,7 @@ struct OutboxBench: AsyncParsableCommand {
                 session: "s-bench", person: "p-\(index)", at: start + Double(index), status: .present, minutesLate: 0)
             let elapsed = try await clock.measure {
                 try await outbox.enqueue(
-                    event, evidence: EventEvidence(method: "face", distance: 0.3, margin: 0.4, model: "dlib_resnet_v1"))
+                    event, evidence: EventEvidence(method: .face, distance: 0.3, margin: 0.4, model: "dlib_resnet_v1"))
             }
             samples.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15)
         }

@@ -124,18 +124,6 @@ struct ReplayCommand: AsyncParsableCommand {
         // One descriptor per worker thread: OpenBLAS's own threads would only fight the workers.
         if threads > 1 { FaceModels.setBLASThreads(1) }
         let pool = try PipelineWorkers(pipelineModels: faceModels, count: threads)
-        var configuration = PipelineConfiguration()
-        configuration.match = thresholds.policy
-        configuration.lookahead = threads + 1
-        let pipeline = DoorPipeline(
-            configuration: configuration, workers: pool, gallery: document.gallery,
-            book: AttendanceBook(schedule: schedule), verifier: verifier)
-
-        // The source's own thread opens the file once and says its frame rate before the first frame.
-        let frameSource =
-            isFolder.boolValue
-            ? FileFrameSource(imageFolder: source, fps: fps, pacing: .asFastAsPossible)
-            : FileFrameSource(video: source, pacing: .asFastAsPossible)
         let store: Outbox?
         do {
             if let outbox {
@@ -150,20 +138,25 @@ struct ReplayCommand: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(EX_CONFIG_UNAVAILABLE)
         }
+        // The daemon's door, with standard output for a screen.
+        let door = Door(
+            workers: pool, match: thresholds.policy, gallery: document.gallery,
+            book: AttendanceBook(schedule: schedule), verifier: verifier, outbox: store)
+
+        // The source's own thread opens the file once and says its frame rate before the first frame.
+        let frameSource =
+            isFolder.boolValue
+            ? FileFrameSource(imageFolder: source, fps: fps, pacing: .asFastAsPossible)
+            : FileFrameSource(video: source, pacing: .asFastAsPossible)
         frameSource.start()
-        let json = self.json
-        let names = Dictionary(uniqueKeysWithValues: document.people.map { ($0.id, $0.name) })
-        let summary = try await pipeline.run(
+        let summary = try await door.run(
             frames: frameSource.frames,
             clock: { index in
                 let t = Double(index) / (frameSource.status.frameRate ?? fps)
                 return (t, startTime + t)
             },
-            emit: { decision in
-                // Committed first: a decision is shown only once it would survive a power cut.
-                if let store { try await store.commit(decision, model: FaceEncoding.modelID) }
-                printLine(json ? decision.jsonLine : Self.describe(decision, names: names))
-            })
+            sink: ReplayPrinter(
+                json: json, names: Dictionary(uniqueKeysWithValues: document.people.map { ($0.id, $0.name) })))
         await frameSource.shutdown()
         if let error = frameSource.status.lastError {
             printError(error)
@@ -189,18 +182,35 @@ struct ReplayCommand: AsyncParsableCommand {
         }
     }
 
-    static func describe(_ decision: DoorDecision, names: [String: String]) -> String {
-        let time = String(format: "%7.2fs frame %5d", decision.t, decision.frame)
+}
+
+/// Replay's sink: each committed decision on standard output, as a line of text or of JSON. A decision
+/// that cannot be committed stops the replay.
+struct ReplayPrinter: DoorSink {
+    let json: Bool
+    let names: [String: String]
+
+    func show(_ committed: CommittedDecision) {
+        printLine(json ? committed.decision.jsonLine : describe(committed.decision))
+    }
+
+    func commitFailed(_ decision: DoorDecision, error: OutboxError) throws {
+        throw error
+    }
+
+    func describe(_ decision: DoorDecision) -> String {
+        let when = decision.when
+        let time = String(format: "%7.2fs frame %5d", when.t, when.frame)
         let who = decision.person.map { person in names[person].map { "\(person) (\($0))" } ?? person } ?? "someone"
         let detail: String
-        switch decision.kind {
-        case .checkin:
-            let status = decision.status == .late ? "late by \(decision.minutesLate ?? 0) min" : "present"
-            detail = "checked in \(who) to \(decision.session ?? "?"): \(status)"
-        case .noCheckin: detail = "did not check in \(who): \(decision.reason ?? "")"
+        switch decision {
+        case .checkin(let event, _, _):
+            let status = event.status == .late ? "late by \(event.minutesLate ?? 0) min" : "present"
+            detail = "checked in \(who) to \(event.session ?? "?"): \(status)"
+        case .noCheckin(_, let reason, _, _): detail = "did not check in \(who): \(reason)"
         case .entry: detail = "\(who) signed in"
-        case .exit: detail = "\(who) signed out after " + String(format: "%.0f s", decision.duration ?? 0)
-        case .rejectedBadge: detail = "refused a badge: \(decision.reason ?? "")"
+        case .exit(let event, _): detail = "\(who) signed out after " + String(format: "%.0f s", event.duration ?? 0)
+        case .rejectedBadge(let badge, _): detail = "refused a badge: \(badge.reason)"
         case .unknownFace: detail = "an unknown face"
         }
         return "\(time)  \(detail)"

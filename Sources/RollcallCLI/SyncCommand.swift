@@ -99,7 +99,7 @@ struct SyncBench: AsyncParsableCommand {
                 session: session, person: "p-\(index % 10)", at: now + Double(index) / 1000, status: .present,
                 minutesLate: 0)
             let elapsed = try await clock.measure {
-                try await outbox.enqueue(event, evidence: EventEvidence(method: "face", model: "dlib_resnet_v1"))
+                try await outbox.enqueue(event, evidence: EventEvidence(method: .face, model: "dlib_resnet_v1"))
             }
             samples.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15)
         }

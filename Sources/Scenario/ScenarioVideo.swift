@@ -1,3 +1,4 @@
+import Attendance
 import Badges
 public import Foundation
 import Imaging

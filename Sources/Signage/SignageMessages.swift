@@ -2,13 +2,6 @@ import Attendance
 public import Foundation
 public import Pipeline
 
-/// JSON for the page and `/status`: sorted keys, no escaped slashes.
-public func encodeJSON(_ value: some Encodable) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-}
-
 /// The page's `state` event: what the idle screen and the offline indicator show.
 public struct PageState<Session: Encodable>: Encodable {
     public var online: Bool
@@ -25,7 +18,7 @@ public struct PageState<Session: Encodable>: Encodable {
         self.camera = camera
     }
 
-    public var json: String { encodeJSON(self) }
+    public var json: String { JSONLine.encode(self) }
 }
 
 /// The page's `decision` event: who, what, and when it was committed (for the page's latency).
@@ -59,7 +52,7 @@ public struct SignageDecision: Encodable {
         case committedAtMs = "committed_at_ms"
     }
 
-    public var json: String { encodeJSON(self) }
+    public var json: String { JSONLine.encode(self) }
 
     /// Explicit nulls, so the page sees every key.
     public func encode(to encoder: any Encoder) throws {

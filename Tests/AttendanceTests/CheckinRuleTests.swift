@@ -4,7 +4,7 @@ import Testing
 
 @Test func checkinOpensExactlyThirtyMinutesBeforeTheStart() {
     var book = book([maths])
-    let decision = book.faceRecognized(person: "p-1", at: time(7, 30))
+    let decision = book.studentIdentified(person: "p-1", at: time(7, 30))
     #expect(
         decision
             == .checkin(session: "s-maths", person: "p-1", at: time(7, 30), status: .present, minutesLate: 0)
@@ -13,37 +13,37 @@ import Testing
 
 @Test func aFaceOneSecondBeforeTheWindowOpensIsRefused() {
     var book = book([maths])
-    let decision = book.faceRecognized(person: "p-1", at: time(7, 29, 59))
+    let decision = book.studentIdentified(person: "p-1", at: time(7, 29, 59))
     #expect(decision == .noCheckin(person: "p-1", reason: .noSessionNow))
     #expect(decision.event == nil)
 }
 
 @Test func checkinClosesAtTheEndIncluded() {
     var book = book([maths])
-    let atTheEnd = book.faceRecognized(person: "p-1", at: time(8, 45))
+    let atTheEnd = book.studentIdentified(person: "p-1", at: time(8, 45))
     #expect(atTheEnd.kind == .checkin)
-    let afterTheEnd = book.faceRecognized(person: "p-2", at: time(8, 45, 1))
+    let afterTheEnd = book.studentIdentified(person: "p-2", at: time(8, 45, 1))
     #expect(afterTheEnd == .noCheckin(person: "p-2", reason: .noSessionNow))
 }
 
 @Test func checkinClosesLaterWhenThePolicySaysSo() {
     var book = book([maths], policy: AttendancePolicy(checkinClosesAfterEnd: 10 * 60))
-    let atTheClose = book.faceRecognized(person: "p-1", at: time(8, 55))
+    let atTheClose = book.studentIdentified(person: "p-1", at: time(8, 55))
     #expect(atTheClose.minutesLate == 55)
-    let afterTheClose = book.faceRecognized(person: "p-2", at: time(8, 55, 1))
+    let afterTheClose = book.studentIdentified(person: "p-2", at: time(8, 55, 1))
     #expect(afterTheClose.kind == .noCheckin)
 }
 
 @Test func anEarlyArrivalIsPresent() {
     var book = book([maths])
-    let decision = book.faceRecognized(person: "p-1", at: time(7, 45))
+    let decision = book.studentIdentified(person: "p-1", at: time(7, 45))
     #expect(decision.status == .present)
     #expect(decision.minutesLate == 0)
 }
 
 @Test func anArrivalExactlyAtTheEndOfGraceIsPresent() {
     var book = book([maths])
-    let decision = book.faceRecognized(person: "p-1", at: time(8, 5))
+    let decision = book.studentIdentified(person: "p-1", at: time(8, 5))
     #expect(
         decision
             == .checkin(session: "s-maths", person: "p-1", at: time(8, 5), status: .present, minutesLate: 0)
@@ -52,7 +52,7 @@ import Testing
 
 @Test func anArrivalOneSecondAfterGraceIsLateByFiveMinutes() {
     var book = book([maths])
-    let decision = book.faceRecognized(person: "p-1", at: time(8, 5, 1))
+    let decision = book.studentIdentified(person: "p-1", at: time(8, 5, 1))
     #expect(
         decision
             == .checkin(session: "s-maths", person: "p-1", at: time(8, 5, 1), status: .late, minutesLate: 5)
@@ -61,15 +61,15 @@ import Testing
 
 @Test func minutesLateRoundDown() {
     var book = book([maths])
-    let almostThirteen = book.faceRecognized(person: "p-1", at: time(8, 12, 59.9))
+    let almostThirteen = book.studentIdentified(person: "p-1", at: time(8, 12, 59.9))
     #expect(almostThirteen.minutesLate == 12)
-    let thirteen = book.faceRecognized(person: "p-2", at: time(8, 13))
+    let thirteen = book.studentIdentified(person: "p-2", at: time(8, 13))
     #expect(thirteen.minutesLate == 13)
 }
 
 @Test func aCheckinCarriesItsEvent() throws {
     var book = book([maths])
-    let decision = book.faceRecognized(person: "p-1", at: time(8, 7))
+    let decision = book.studentIdentified(person: "p-1", at: time(8, 7))
     let event = try #require(decision.event)
     #expect(
         event
@@ -79,8 +79,8 @@ import Testing
 
 @Test func aSecondSightingIsANoOpWithTheFirstTime() {
     var book = book([maths])
-    _ = book.faceRecognized(person: "p-1", at: time(7, 58))
-    let repeated = book.faceRecognized(person: "p-1", at: time(8, 20))
+    _ = book.studentIdentified(person: "p-1", at: time(7, 58))
+    let repeated = book.studentIdentified(person: "p-1", at: time(8, 20))
     #expect(repeated == .alreadyCheckedIn(session: "s-maths", person: "p-1", firstAt: time(7, 58)))
     #expect(repeated.kind.rawValue == "already_checked_in")
     #expect(repeated.event == nil)
@@ -91,7 +91,7 @@ import Testing
 
 @Test func someoneNotOnTheRosterIsRefused() {
     var book = book([maths])
-    let decision = book.faceRecognized(person: "p-9", at: time(8, 10))
+    let decision = book.studentIdentified(person: "p-9", at: time(8, 10))
     #expect(decision == .noCheckin(person: "p-9", reason: .notOnRoster(["s-maths"])))
     #expect(decision.kind.rawValue == "no_checkin")
     #expect(
@@ -104,7 +104,7 @@ import Testing
 
 @Test func theRefusalListsEveryOpenSession() {
     var book = book()
-    let decision = book.faceRecognized(person: "p-9", at: time(8, 30))
+    let decision = book.studentIdentified(person: "p-9", at: time(8, 30))
     #expect(
         decision
             == .noCheckin(person: "p-9", reason: .notOnRoster(["s-maths", "s-art"])))
@@ -112,7 +112,7 @@ import Testing
 
 @Test func noSessionNowSaysWhatToCheck() {
     var book = book()
-    let decision = book.faceRecognized(person: "p-1", at: time(12, 0))
+    let decision = book.studentIdentified(person: "p-1", at: time(12, 0))
     #expect(decision == .noCheckin(person: "p-1", reason: .noSessionNow))
     #expect(
         decision.message

@@ -16,7 +16,7 @@ private func morning(_ book: inout AttendanceBook) -> [AttendanceEvent] {
     ]
     return sightings.compactMap { person, at, isVolunteer in
         let decision =
-            isVolunteer ? book.volunteerScanned(person: person, at: at) : book.faceRecognized(person: person, at: at)
+            isVolunteer ? book.volunteerScanned(person: person, at: at) : book.studentIdentified(person: person, at: at)
         return decision.event
     }
 }
@@ -24,10 +24,10 @@ private func morning(_ book: inout AttendanceBook) -> [AttendanceEvent] {
 /// What happens after the restart.
 private func afterRestart(_ book: inout AttendanceBook) -> [AttendanceDecision] {
     [
-        book.faceRecognized(person: "p-1", at: time(8, 41)),
-        book.faceRecognized(person: "p-2", at: time(8, 42)),
-        book.faceRecognized(person: "p-1", at: time(8, 46)),
-        book.faceRecognized(person: "p-3", at: time(8, 47)),
+        book.studentIdentified(person: "p-1", at: time(8, 41)),
+        book.studentIdentified(person: "p-2", at: time(8, 42)),
+        book.studentIdentified(person: "p-1", at: time(8, 46)),
+        book.studentIdentified(person: "p-3", at: time(8, 47)),
         book.volunteerScanned(person: "v-2", at: time(8, 40, 20)),
         book.volunteerScanned(person: "v-2", at: time(8, 41)),
         book.volunteerScanned(person: "v-1", at: time(9, 0)),

@@ -78,7 +78,7 @@ import Testing
     #expect(schedule.sessions[0].end == time(9, 0))
     #expect(schedule.sessions[0].roster == ["p-1", "p-2"])
     var book = AttendanceBook(schedule: schedule)
-    let decision = book.faceRecognized(person: "p-2", at: time(8, 59))
+    let decision = book.studentIdentified(person: "p-2", at: time(8, 59))
     #expect(decision.sessionID == "whole-day")
 }
 

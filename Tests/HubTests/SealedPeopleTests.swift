@@ -1,3 +1,4 @@
+import Attendance
 import Foundation
 import GRDB
 import Hub

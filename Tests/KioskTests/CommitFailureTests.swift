@@ -31,7 +31,7 @@ struct CommitFailureTests {
         while true {
             do {
                 try await outbox.enqueue(
-                    .entry(person: "v-\(index)", at: now - 3600 + Double(index)), evidence: EventEvidence(method: "qr"))
+                    .entry(person: "v-\(index)", at: now - 3600 + Double(index)), evidence: EventEvidence(method: .qr))
                 index += 1
             } catch {
                 break
@@ -45,17 +45,18 @@ struct CommitFailureTests {
             logger: Logger(label: "test"))
         // What the pipeline decided with its own book: p-1 checked in. The commit fails (the outbox is full).
         var book = AttendanceBook(schedule: SessionSchedule(room: "B12", sessions: [session]), history: [])
-        let verdict = book.faceRecognized(person: "p-1", at: now)
-        var decision = DoorDecision(kind: .checkin, person: "p-1", frame: 1, t: 0, at: now)
-        decision.method = .face
-        decision.session = "s-1"
-        decision.event = verdict.event
-        #expect(decision.event != nil)
-        await daemon.handle(decision)
+        let verdict = book.studentIdentified(person: "p-1", at: now)
+        let event = try #require(verdict.event)
+        let decision = DoorDecision.checkin(
+            event, by: .face(FaceEvidence(distance: 0.3, margin: 0.4, track: 1, trackFirstFrame: 0)),
+            when: DecisionTime(frame: 1, t: 0, at: now))
+        let door = Door(
+            workers: daemon.workers, configuration: configuration, inputs: daemon.inputs.current, outbox: outbox)
+        try await door.deliver(decision, to: daemon.output)
         #expect(try await outbox.allEvents().allSatisfy { $0.kind != "checkin" }, "nothing was committed")
-        let update = daemon.runtime.withLock { $0.pendingUpdate }
+        let update = daemon.inputs.takeUpdate()
         var rebuilt = try #require(update?.book, "the pipeline is handed a book rebuilt from the outbox")
-        guard case .checkin = rebuilt.faceRecognized(person: "p-1", at: now + 5) else {
+        guard case .checkin = rebuilt.studentIdentified(person: "p-1", at: now + 5) else {
             Issue.record("the failed check-in is still counted: p-1 would be 'already checked in'")
             return
         }

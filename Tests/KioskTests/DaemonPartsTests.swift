@@ -118,11 +118,12 @@ struct DoorInputsTests {
         try await outbox.cacheGallery(try GalleryDocument.decode(Data(gallery.utf8)), version: 3, scope: nil)
         try await outbox.enqueue(
             .checkin(session: "s-1", person: "p-1", at: start + 60, status: .present, minutesLate: 0),
-            evidence: EventEvidence(method: "face"), now: start + 60)
+            evidence: EventEvidence(method: .face), now: start + 60)
         var inputs = await DoorInputs.load(from: outbox, allowUnsigned: false, now: start + 120, logger: logger)
         #expect(inputs.names == ["p-1": "Ada"] && inputs.galleryVersion == 3 && inputs.schedule.room == "B12")
         // Restarted, the door does not check the same person in twice.
-        guard case .alreadyCheckedIn(let again, "p-1", _) = inputs.book.faceRecognized(person: "p-1", at: start + 130)
+        guard
+            case .alreadyCheckedIn(let again, "p-1", _) = inputs.book.studentIdentified(person: "p-1", at: start + 130)
         else {
             Issue.record("a person checked in before the restart was checked in again")
             return

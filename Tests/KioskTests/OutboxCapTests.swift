@@ -23,7 +23,7 @@ struct OutboxCapTests {
         for index in 0..<20_000 {
             do {
                 try await outbox.enqueue(
-                    .entry(person: "v-\(index)", at: start + Double(index)), evidence: EventEvidence(method: "qr"))
+                    .entry(person: "v-\(index)", at: start + Double(index)), evidence: EventEvidence(method: .qr))
             } catch {
                 failure = error
                 break

@@ -13,7 +13,7 @@ let start = Date(timeIntervalSince1970: 1_795_420_800)
 func checkin(_ person: String, at seconds: Double = 60) -> AttendanceEvent {
     .checkin(session: "s-1", person: person, at: start + seconds, status: .present, minutesLate: 0)
 }
-let face = EventEvidence(method: "face", distance: 0.33, margin: 0.5, confidence: 0.9, model: "dlib_resnet_v1")
+let face = EventEvidence(method: .face, distance: 0.33, margin: 0.5, confidence: 0.9, model: "dlib_resnet_v1")
 
 func temporaryOutboxPath() throws -> (folder: URL, path: String) {
     let folder = try TestResources.temporaryDirectory()
@@ -32,9 +32,9 @@ struct OutboxTests {
                 let queued = try await outbox.enqueue(checkin("p-\(index)", at: Double(index)), evidence: face)
                 ids.append(queued.id)
             }
-            try await outbox.enqueue(.entry(person: "v-ada", at: start + 10), evidence: EventEvidence(method: "qr"))
+            try await outbox.enqueue(.entry(person: "v-ada", at: start + 10), evidence: EventEvidence(method: .qr))
             try await outbox.enqueue(
-                .exit(person: "v-ada", at: start + 70.5, entryAt: start + 10), evidence: EventEvidence(method: "qr"))
+                .exit(person: "v-ada", at: start + 70.5, entryAt: start + 10), evidence: EventEvidence(method: .qr))
         }
         let reopened = try Outbox(path: path, deviceID: "door-b12")
         let pending = try await reopened.pending()
@@ -84,14 +84,15 @@ struct OutboxTests {
         var book = AttendanceBook(schedule: schedule)
         let outbox = try Outbox(path: path, deviceID: "d")
         for decision in [
-            book.faceRecognized(person: "p-1", at: start + 30), book.volunteerScanned(person: "v-ada", at: start + 40),
+            book.studentIdentified(person: "p-1", at: start + 30),
+            book.volunteerScanned(person: "v-ada", at: start + 40),
         ] {
             let event = try #require(decision.event)
             try await outbox.enqueue(event, evidence: face)
         }
         var rebuilt = AttendanceBook(schedule: schedule, history: try await Outbox(path: path, deviceID: "d").history())
         #expect(rebuilt == book)
-        #expect(rebuilt.faceRecognized(person: "p-1", at: start + 90).kind == .alreadyCheckedIn)
+        #expect(rebuilt.studentIdentified(person: "p-1", at: start + 90).kind == .alreadyCheckedIn)
         #expect(rebuilt.volunteerScanned(person: "v-ada", at: start + 400).kind == .exit)
     }
 

@@ -1,3 +1,4 @@
+import Attendance
 import Badges
 import Foundation
 import Imaging

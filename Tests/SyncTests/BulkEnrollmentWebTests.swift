@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Attendance
 import Foundation
 import Hub
 import NIOCore

@@ -16,7 +16,7 @@ import Testing
 /// manifest's window (the day before to two days ahead), so the tests' times follow the clock.
 let t0 = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 7200)
 let token = "device-token-b12-0123456789"
-let faceEvidence = EventEvidence(method: "face", distance: 0.3, margin: 0.5, confidence: 0.9, model: "dlib_resnet_v1")
+let faceEvidence = EventEvidence(method: .face, distance: 0.3, margin: 0.5, confidence: 0.9, model: "dlib_resnet_v1")
 
 /// A hub store with room B12, its device, students p-0...p-9 and volunteer v-1 (allowed in B12), and a
 /// session with the students on the roster.
@@ -74,7 +74,7 @@ func filledOutbox(_ folder: URL, count: Int) async throws -> (Outbox, Set<String
             session: "s-math", person: "p-\(index % 10)", at: t0 + Double(index), status: .present, minutesLate: 0)
         ids.insert(try await outbox.enqueue(event, evidence: faceEvidence).id)
     }
-    ids.insert(try await outbox.enqueue(.entry(person: "v-1", at: t0 + 30), evidence: EventEvidence(method: "qr")).id)
+    ids.insert(try await outbox.enqueue(.entry(person: "v-1", at: t0 + 30), evidence: EventEvidence(method: .qr)).id)
     return (outbox, ids)
 }
 
@@ -263,7 +263,7 @@ struct SyncTests {
         let bad = try await outbox.enqueue(
             .checkin(session: "s-history", person: "p-1", at: t0, status: .present, minutesLate: 0),
             evidence: faceEvidence)
-        try await outbox.enqueue(.entry(person: "v-1", at: t0), evidence: EventEvidence(method: "qr"))
+        try await outbox.enqueue(.entry(person: "v-1", at: t0), evidence: EventEvidence(method: .qr))
         let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: nil))
         try await serving(router) { port in
             let client = SyncClient(configuration: fastConfiguration(port: port), outbox: outbox)

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Attendance
 import Crypto
 import Foundation
 import Hub

@@ -17,7 +17,7 @@ extension WebApp {
             try requirePeople(context)
             let id = HubServer.parameter(context, "id")
             guard let person = try await storage.personRecord(id) else { throw HubServer.unknown("person", id) }
-            let role = BadgeRole(rawValue: person.role.rawValue) ?? .student
+            let role = PersonRole(rawValue: person.role.rawValue) ?? .student
             let issuer = try await storage.hubBadgeIssuer()
             let now = Date()
             let badge: (payload: String, id: String)

@@ -1,3 +1,4 @@
+import Attendance
 import Foundation
 import Hub
 import Hummingbird
