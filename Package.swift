@@ -450,6 +450,8 @@ let package = Package(
                 "Imaging", "QRScanning", "QRDrawing",
                 "Scenario",
                 "TestSupport",
+                // Only to break a running hub's database underneath it (HubInternalErrorTests).
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["vivid"],
             swiftSettings: swiftSettings

@@ -8,15 +8,14 @@ the hub exactly once (issue 5's chaos test), or times a drain of N events to a l
 A real `rollcall-hub serve` runs on loopback with a fresh database; the device side is
 `rollcall bench sync` (commit events one by one, then drain them), started again and again and killed
 once it has begun committing, after a random 0-1 s more, so kills land while committing and while syncing. Then `rollcall sync`
-drains what is left, and the outbox file (what was committed) is compared with the hub's database
-(what was delivered). Exit status 1 when anything was lost, doubled or invented.
+drains what is left, and the outbox (what was committed, `rollcall outbox list`) is compared with what the
+hub lists from the door (what was delivered, `GET /api/v1/admin/devices/door-b12/events`). Exit status 1 when anything was lost, doubled or invented.
 """
 import argparse
 import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,12 @@ def admin(url, path, body):
         response.read()
 
 
+def admin_get(url, path):
+    request = urllib.request.Request(url + "/api/v1/admin" + path, headers={"Authorization": f"Bearer {ADMIN}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
 def provision(url):
     admin(url, "/rooms", {"id": "B12", "timezone": "UTC"})
     admin(url, "/devices", {"id": "door-b12", "room": "B12", "token": TOKEN})
@@ -60,19 +65,6 @@ def provision(url):
     admin(url, "/sessions", {"room": "B12", "sessions": [{
         "id": "s-bench", "group": "7B", "start": stamp(now - timedelta(minutes=10)),
         "end": stamp(now + timedelta(hours=3)), "roster": [f"p-{i}" for i in range(10)]}]})
-
-
-def committed_count(outbox):
-    if not os.path.exists(outbox):
-        return 0
-    try:
-        connection = sqlite3.connect(outbox, timeout=5)
-        try:
-            return connection.execute("SELECT COUNT(*) FROM event").fetchone()[0]
-        finally:
-            connection.close()
-    except sqlite3.Error:
-        return 0
 
 
 def device_args(bin_dir, url, outbox):
@@ -100,15 +92,13 @@ def main():
             return result.returncode
         rng = random.Random(options.seed)
         for kill in range(options.kills):
-            device = subprocess.Popen([rollcall, "bench", "sync", "--events", "3000"]
+            device = subprocess.Popen([rollcall, "bench", "sync", "--events", "3000", "--progress"]
                                       + device_args(options.bin, url, outbox),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            # Kill only once this run has begun committing (a slow start under load must not make every
-            # kill land before the first commit), then at a random moment of committing or syncing.
-            before = committed_count(outbox)
-            deadline = time.monotonic() + 30
-            while device.poll() is None and committed_count(outbox) <= before and time.monotonic() < deadline:
-                time.sleep(0.01)
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            # Kill only once this run has begun committing (it says `committed 1`: a slow start under load
+            # must not make every kill land before the first commit), then at a random moment of committing
+            # or syncing.
+            device.stdout.readline()
             time.sleep(rng.uniform(0.0, 1.0))
             device.send_signal(signal.SIGKILL)
             device.wait()
@@ -116,8 +106,16 @@ def main():
         drain = subprocess.run([rollcall, "sync", "--seconds", "120"] + device_args(options.bin, url, outbox),
                                capture_output=True, text=True)
         print(f"chaos: {drain.stdout.strip()} {drain.stderr.strip()}", file=sys.stderr)
-        committed = {row[0] for row in sqlite3.connect(outbox).execute("SELECT id FROM event")}
-        hub_rows = [row[0] for row in sqlite3.connect(hub_db).execute("SELECT id FROM receivedEvent")]
+        listed = subprocess.run([rollcall, "outbox", "list", "--json", "--outbox", outbox], capture_output=True,
+                                text=True, check=True)
+        committed = {event["id"] for event in json.loads(listed.stdout)["events"]}
+        hub_rows, after = [], None
+        while True:
+            page = admin_get(url, "/devices/door-b12/events?limit=10000" + (f"&after={after}" if after else ""))
+            hub_rows += [event["id"] for event in page["events"]]
+            after = page.get("next")
+            if not after:
+                break
         delivered = set(hub_rows)
         duplicates = len(hub_rows) - len(delivered)
         lost, invented = len(committed - delivered), len(delivered - committed)

@@ -89,6 +89,12 @@ struct SyncBench: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(
+        help:
+            "Print `committed K` as soon as the first event, and every 1000th, is committed (for a caller that waits for committing to begin)."
+    )
+    var progress = false
+
     func run() async throws {
         let (outbox, client) = try await hub.open()
         let clock = ContinuousClock()
@@ -102,6 +108,7 @@ struct SyncBench: AsyncParsableCommand {
                 try await outbox.enqueue(event, evidence: EventEvidence(method: "face", model: "dlib_resnet_v1"))
             }
             samples.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15)
+            if progress && (index == 0 || (index + 1) % 1000 == 0) { printLine("committed \(index + 1)") }
         }
         samples.sort()
         let started = Date()
