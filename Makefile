@@ -144,13 +144,16 @@ bench: models build
 	for n in 1000 10000 100000; do $(BIN) bench match --templates $$n; done
 	tools/scenario.sh .build/scenario --json | tail -n 1
 	$(BIN) bench outbox --events 2000 --dir .build
-	python3 tools/chaos.py bench --events 10000
+	$(BIN) bench sync --serve-hub --events 10000 --json
 
-## chaos: SIGKILL the device's sync KILLS times at random moments against a real hub on loopback; the
-## last line must read committed=C delivered=C duplicates=0 lost=0 invented=0
+## chaos: SIGKILL the device's sync KILLS times at random moments against a real hub on loopback
+## (Tests/RollcallCLITests/ChaosTests.swift, debug build); it prints committed=C delivered=C duplicates=0
+## lost=0 invented=0 and fails otherwise. SEED= repeats a run's random moments.
 KILLS ?= 20
-chaos: build
-	python3 tools/chaos.py chaos --kills $(KILLS)
+chaos: models
+	$(SWIFT) build --build-tests
+	ROLLCALL_CHAOS_KILLS=$(KILLS) $(if $(SEED),ROLLCALL_CHAOS_SEED=$(SEED)) \
+		$(SWIFT) test --skip-build --disable-xctest --filter ChaosTests
 
 ## compare: our results against the reference implementation on the fixtures and on derived images
 compare: models build
