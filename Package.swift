@@ -446,7 +446,8 @@ let package = Package(
         .testTarget(
             name: "RollcallCLITests",
             dependencies: [
-                "rollcall", "rollcall-hub", "Capture", "Hub", "Outbox", "Recognition", "SyncProtocol", "Vision",
+                "rollcall", "rollcall-hub", "Attendance", "Capture", "Hub", "Outbox", "Recognition", "SyncProtocol",
+                "Vision",
                 "Imaging", "QRScanning", "QRDrawing",
                 "Scenario",
                 "TestSupport",

@@ -22,16 +22,21 @@ struct OutboxListCommand: AsyncParsableCommand {
             rejected with the hub's reason). Compare the ids with what the hub received: \
             GET /api/v1/admin/devices/ID/events. The outbox is opened as the daemon opens it (its integrity \
             checked; a missing file is an error, never created), so prefer a stopped daemon; a busy outbox \
-            is reported, and the command can be run again. The cached state is read with the key \
-            $ROLLCALL_DATA_KEY_FILE names, else the key beside the file.
+            is reported, and the command can be run again. Give the daemon's data key with --data-key-file when \
+            it is not beside the file.
             """
     )
 
     @Option(help: ArgumentHelp("The outbox file (the daemon's is <data_dir>/outbox.sqlite).", valueName: "file"))
     var outbox: String
 
-    @Option(help: ArgumentHelp("This device's id (only names the source of events it would add).", valueName: "id"))
-    var deviceID = "door-b12"
+    @Option(
+        help: ArgumentHelp(
+            "The key that seals the cached state (the daemon's device.data_key_file).",
+            discussion:
+                "Without it: $ROLLCALL_DATA_KEY_FILE, the systemd credential data-key, else the key beside the file.",
+            valueName: "file"))
+    var dataKeyFile: String?
 
     @Flag(help: "One JSON object: {\"events\": [...], \"counts\": {...}}.")
     var json = false
@@ -76,8 +81,10 @@ struct OutboxListCommand: AsyncParsableCommand {
         let events: [QueuedEvent]
         do {
             let store = try await Outbox.open(
-                path: outbox, deviceID: deviceID,
-                sealer: try Outbox.sealer(path: outbox, keyFile: nil, environment: ProcessInfo.processInfo.environment))
+                // The device id only names the source of events added, and a listing adds none.
+                path: outbox, deviceID: "outbox-list",
+                sealer: try Outbox.sealer(
+                    path: outbox, keyFile: dataKeyFile, environment: ProcessInfo.processInfo.environment))
             events = try await store.allEvents()
         } catch {
             printError("\(error)")
