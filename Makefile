@@ -33,7 +33,8 @@ run: models build
 ## a door's sure check-in added to the student's templates when the hub opted in (tools/refresh_e2e.py);
 ## then the staff web app's (two hubs,
 ## the daemon, admin, teacher and student in headless chromium, axe-core: tools/webapp_e2e.py); the hub's reports are
-## checked against a real hub process (tools/hub_e2e.py); then the hub under attack (tools/attack.py);
+## checked against a real hub process in the Swift suite (HubReportsE2ETests), and its group page's chart in
+## headless chromium (tools/hub_group_page_e2e.py); then the hub under attack (tools/attack.py);
 ## last, the device API fuzzed by schemathesis from openapi/device-api.json against a real hub
 ## (tools/fuzz.py: no 5xx, no failure of the hub's own, two runs of 60 s); and two hub processes on one
 ## database behind nginx (deploy/nginx/rollcall-hub.conf, TLS on loopback) under a small load, on SQLite
@@ -55,7 +56,7 @@ test: models check-deps lint
 	$(STEP) notify-e2e 600 -- python3 tools/notify_e2e.py --bin .build/debug
 	$(STEP) refresh-e2e 600 -- python3 tools/refresh_e2e.py --bin .build/debug
 	$(STEP) webapp-e2e 900 -- python3 tools/webapp_e2e.py --bin .build/debug --out .build/webapp
-	$(STEP) hub-e2e 900 -- python3 tools/hub_e2e.py --bin .build/debug
+	$(STEP) hub-group-page 600 -- python3 tools/hub_group_page_e2e.py --bin .build/debug
 	$(STEP) attack 900 -- python3 tools/attack.py --bin .build/debug
 	$(STEP) fuzz 600 -- python3 tools/fuzz.py --bin .build/debug --seconds 60
 	$(STEP) hub-load 600 -- .build/debug/rollcall-hub bench load --hubs 2 --devices 10 --students 20 \
@@ -144,13 +145,16 @@ bench: models build
 	for n in 1000 10000 100000; do $(BIN) bench match --templates $$n; done
 	tools/scenario.sh .build/scenario --json | tail -n 1
 	$(BIN) bench outbox --events 2000 --dir .build
-	python3 tools/chaos.py bench --events 10000
+	$(BIN) bench sync --serve-hub --events 10000 --json
 
-## chaos: SIGKILL the device's sync KILLS times at random moments against a real hub on loopback; the
-## last line must read committed=C delivered=C duplicates=0 lost=0 invented=0
+## chaos: SIGKILL the device's sync KILLS times at random moments against a real hub on loopback
+## (Tests/RollcallCLITests/ChaosTests.swift, debug build); it prints committed=C delivered=C duplicates=0
+## lost=0 invented=0 and fails otherwise. SEED= repeats a run's random moments.
 KILLS ?= 20
-chaos: build
-	python3 tools/chaos.py chaos --kills $(KILLS)
+chaos: models
+	$(SWIFT) build --build-tests
+	ROLLCALL_CHAOS_KILLS=$(KILLS) $(if $(SEED),ROLLCALL_CHAOS_SEED=$(SEED)) \
+		$(SWIFT) test --skip-build --disable-xctest --filter ChaosTests
 
 ## compare: our results against the reference implementation on the fixtures and on derived images
 compare: models build

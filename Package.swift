@@ -447,10 +447,13 @@ let package = Package(
         .testTarget(
             name: "RollcallCLITests",
             dependencies: [
-                "rollcall", "rollcall-hub", "Capture", "Hub", "Outbox", "Recognition", "SyncProtocol", "Vision",
+                "rollcall", "rollcall-hub", "Attendance", "Capture", "Hub", "Outbox", "Recognition", "SyncProtocol",
+                "Vision",
                 "Imaging", "QRScanning", "QRDrawing",
                 "Scenario",
                 "TestSupport",
+                // Only to break a running hub's database underneath it (HubInternalErrorTests).
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["vivid"],
             swiftSettings: swiftSettings

@@ -25,7 +25,8 @@ Findings covered so far (the rest of the review is listed in README, "Trust mode
      characters, from a file others cannot read; the hub refuses to start otherwise;
   9. answers: no-store, no-referrer, nosniff on every answer, a restrictive CSP on HTML (the hub's own
      script only, no inline script), and a 500 that
-     names nothing internal.
+     names nothing internal (that one in Tests/RollcallCLITests/HubInternalErrorTests.swift, which breaks
+     the database under a real hub: a tool does not open the project's SQLite files).
 Exits 1 if any check fails.
 """
 import argparse
@@ -35,7 +36,6 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -549,16 +549,11 @@ def attack_answers(hub, now):
     check(status == 200 and "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
           and scripts == "script-src 'self'" and "form-action 'self'" in policy and "connect-src 'self'" in policy,
           "9: the HTML page has a CSP allowing only the hub's own script, requests and forms, no frame", policy)
-    # Break the database underneath the running hub: a 500 must name nothing of it.
-    with sqlite3.connect(hub.db) as db:
-        db.execute("DROP TABLE checkinRecord")
-    status, headers, text = call(hub.url + f"/api/v1/reports/sessions/{SESSION}", token=doorlab.ADMIN)
-    leaks = [word for word in ["checkinRecord", "no such table", "SQLite", "sqlite", hub.db, "GRDB"] if word in text]
-    check(status == 500 and not leaks and "reference" in text, "9: a 500 says only that it failed, with a reference",
-          f"{status} {text}")
+    # A 500 that names nothing internal (the database broken underneath a running `rollcall-hub serve`) is
+    # tried by the Swift suite, which may open the hub's database to break it and a tool may not:
+    # Tests/RollcallCLITests/HubInternalErrorTests.swift.
     status, _, _ = call(hub.url + "/api/v1/device/manifest", token=doorlab.TOKEN)
     check(status == 200 and hub.process.poll() is None, "9: and the hub goes on answering", status)
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -27,7 +27,7 @@ import sys
 # system's PATH (never a venv's or /usr/local's first: those are not Debian's); a path is taken as is.
 COMMANDS = {
     "/usr/bin/python3": "the test tools (tools/*.py), .venv-tests, and the vivid guest's helpers",
-    "chromium": "tools/e2e.py, tools/hub_e2e.py, tools/signage/check_page.py (headless browser)",
+    "chromium": "tools/e2e.py, tools/hub_group_page_e2e.py, tools/signage/check_page.py (headless browser)",
     "chromedriver": "the same, through selenium",
     "systemd-analyze": "tools/check-units.sh",
     "pkg-config": "swift build (the pkgConfig system libraries)",

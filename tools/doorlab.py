@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
@@ -111,6 +112,27 @@ class Hub:
 
     def visits(self, person):
         return self.admin("GET", f"/people/{person}/visits")
+
+    def received_ids(self, device=DEVICE):
+        """The ids of every event the hub stored from `device`, one per stored row (a duplicate would show
+        twice), through `GET /api/v1/admin/devices/ID/events`, page by page."""
+        ids, after = [], None
+        while True:
+            page = self.admin("GET", f"/devices/{device}/events?limit=10000"
+                              + (f"&after={urllib.parse.quote(after)}" if after else ""))
+            ids += [event["id"] for event in page["events"]]
+            after = page.get("next")
+            if not after:
+                return ids
+
+
+def outbox_events(binary, outbox):
+    """The events committed to a door's outbox, with their delivery state: `rollcall outbox list --json`
+    (the daemon is best stopped first: the command opens the outbox as the daemon does)."""
+    result = subprocess.run([binary, "outbox", "list", "--json", "--outbox", outbox], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"rollcall outbox list: {result.stderr.strip()}")
+    return json.loads(result.stdout)["events"]
 
 
 class Daemon:

@@ -20,7 +20,6 @@ import argparse
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -159,15 +158,18 @@ def main():
               "the page is online again")
         visits = hub.visits(volunteer)
         check(len(visits) == 2 and all(v["logout_time"] for v in visits), "the offline visit arrived", visits)
-        outbox = sqlite3.connect(os.path.join(work, "data", "outbox.sqlite"))
-        committed = {row[0] for row in outbox.execute("SELECT id FROM event")}
-        received = [row[0] for row in sqlite3.connect(hub.db).execute("SELECT id FROM receivedEvent")]
-        check(set(received) == committed and len(received) == len(committed) == 5,
-              "every committed event is at the hub exactly once",
-              f"committed={len(committed)} received={len(received)}")
         check(len(hub.checkins()) == 1, "the student's second pass made no second check-in")
         code, seconds = daemon.stop()
         check(code == 0 and seconds < 5, "SIGTERM: the daemon exits 0 within 5 s", f"{seconds:.1f} s")
+        # What the door committed (`rollcall outbox list`, the daemon stopped) against what the hub stored
+        # from it (the admin API's listing of the door's events).
+        events = doorlab.outbox_events(os.path.join(options.bin, "rollcall"), os.path.join(work, "data", "outbox.sqlite"))
+        committed = {event["id"] for event in events}
+        received = hub.received_ids()
+        check(set(received) == committed and len(received) == len(committed) == len(events) == 5
+              and all(event["state"] == "synced" for event in events),
+              "every committed event is at the hub exactly once, and the door knows it",
+              f"committed={len(committed)} received={len(received)}")
         # The door recognised the student from its cached gallery, yet no name (nor template) is
         # readable in its files, nor in the hub's database: both are sealed with a key beside them.
         for label, path in (("the door's outbox", os.path.join(work, "data", "outbox.sqlite")), ("the hub's database", hub.db)):

@@ -58,6 +58,36 @@ public struct Visit: Sendable, Equatable {
     }
 }
 
+/// An event as the hub received it from a door, without its body: what `GET
+/// /api/v1/admin/devices/{id}/events` lists, so that a technician (or a test) can compare a door's outbox
+/// with what arrived.
+public struct ReceivedEvent: Sendable, Equatable {
+    /// The door's own id for the event (a UUID; unique per device).
+    public var id: String
+    public var device: String
+    /// `checkin`, `entry` or `exit`.
+    public var kind: String
+    public var person: String
+    public var session: String?
+    /// When it happened, as the door said.
+    public var at: Date
+    /// When the hub stored it.
+    public var receivedAt: Date
+
+    /// An event as received.
+    public init(
+        id: String, device: String, kind: String, person: String, session: String?, at: Date, receivedAt: Date
+    ) {
+        self.id = id
+        self.device = device
+        self.kind = kind
+        self.person = person
+        self.session = session
+        self.at = at
+        self.receivedAt = receivedAt
+    }
+}
+
 /// A staff or public token as the admin sees it: never the token, an id made from its hash.
 public struct AccessTokenRecord: Sendable, Equatable, Codable {
     /// The first 16 hexadecimal digits of the token's SHA-256.
@@ -139,6 +169,9 @@ public protocol AdminStorage: Sendable {
     func importTimetable(_ text: String) async throws(HubError) -> Timetable.Import
     /// How many events have been received in all.
     func receivedEventCount() async throws(HubError) -> Int
+    /// The events received from `device`, one row each as stored, in the order of their ids: at most
+    /// `limit`, those after the id `after` (nil: from the first). A removed device's events are still listed.
+    func receivedEvents(device: String, after: String?, limit: Int) async throws(HubError) -> [ReceivedEvent]
     /// Brings the database's own upkeep up to date after a bulk load (`rollcall-hub seed`): the query
     /// planner's statistics, and on PostgreSQL the vacuum a large insert would otherwise trigger in the
     /// middle of the next morning's traffic.

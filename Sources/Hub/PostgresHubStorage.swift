@@ -920,6 +920,29 @@ public final class PostgresHubStorage: HubStorage {
         }
     }
 
+    public func receivedEvents(device: String, after: String?, limit: Int) async throws(HubError)
+        -> [ReceivedEvent]
+    {
+        let after = after ?? ""
+        let limit = max(0, limit)
+        return try await transaction { connection, logger in
+            var events: [ReceivedEvent] = []
+            // Byte order (as SQLite's), whatever the database's collation: the `after` cursor relies on it.
+            for try await row in try await connection.query(
+                """
+                SELECT id, device, kind, person, session, at, receivedAt FROM receivedEvent
+                WHERE device = \(device) AND id COLLATE "C" > \(after) ORDER BY id COLLATE "C" LIMIT \(limit)
+                """, logger: logger
+            ).decode((String, String, String, String, String?, Int64, Int64).self) {
+                events.append(
+                    ReceivedEvent(
+                        id: row.0, device: row.1, kind: row.2, person: row.3, session: row.4,
+                        at: SQLiteHubStorage.date(row.5), receivedAt: SQLiteHubStorage.date(row.6)))
+            }
+            return events
+        }
+    }
+
     public func tidy() async throws(HubError) {
         // VACUUM cannot run in a transaction block, and `reading` runs its statements outside one.
         try await reading { connection, logger in

@@ -806,6 +806,25 @@ public final class SQLiteHubStorage: HubStorage {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM receivedEvent") ?? 0 }
     }
 
+    public func receivedEvents(device: String, after: String?, limit: Int) async throws(HubError)
+        -> [ReceivedEvent]
+    {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, device, kind, person, session, at, receivedAt FROM receivedEvent
+                    WHERE device = ? AND id > ? ORDER BY id LIMIT ?
+                    """,
+                arguments: [device, after ?? "", max(0, limit)]
+            ).map {
+                ReceivedEvent(
+                    id: $0["id"], device: $0["device"], kind: $0["kind"], person: $0["person"],
+                    session: $0["session"], at: Self.date($0["at"]), receivedAt: Self.date($0["receivedAt"]))
+            }
+        }
+    }
+
     public func tidy() async throws(HubError) {
         try await write { db in try db.execute(sql: "ANALYZE") }
     }

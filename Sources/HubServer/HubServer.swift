@@ -259,6 +259,33 @@ public enum HubServer {
         }
     }
 
+    /// An event a door sent, as stored (without its body).
+    struct ReceivedEventBody: Encodable {
+        var id, kind, person: String
+        var session: String?
+        var at, receivedAt: String
+
+        init(_ event: ReceivedEvent) {
+            id = event.id
+            kind = event.kind
+            person = event.person
+            session = event.session
+            at = ISO8601Time.format(event.at)
+            receivedAt = ISO8601Time.format(event.receivedAt)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, kind, person, session, at
+            case receivedAt = "received_at"
+        }
+    }
+
+    /// A page of a device's received events; `next` is the `after` of the next page, absent on the last.
+    struct ReceivedEventsBody: Encodable {
+        var events: [ReceivedEventBody]
+        var next: String?
+    }
+
     /// A volunteer's visit: sign-in, sign-out (nil while open) and the seconds between.
     struct VisitBody: Encodable {
         var person, room: String
@@ -386,6 +413,19 @@ public enum HubServer {
             guard try await storage.removeDevice(id) else { throw unknown("device", id) }
             context.logger.notice("admin: device removed; its token no longer works", metadata: ["device": "\(id)"])
             return try json(Done())
+        }
+        // What a door has sent, one line per stored event (never its body), in pages of `limit` (at most
+        // 10000) after the id `after`: a technician compares it with `rollcall outbox list` on the door.
+        admin.get("devices/:id/events") { request, context in
+            let query = request.uri.queryParameters
+            guard let limit = Int(query.get("limit") ?? "1000"), (1...10_000).contains(limit) else {
+                throw HubError(.badRequest, "limit is a whole number from 1 to 10000")
+            }
+            let events = try await storage.receivedEvents(
+                device: parameter(context, "id"), after: query.get("after").map { String($0) }, limit: limit)
+            return try json(
+                ReceivedEventsBody(
+                    events: events.map(ReceivedEventBody.init), next: events.count == limit ? events.last?.id : nil))
         }
         admin.put("devices/:id/token") { request, context in
             let id = parameter(context, "id")

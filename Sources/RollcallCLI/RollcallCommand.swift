@@ -8,6 +8,7 @@ public struct RollcallCommand: AsyncParsableCommand {
             "Classroom door check-in: face recognition and volunteer badges, queued and synced to the school's server.",
         subcommands: [
             EncodeCommand.self, EnrollCommand.self, IdentifyCommand.self, ReplayCommand.self, SyncCommand.self,
+            OutboxCommand.self,
             ConfigCommand.self, RunCommand.self, StatusCommand.self, DoctorCommand.self,
             CameraCommand.self,
             BadgeCommand.self,

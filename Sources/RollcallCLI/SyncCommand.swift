@@ -19,6 +19,12 @@ struct HubOptions: ParsableArguments {
     var outbox: String
 
     func open() async throws -> (Outbox, SyncClient) {
+        try await Self.open(hub: hub, token: token, deviceID: deviceID, outbox: outbox)
+    }
+
+    /// Opens the outbox and a sync client for `hub`; the token falls back on `$ROLLCALL_HUB_TOKEN`.
+    static func open(hub: String, token: String?, deviceID: String, outbox: String) async throws -> (Outbox, SyncClient)
+    {
         guard let token = token ?? ProcessInfo.processInfo.environment["ROLLCALL_HUB_TOKEN"] else {
             throw ValidationError("give the device's token with --token or $ROLLCALL_HUB_TOKEN")
         }
@@ -73,12 +79,30 @@ struct SyncBench: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Commit N check-ins to an outbox one by one, then drain them to a hub; time both.",
         discussion: """
-            The hub must know the device, the session and the people p-0 ... p-9 (tools/hub-fixture.sh sets \
-            one up). Each run adds N new events to the outbox (new ids), so runs can be repeated, and killed.
+            The hub must know the device, the session s-bench and the people p-0 ... p-9; --serve-hub starts \
+            one so set up (`rollcall-hub serve` beside this executable, a new database in a temporary folder, \
+            removed afterwards). Each run adds N new events to the outbox (new ids), so runs can be repeated, \
+            and killed.
             """
     )
 
-    @OptionGroup var hub: HubOptions
+    @Option(help: ArgumentHelp("The hub's base URL, e.g. http://127.0.0.1:8080.", valueName: "url"))
+    var hub: String?
+
+    @Option(help: ArgumentHelp("The device's bearer token (or $ROLLCALL_HUB_TOKEN).", valueName: "token"))
+    var token: String?
+
+    @Option(help: ArgumentHelp("This device's id, as the hub knows it.", valueName: "id"))
+    var deviceID = "door-b12"
+
+    @Option(help: ArgumentHelp("The outbox file (with --serve-hub: one in the hub's folder).", valueName: "file"))
+    var outbox: String?
+
+    @Flag(
+        help:
+            "Start a hub set up for the bench (rollcall-hub serve beside this executable, on loopback, a new database) and sync to it, instead of --hub."
+    )
+    var serveHub = false
 
     @Option(help: "Events to commit.")
     var events = 10_000
@@ -89,8 +113,38 @@ struct SyncBench: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(
+        help:
+            "Print `committed K` as soon as the first event, and every 1000th, is committed (for a caller that waits for committing to begin)."
+    )
+    var progress = false
+
+    func validate() throws {
+        guard serveHub != (hub != nil) else { throw ValidationError("give either --hub (and --outbox) or --serve-hub") }
+        guard serveHub || outbox != nil else { throw ValidationError("give the outbox file with --outbox") }
+    }
+
     func run() async throws {
-        let (outbox, client) = try await hub.open()
+        guard serveHub else {
+            let (outbox, client) = try await HubOptions.open(
+                hub: hub ?? "", token: token, deviceID: deviceID, outbox: self.outbox ?? "")
+            try await bench(outbox, client)
+            return
+        }
+        let local = try await BenchHub(deviceID: deviceID)
+        do {
+            let (outbox, client) = try await HubOptions.open(
+                hub: local.url, token: local.deviceToken, deviceID: deviceID,
+                outbox: self.outbox ?? local.folder.appendingPathComponent("outbox.sqlite").path)
+            try await bench(outbox, client)
+        } catch {
+            local.stop()
+            throw error
+        }
+        local.stop()
+    }
+
+    func bench(_ outbox: Outbox, _ client: SyncClient) async throws {
         let clock = ContinuousClock()
         var samples: [Double] = []
         let now = Date()
@@ -102,6 +156,7 @@ struct SyncBench: AsyncParsableCommand {
                 try await outbox.enqueue(event, evidence: EventEvidence(method: .face, model: "dlib_resnet_v1"))
             }
             samples.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15)
+            if progress && (index == 0 || (index + 1) % 1000 == 0) { printLine("committed \(index + 1)") }
         }
         samples.sort()
         let started = Date()

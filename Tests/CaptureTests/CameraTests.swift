@@ -1,6 +1,7 @@
 import CV4L2
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Capture
@@ -30,18 +31,9 @@ func quickConfiguration() -> CameraConfiguration {
 
 /// Takes the next frame from a camera's stream, with a bound on the wait.
 func nextFrame(_ camera: V4L2Camera, within seconds: Double = 30) async -> Frame? {
-    await withTaskGroup(of: Frame?.self) { group in
-        group.addTask {
-            var iterator = camera.frames.makeAsyncIterator()
-            return await iterator.next()
-        }
-        group.addTask {
-            try? await Task.sleep(for: .seconds(seconds))
-            return nil
-        }
-        let first = await group.next() ?? nil
-        group.cancelAll()
-        return first
+    await withDeadline(seconds) {
+        var iterator = camera.frames.makeAsyncIterator()
+        return await iterator.next()
     }
 }
 

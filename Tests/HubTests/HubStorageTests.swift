@@ -177,6 +177,33 @@ struct HubStorageTests {
         #expect(try await store.receivedEventCount() == 1)
     }
 
+    @Test(
+        "a device's received events are listed as stored, in id order, page by page; another door's are not",
+        arguments: StoreKind.available)
+    func receivedEventListing(_ kind: StoreKind) async throws {
+        let (store, folder) = try await makeStore(kind)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let other = DeviceRecord(id: "door-b12-2", room: "B12")
+        try await store.addDevice(other, token: "second-door-token-0123456789")
+        let ids = ["e-3", "e-1", "e-2"].map { eventUUID($0) }
+        _ = try await store.ingest(
+            EventBatch(events: ids.enumerated().map { checkin($1, "p-1", at: Double($0 + 1)) }), from: device,
+            receivedAt: received)
+        _ = try await store.ingest(
+            EventBatch(events: [checkin(eventUUID("e-other"), "p-2", at: 5, source: "signage:door-b12-2")]),
+            from: other, receivedAt: received)
+        let all = try await store.receivedEvents(device: device.id, after: nil, limit: 10)
+        #expect(all.map(\.id) == ids.sorted())
+        #expect(all.allSatisfy { $0.device == device.id && $0.kind == "checkin" && $0.session == "s-math" })
+        #expect(all.first { $0.id == eventUUID("e-1") }?.at == t0 + 2)
+        #expect(all.allSatisfy { $0.receivedAt == received && $0.person == "p-1" })
+        let first = try await store.receivedEvents(device: device.id, after: nil, limit: 2)
+        let rest = try await store.receivedEvents(device: device.id, after: first.last?.id, limit: 2)
+        #expect(first.map(\.id) == Array(ids.sorted().prefix(2)) && rest.map(\.id) == [ids.sorted()[2]])
+        #expect(try await store.receivedEvents(device: other.id, after: nil, limit: 10).map(\.person) == ["p-2"])
+        #expect(try await store.receivedEvents(device: "door-none", after: nil, limit: 10).isEmpty)
+    }
+
     @Test("visits pair entry and exit, in either arrival order, once", arguments: StoreKind.available)
     func visits(_ kind: StoreKind) async throws {
         let (store, folder) = try await makeStore(kind)

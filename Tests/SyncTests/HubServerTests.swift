@@ -116,6 +116,58 @@ struct HubServerTests {
         }
     }
 
+    @Test("the admin lists what a door sent, page by page after an id, never the bodies; its token is needed")
+    func receivedEventsListing() async throws {
+        let folder = try TestResources.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await hubStore(in: folder)
+        let ids = (1...3).map { eventUUID("listed-\($0)") }
+        let batch = EventBatch(
+            events: ids.map { id in
+                DeviceEvent(
+                    id: id,
+                    event: .checkin(session: "s-math", person: "p-1", at: t0 + 60, status: .present, minutesLate: 0),
+                    method: "face", source: "signage:door-b12", confidence: 0.9)
+            })
+        #expect(
+            try await store.ingest(batch, from: DeviceRecord(id: "door-b12", room: "B12"), receivedAt: t0 + 90)
+                .accepted.count == 3)
+        let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: Self.admin))
+        try await serving(router) { port in
+            let base = "http://127.0.0.1:\(port)/api/v1/admin/devices/door-b12/events"
+            #expect(try await call(.GET, base, token: nil).status == 401)
+            #expect(try await call(.GET, base, token: token).status == 403, "a device token is not the admin's")
+            #expect(try await call(.GET, base + "?limit=0", token: Self.admin).status == 400)
+            struct Page: Decodable {
+                struct Line: Decodable, Equatable {
+                    var id, kind, person, at: String
+                    var session: String?
+                }
+                var events: [Line]
+                var next: String?
+            }
+            let whole = try await call(.GET, base, token: Self.admin)
+            #expect(whole.status == 200)
+            let text = String(decoding: whole.body, as: UTF8.self)
+            #expect(!text.contains("0.9") && text.contains("\"received_at\""), "no body: \(text)")
+            let all = try JSONDecoder().decode(Page.self, from: whole.body)
+            #expect(all.events.map(\.id) == ids.sorted() && all.next == nil)
+            #expect(all.events.allSatisfy { $0.kind == "checkin" && $0.person == "p-1" && $0.session == "s-math" })
+            #expect(all.events.first?.at == ISO8601Time.format(t0 + 60))
+            let first = try JSONDecoder().decode(
+                Page.self, from: try await call(.GET, base + "?limit=2", token: Self.admin).body)
+            #expect(first.events.count == 2 && first.next == first.events.last?.id)
+            let rest = try JSONDecoder().decode(
+                Page.self,
+                from: try await call(.GET, base + "?limit=2&after=\(first.next ?? "")", token: Self.admin).body)
+            #expect(rest.events.map(\.id) == [ids.sorted()[2]] && rest.next == nil)
+            let none = try await call(
+                .GET, "http://127.0.0.1:\(port)/api/v1/admin/devices/door-x/events", token: Self.admin)
+            #expect(none.status == 200)
+            #expect(try JSONDecoder().decode(Page.self, from: none.body).events.isEmpty)
+        }
+    }
+
     @Test("the manifest carries an ETag and a Date; asking again with the ETag gives 304")
     func manifestCaching() async throws {
         let folder = try TestResources.temporaryDirectory()
