@@ -84,7 +84,8 @@ fi
 # The tests' Python packages, from PyPI, in a venv on Debian's python3 (Debian's Python is
 # "externally managed": pip refuses to install into it). The Makefile puts .venv-tests/bin first on
 # PATH, so `python3` in make's recipes and in the tests is this venv's.
-python_packages=(selenium==4.27.1 schemathesis==4.32.5 axe-selenium-python==2.1.6 aiosmtpd==1.4.6)
+python_packages=(selenium==4.27.1 schemathesis==4.32.5 axe-selenium-python==2.1.6 aiosmtpd==1.4.6
+    cryptography==44.0.0)
 venv=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv-tests
 if [ ! -x "$venv/bin/python3" ]; then
     echo "install-deps: making the tests' venv in $venv"

@@ -1,6 +1,7 @@
 """Finds the project's sealed values (`DataSealer`: `RCS1`, a 12-byte nonce, ChaCha20-Poly1305 ciphertext
 and tag) in the raw bytes of files, with the data key, without opening any database: what
-tools/consent_e2e.py looks for after an erasure. Pure Python (RFC 8439), for the few kilobytes it reads.
+tools/consent_e2e.py looks for after an erasure. ChaCha20 and Poly1305 come from the `cryptography`
+package (PyPI).
 
     sealed.find(files, key, accept)  ->  [(pieces, value)]: every sealed JSON value in the files whose tag
                                          verifies and whose JSON `accept` takes, in the pieces it lies in
@@ -8,67 +9,31 @@ tools/consent_e2e.py looks for after an erasure. Pure Python (RFC 8439), for the
 import json
 import struct
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.poly1305 import Poly1305
+
 MAGIC = b"RCS1"
-MASK32 = 0xFFFFFFFF
 
 
-def _rotate(value, count):
-    return ((value << count) & MASK32) | (value >> (32 - count))
-
-
-def _block(key, counter, nonce):
-    """One 64-byte ChaCha20 keystream block (RFC 8439, 2.3)."""
-    constants = (0x61707865, 0x3320646E, 0x79622D32, 0x6B206574)
-    state = list(constants) + list(struct.unpack("<8I", key)) + [counter & MASK32] + list(struct.unpack("<3I", nonce))
-    working = state[:]
-
-    def quarter(a, b, c, d):
-        working[a] = (working[a] + working[b]) & MASK32
-        working[d] = _rotate(working[d] ^ working[a], 16)
-        working[c] = (working[c] + working[d]) & MASK32
-        working[b] = _rotate(working[b] ^ working[c], 12)
-        working[a] = (working[a] + working[b]) & MASK32
-        working[d] = _rotate(working[d] ^ working[a], 8)
-        working[c] = (working[c] + working[d]) & MASK32
-        working[b] = _rotate(working[b] ^ working[c], 7)
-
-    for _ in range(10):
-        quarter(0, 4, 8, 12), quarter(1, 5, 9, 13), quarter(2, 6, 10, 14), quarter(3, 7, 11, 15)
-        quarter(0, 5, 10, 15), quarter(1, 6, 11, 12), quarter(2, 7, 8, 13), quarter(3, 4, 9, 14)
-    return struct.pack("<16I", *((working[i] + state[i]) & MASK32 for i in range(16)))
-
-
-def _xor(key, nonce, data, counter=1):
-    out = bytearray()
-    for offset in range(0, len(data), 64):
-        stream = _block(key, counter + offset // 64, nonce)
-        chunk = data[offset:offset + 64]
-        out += bytes(a ^ b for a, b in zip(chunk, stream))
-    return bytes(out)
-
-
-def _poly1305(key, message):
-    r = int.from_bytes(key[:16], "little") & 0x0FFFFFFC0FFFFFFC0FFFFFFC0FFFFFFF
-    s = int.from_bytes(key[16:32], "little")
-    accumulator, prime = 0, (1 << 130) - 5
-    for offset in range(0, len(message), 16):
-        chunk = message[offset:offset + 16] + b"\x01"
-        accumulator = ((accumulator + int.from_bytes(chunk, "little")) * r) % prime
-    return ((accumulator + s) & ((1 << 128) - 1)).to_bytes(16, "little")
+def _keystream(key, nonce, counter, blocks):
+    """ChaCha20's keystream from block `counter` on (RFC 8439, 2.4), through the `cryptography` package
+    (its nonce is the 32-bit little-endian block counter and the 96-bit nonce)."""
+    cipher = Cipher(algorithms.ChaCha20(key, struct.pack("<I", counter) + nonce), mode=None)
+    return cipher.encryptor().update(b"\x00" * (64 * blocks))
 
 
 def _tag(key, nonce, ciphertext):
     """The AEAD tag of `ciphertext` with no associated data (RFC 8439, 2.8), as swift-crypto makes it."""
-    one_time = _block(key, 0, nonce)[:32]
+    one_time = _keystream(key, nonce, 0, 1)[:32]
     pad = b"\x00" * (-len(ciphertext) % 16)
-    return _poly1305(one_time, ciphertext + pad + struct.pack("<QQ", 0, len(ciphertext)))
+    return Poly1305.generate_tag(one_time, ciphertext + pad + struct.pack("<QQ", 0, len(ciphertext)))
 
 
 def _xor_at(key, nonce, data, offset):
     """`data` decrypted as the bytes at `offset` in the value's ciphertext."""
     skip = offset % 64
     blocks = (skip + len(data) + 63) // 64
-    stream = b"".join(_block(key, 1 + offset // 64 + index, nonce) for index in range(blocks))
+    stream = _keystream(key, nonce, 1 + offset // 64, blocks)
     return bytes(a ^ b for a, b in zip(data, stream[skip:]))
 
 

@@ -38,8 +38,10 @@ struct DoorService: Service {
                         await inputs.reload(settings.current)
                     case .restartCapture:
                         // The frames already taken are decided and committed before the source opens again.
+                        // The source running now, read before the capture loop may open the next one.
+                        let running = activity.snapshot.source
                         restart.yield()
-                        await activity.snapshot.source?.source.shutdown()
+                        await running?.source.shutdown()
                     }
                 }
             }

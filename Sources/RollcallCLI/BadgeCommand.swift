@@ -55,7 +55,7 @@ struct BadgeKeygen: ParsableCommand {
             ring.keys[issuer.kid] = issuer.publicKey
             try writeJSON(ring, to: keyring)
         }
-        printLine(#"{"kid":\#(jsonString(issuer.kid)),"public_key":\#(jsonString(issuer.publicKey))}"#)
+        printLine(JSONLine.encode(["kid": issuer.kid, "public_key": issuer.publicKey]))
     }
 }
 
@@ -106,12 +106,8 @@ struct BadgeIssue: ParsableCommand {
             try rgb.pngData().write(to: URL(fileURLWithPath: png))
         }
         if json {
-            let fields = [
-                #""payload":\#(jsonString(payload))"#, #""id":\#(jsonString(id))"#,
-                #""subject":\#(jsonString(subject))"#,
-                #""role":\#(jsonString(role.rawValue))"#, #""expires":\#(Int64(expiry.timeIntervalSince1970))"#,
-            ]
-            printLine("{" + fields.joined(separator: ",") + "}")
+            printLine(
+                JSONLine.encode(IssuedBadge(payload: payload, id: id, subject: subject, role: role, expires: expiry)))
         } else {
             printLine(payload)
             printError(
@@ -199,4 +195,25 @@ func parseDate(_ text: String, endOfDay: Bool) throws -> Date {
     if let date = day.date(from: text) { return endOfDay ? date.addingTimeInterval(86_400) : date }
     if let date = ISO8601DateFormatter().date(from: text) { return date }
     throw ValidationError("\(text) is not a date: use YYYY-MM-DD or an ISO 8601 time such as 2027-06-30T16:00:00Z")
+}
+
+/// What `badge issue --json` prints: the payload, the badge id, its subject and role, and when it expires
+/// (Unix seconds).
+struct IssuedBadge: Encodable {
+    let payload: String
+    let id: String
+    let subject: String
+    let role: PersonRole
+    let expires: Date
+
+    enum CodingKeys: String, CodingKey { case payload, id, subject, role, expires }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(payload, forKey: .payload)
+        try container.encode(id, forKey: .id)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(role, forKey: .role)
+        try container.encode(Int64(expires.timeIntervalSince1970), forKey: .expires)
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Attendance
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -64,7 +65,8 @@ struct BenchHub {
 
     private func provision(deviceID: String) async throws {
         try await admin("/rooms", #"{"id": "B12", "timezone": "UTC"}"#)
-        try await admin("/devices", #"{"id": \#(jsonString(deviceID)), "room": "B12", "token": "\#(deviceToken)"}"#)
+        try await admin(
+            "/devices", #"{"id": \#(JSONLine.encode(deviceID)), "room": "B12", "token": "\#(deviceToken)"}"#)
         let encoding = [String](repeating: "0.01", count: 128).joined(separator: ",")
         for index in 0..<10 {
             try await admin(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Attendance
 import Foundation
 import Imaging
 import Vision
@@ -90,6 +91,6 @@ extension EncodedImage {
             let encoding = list(face.encoding) { $0.description }
             return #"{"box":\#(box),"landmarks":\#(landmarks),"encoding":\#(encoding)}"#
         }
-        return #"{"image":\#(jsonString(image)),"width":\#(width),"height":\#(height),"faces":\#(facesJSON)}"#
+        return #"{"image":\#(JSONLine.encode(image)),"width":\#(width),"height":\#(height),"faces":\#(facesJSON)}"#
     }
 }

@@ -54,9 +54,3 @@ struct MatchPolicyOptions: ParsableArguments {
         guard minMargin >= 0 else { throw ValidationError("--min-margin must not be negative") }
     }
 }
-
-/// A number for JSON: finite values as Swift prints them, anything else as null.
-func jsonNumber(_ value: Float?) -> String {
-    guard let value, value.isFinite else { return "null" }
-    return "\(value)"
-}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Attendance
 import Foundation
 import Imaging
 import Recognition
@@ -69,15 +70,15 @@ struct IdentifyCommand: AsyncParsableCommand {
                     (face, policy.identify(Matcher.match(face.encoding.values, in: matrix)))
                 }
                 if json {
-                    let objects = results.map { face, identification in
-                        let box = face.detection.box
-                        let match = identification.match
-                        return #"{"box":[\#(box.left),\#(box.top),\#(box.right),\#(box.bottom)],"#
-                            + #""person":\#(match.map { jsonString($0.person) } ?? "null"),"#
-                            + #""distance":\#(jsonNumber(match?.distance)),"margin":\#(jsonNumber(match?.margin)),"#
-                            + #""accepted":\#(identification.person != nil)}"#
-                    }
-                    printLine(#"{"image":\#(jsonString(path)),"faces":[\#(objects.joined(separator: ","))]}"#)
+                    printLine(
+                        JSONLine.encode(
+                            IdentifiedImage(
+                                image: path,
+                                faces: results.map { face, identification in
+                                    IdentifiedImage.Face(
+                                        box: face.detection.box, match: identification.match,
+                                        accepted: identification.person != nil)
+                                })))
                 } else {
                     printLine("\(path): \(faces.count) face\(faces.count == 1 ? "" : "s")")
                     for (face, identification) in results {
@@ -104,4 +105,28 @@ struct IdentifyCommand: AsyncParsableCommand {
         case .unknown: return "\(place): nearest \(match.person)\(name), \(numbers): not accepted, too far"
         }
     }
+}
+
+/// One line of `identify --json`: the image, and each face's box, nearest person, distance, margin and
+/// whether the policy accepts it (null for what is not there or not finite).
+struct IdentifiedImage: Encodable {
+    struct Face: Encodable {
+        let box: FaceBox
+        let match: MatchResult?
+        let accepted: Bool
+
+        enum CodingKeys: String, CodingKey { case box, person, distance, margin, accepted }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode([box.left, box.top, box.right, box.bottom], forKey: .box)
+            try container.encode(match?.person, forKey: .person)
+            try container.encode(match.flatMap { $0.distance.isFinite ? $0.distance : nil }, forKey: .distance)
+            try container.encode(match.flatMap { $0.margin.isFinite ? $0.margin : nil }, forKey: .margin)
+            try container.encode(accepted, forKey: .accepted)
+        }
+    }
+
+    let image: String
+    let faces: [Face]
 }

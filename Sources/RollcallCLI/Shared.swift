@@ -43,13 +43,6 @@ func printLine(_ line: String) {
     }
 }
 
-/// A string as a JSON string literal, escaped.
-func jsonString(_ value: String) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.withoutEscapingSlashes]
-    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
-}
-
 /// Pyramid-up steps before detection; shared by the commands that detect faces in photos.
 struct UpsampleOption: ParsableArguments {
     @Option(help: "Pyramid-up steps before detection (0-4): each finds faces half as small, at four times the cost.")

@@ -16,7 +16,7 @@ struct OutboxListTests {
         var ids: [String] = []
         do {
             let outbox = try await Outbox.open(path: path, deviceID: "door-b12")
-            let evidence = EventEvidence(method: "face", model: "dlib_resnet_v1")
+            let evidence = EventEvidence(method: .face, model: "dlib_resnet_v1")
             for (index, person) in ["p-1", "p-2", "p-3"].enumerated() {
                 let event = AttendanceEvent.checkin(
                     session: "s-math", person: person, at: start + Double(index), status: .present, minutesLate: 0)
