@@ -23,13 +23,15 @@ public final class KioskDaemon: Sendable {
     let outbox: Outbox
     let workers: PipelineWorkers
     let sync: SyncClient?
-    let broadcaster = SignageBroadcaster()
-    let metrics = KioskMetrics()
+    let broadcaster: SignageBroadcaster
+    let metrics: KioskMetrics
     let logger: Logger
     let inputs: InputsState
-    let activity = DoorActivity()
+    let activity: DoorActivity
     let board = StatusBoard()
     let reporter: StatusReporter
+    /// The sink the door's decisions go to.
+    let output: DoorOutput
 
     /// The configuration file (re-read on SIGHUP).
     public var configurationPath: String { settings.path }
@@ -66,9 +68,16 @@ public final class KioskDaemon: Sendable {
         }
         let loaded = await DoorInputs.load(
             from: outbox, allowUnsigned: configuration.allowUnsignedBadges, logger: logger)
-        inputs = InputsState(inputs: loaded, outbox: outbox, logger: logger)
+        let (inputs, activity, broadcaster, metrics) = (
+            InputsState(inputs: loaded, outbox: outbox, logger: logger), DoorActivity(), SignageBroadcaster(),
+            KioskMetrics()
+        )
+        (self.inputs, self.activity, self.broadcaster, self.metrics) = (inputs, activity, broadcaster, metrics)
         reporter = StatusReporter(
             settings: settings, outbox: outbox, inputs: inputs, activity: activity, sync: sync, startedAt: Date())
+        output = DoorOutput(
+            broadcaster: broadcaster, metrics: metrics, inputs: inputs, settings: settings, activity: activity,
+            sync: sync, logger: logger)
         logger.info(
             "door ready",
             metadata: [
@@ -76,13 +85,6 @@ public final class KioskDaemon: Sendable {
                 "gallery_people": "\(loaded.gallery.people.count)", "gallery_version": "\(loaded.galleryVersion)",
                 "sessions": "\(loaded.schedule.sessions.count)",
             ])
-    }
-
-    /// The sink the door's decisions go to.
-    var output: DoorOutput {
-        DoorOutput(
-            broadcaster: broadcaster, metrics: metrics, inputs: inputs, settings: settings, activity: activity,
-            sync: sync, logger: logger)
     }
 
     /// Runs every service until SIGTERM or SIGINT: then capture stops, the frames being analysed are
