@@ -73,11 +73,7 @@ public struct Door {
     public static func commit(_ decision: DoorDecision, to outbox: Outbox) async throws(OutboxError) -> String? {
         switch decision {
         case .checkin(let event, let by, _):
-            let face: FaceEvidence? =
-                switch by {
-                case .face(let evidence): evidence
-                case .badge: nil
-                }
+            let face = decision.face
             return try await outbox.enqueue(
                 event,
                 evidence: EventEvidence(

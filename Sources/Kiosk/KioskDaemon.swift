@@ -68,11 +68,14 @@ public final class KioskDaemon: Sendable {
         }
         let loaded = await DoorInputs.load(
             from: outbox, allowUnsigned: configuration.allowUnsignedBadges, logger: logger)
-        let (inputs, activity, broadcaster, metrics) = (
-            InputsState(inputs: loaded, outbox: outbox, logger: logger), DoorActivity(), SignageBroadcaster(),
-            KioskMetrics()
-        )
-        (self.inputs, self.activity, self.broadcaster, self.metrics) = (inputs, activity, broadcaster, metrics)
+        let inputs = InputsState(inputs: loaded, outbox: outbox, logger: logger)
+        let activity = DoorActivity()
+        let broadcaster = SignageBroadcaster()
+        let metrics = KioskMetrics()
+        self.inputs = inputs
+        self.activity = activity
+        self.broadcaster = broadcaster
+        self.metrics = metrics
         reporter = StatusReporter(
             settings: settings, outbox: outbox, inputs: inputs, activity: activity, sync: sync, startedAt: Date())
         output = DoorOutput(

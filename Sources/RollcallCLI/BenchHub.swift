@@ -78,7 +78,7 @@ struct BenchHub {
         let roster = (0..<10).map { "\"p-\($0)\"" }.joined(separator: ",")
         try await admin(
             "/sessions",
-            #"{"room": "B12", "sessions": [{"id": "s-bench", "group": "7B", "start": "\#((now - 600).formatted(.iso8601))", "end": "\#((now + 3 * 3600).formatted(.iso8601))", "roster": [\#(roster)]}]}"#
+            #"{"room": "B12", "sessions": [{"id": "s-bench", "group": "7B", "start": "\#(ISO8601Time.format(now - 600))", "end": "\#(ISO8601Time.format(now + 3 * 3600))", "roster": [\#(roster)]}]}"#
         )
     }
 

@@ -94,9 +94,7 @@ struct OutboxListCommand: AsyncParsableCommand {
         var counts = Dictionary(uniqueKeysWithValues: DeliveryState.allCases.map { ($0.rawValue, 0) })
         for line in lines { counts[line.state, default: 0] += 1 }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            printLine(String(decoding: try encoder.encode(Listing(events: lines, counts: counts)), as: UTF8.self))
+            printLine(JSONLine.encode(Listing(events: lines, counts: counts)))
             return
         }
         for line in lines {
