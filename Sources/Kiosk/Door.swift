@@ -17,7 +17,7 @@ public struct Door {
 
     /// A door over the vision workers, deciding with a gallery, a room's attendance book and the badge keys.
     public init(
-        workers: PipelineWorkers, match: MatchPolicy, upsample: Int = 0, gallery: Gallery, book: AttendanceBook,
+        workers: PipelineWorkers, match: OperatingPoint, upsample: Int = 0, gallery: Gallery, book: AttendanceBook,
         verifier: BadgeVerifier, outbox: Outbox?
     ) {
         var settings = PipelineConfiguration()
@@ -33,7 +33,7 @@ public struct Door {
     /// The daemon's door: the configuration's thresholds, over what sync last brought.
     public init(workers: PipelineWorkers, configuration: KioskConfiguration, inputs: DoorInputs, outbox: Outbox) {
         self.init(
-            workers: workers, match: configuration.matchPolicy, upsample: configuration.upsample,
+            workers: workers, match: configuration.operatingPoint, upsample: configuration.upsample,
             gallery: inputs.gallery.gallery, book: inputs.book, verifier: inputs.verifier, outbox: outbox)
     }
 

@@ -96,7 +96,7 @@ public struct DoorInputs: Sendable {
     }
 
     /// The pipeline update that installs these inputs.
-    public func update(match: MatchPolicy) -> PipelineUpdate {
+    public func update(match: OperatingPoint) -> PipelineUpdate {
         PipelineUpdate(gallery: gallery.gallery, book: book, verifier: verifier, match: match)
     }
 }

@@ -65,7 +65,7 @@ final class InputsState: Sendable {
             from: outbox, allowUnsigned: configuration.allowUnsignedBadges, logger: logger)
         state.withLock { state in
             state.inputs = inputs
-            state.pending = inputs.update(match: configuration.matchPolicy)
+            state.pending = inputs.update(match: configuration.operatingPoint)
         }
         logger.info(
             "gallery and schedule loaded",

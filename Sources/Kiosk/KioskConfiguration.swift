@@ -29,8 +29,9 @@ public struct KioskConfiguration: Sendable, Equatable {
     /// A video file or image folder played at its frame rate instead of the camera (demos, tests).
     public var replay: String?
     /// `[recognition]`
-    public var acceptDistance = 0.5
-    public var minimumMargin = 0.1
+    /// The chance per stranger's face search of naming someone; the accept distance is calibrated from it.
+    public var falseMatchTarget = OperatingPoint.door.falseMatchTarget
+    public var minimumMargin = Double(OperatingPoint.door.minimumMargin)
     /// Vision worker threads; 0 means one per core.
     public var workers = 0
     public var upsample = 0
@@ -128,9 +129,19 @@ public struct KioskConfiguration: Sendable, Equatable {
         configuration.exposure = try reader.int("camera", "exposure", in: 1...100_000)
         configuration.gain = try reader.int("camera", "gain", in: 0...1000)
 
-        try reader.section("recognition", keys: ["accept_distance", "min_margin", "workers", "upsample"])
-        configuration.acceptDistance =
-            try reader.double("recognition", "accept_distance", in: 0.05...1.2) ?? configuration.acceptDistance
+        try reader.section(
+            "recognition", keys: ["accept_distance", "false_match_target", "min_margin", "workers", "upsample"])
+        if reader.value("recognition", "accept_distance") != nil {
+            throw ConfigurationError(
+                key: "recognition.accept_distance",
+                "is no longer a setting: the accept distance is calibrated to the gallery for a false-match "
+                    + "target. Remove the line and set false_match_target (default "
+                    + "\(OperatingPoint.door.falseMatchTarget)) instead (README, \"Strangers and the operating point\")"
+            )
+        }
+        configuration.falseMatchTarget =
+            try reader.double("recognition", "false_match_target", in: OperatingPoint.targets)
+            ?? configuration.falseMatchTarget
         configuration.minimumMargin =
             try reader.double("recognition", "min_margin", in: 0...1) ?? configuration.minimumMargin
         configuration.workers = try reader.int("recognition", "workers", in: 0...64) ?? configuration.workers
@@ -179,9 +190,9 @@ public struct KioskConfiguration: Sendable, Equatable {
         cameraSettings == other.cameraSettings && replay == other.replay
     }
 
-    /// The recognition thresholds.
-    public var matchPolicy: MatchPolicy {
-        MatchPolicy(acceptDistance: Float(acceptDistance), minimumMargin: Float(minimumMargin))
+    /// The recognition operating point.
+    public var operatingPoint: OperatingPoint {
+        OperatingPoint(falseMatchTarget: falseMatchTarget, minimumMargin: Float(minimumMargin))
     }
 
     /// The hub's bearer token, from `hub.token_file`: one line, at least 16 characters.

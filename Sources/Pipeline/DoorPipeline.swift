@@ -15,8 +15,8 @@ public struct PipelineConfiguration: Sendable {
     public var scanQR = true
     /// Quality gates a face passes before it is encoded.
     public var quality = QualityGate.door
-    /// When a face counts as a person.
-    public var match = MatchPolicy.door
+    /// When a face counts as a person: the false-match target, calibrated to the gallery.
+    public var match = OperatingPoint.door
     /// Tracking and consensus.
     public var tracker = FaceTracker.Configuration()
     /// Frames analysed ahead, in parallel, while the decisions of earlier frames are made.
@@ -85,11 +85,12 @@ public struct PipelineUpdate: Sendable {
     /// The attendance book, rebuilt from the committed events under the new schedule.
     public var book: AttendanceBook?
     public var verifier: BadgeVerifier?
-    public var match: MatchPolicy?
+    public var match: OperatingPoint?
 
     /// An update.
     public init(
-        gallery: Gallery? = nil, book: AttendanceBook? = nil, verifier: BadgeVerifier? = nil, match: MatchPolicy? = nil
+        gallery: Gallery? = nil, book: AttendanceBook? = nil, verifier: BadgeVerifier? = nil,
+        match: OperatingPoint? = nil
     ) {
         self.gallery = gallery
         self.book = book
@@ -188,6 +189,8 @@ public final class DoorPipeline {
 final class DoorDecider {
     private(set) var configuration: PipelineConfiguration
     private var gallery: Gallery
+    /// The operating point calibrated to `gallery`, made again when either changes.
+    private(set) var calibration: CalibratedMatch
     private var verifier: BadgeVerifier
     private var book: AttendanceBook
     private var tracker: FaceTracker
@@ -198,6 +201,7 @@ final class DoorDecider {
     init(configuration: PipelineConfiguration, gallery: Gallery, book: AttendanceBook, verifier: BadgeVerifier) {
         self.configuration = configuration
         self.gallery = gallery
+        calibration = configuration.match.calibrated(to: gallery)
         self.verifier = verifier
         self.book = book
         tracker = FaceTracker(configuration: configuration.tracker)
@@ -220,6 +224,7 @@ final class DoorDecider {
         if let gallery = update.gallery { self.gallery = gallery }
         if let verifier = update.verifier { self.verifier = verifier }
         if let match = update.match { configuration.match = match }
+        if update.gallery != nil || update.match != nil { calibration = configuration.match.calibrated(to: gallery) }
         if let book = update.book {
             if book.policy.qrRepeatWindow != self.book.policy.qrRepeatWindow {
                 debouncer = ScanDebouncer(window: book.policy.qrRepeatWindow)
@@ -267,10 +272,11 @@ final class DoorDecider {
         times[.encode, default: []].append(clock.lap())
         summary.encodings += encodings.count
         let roster = book.rosterFirst(at: at)
+        let rosterTemplates = calibration.templates(of: roster)
         var matchMilliseconds = 0.0
         for ((observation, track), encoding) in zip(wanted, encodings) {
-            let identification = configuration.match.identify(
-                Matcher.match(encoding.values, in: gallery, rosterFirst: roster))
+            let identification = calibration.identify(
+                Matcher.match(encoding.values, in: gallery, rosterFirst: roster), rosterTemplates: rosterTemplates)
             matchMilliseconds += clock.lap()
             if let outcome = tracker.record(identification, track: track, frame: analysis.index),
                 let decision = face(outcome, identification, track: track, when: when)

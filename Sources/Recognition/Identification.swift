@@ -1,18 +1,11 @@
 /// When a face counts as a known person: near enough to them, and clearly nearer to them than to
-/// anyone else.
-///
-/// The descriptor was trained so that 0.6 separates people (99.38% on LFW), but a wrong check-in at
-/// a door is worse than asking a student to look again, so the defaults are stricter: 0.5 and a
-/// margin of 0.1 to the runner-up. On the fixtures, photos of the same person taken on different
-/// days are 0.23–0.43 apart and different people 0.81–0.87 (README, "Choosing the thresholds").
+/// anyone else. The door does not set these numbers by hand: `OperatingPoint` calibrates the accept
+/// distance to the gallery for a false-match target.
 public struct MatchPolicy: Sendable, Codable, Equatable {
     /// The largest distance to a person's nearest template that can be that person.
     public var acceptDistance: Float
     /// The least margin accepted: the runner-up's distance minus the best distance.
     public var minimumMargin: Float
-
-    /// The door's defaults.
-    public static let door = MatchPolicy(acceptDistance: 0.5, minimumMargin: 0.1)
 
     /// A policy.
     public init(acceptDistance: Float, minimumMargin: Float) {

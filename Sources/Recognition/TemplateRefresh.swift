@@ -29,7 +29,7 @@ public struct TemplateRefreshPolicy: Sendable, Codable, Equatable {
 
     /// The defaults, chosen on the fixtures (README, "Template refresh").
     public static let standard = TemplateRefreshPolicy(
-        minimumMargin: 0.25, maximumDistance: 0.3, minimumNovelty: 0.1, separation: MatchPolicy.door.acceptDistance,
+        minimumMargin: 0.25, maximumDistance: 0.3, minimumNovelty: 0.1, separation: 0.5,
         perPerson: 3, spacing: 7 * 86_400)
 
     /// The policy with the given guards.

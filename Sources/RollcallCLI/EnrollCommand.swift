@@ -75,7 +75,7 @@ struct EnrollCommand: AsyncParsableCommand {
                 printLine("refused \(path): \(refusal.message)")
             case .success(let candidate):
                 if let conflict = PhotoEnrollment.conflict(
-                    candidate, person: person, in: document, policy: thresholds.policy)
+                    candidate, person: person, in: document, point: thresholds.point)
                 {
                     refused += 1
                     printLine("refused \(path): \(conflict.message)")

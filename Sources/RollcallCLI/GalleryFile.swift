@@ -37,20 +37,52 @@ enum GalleryFile {
     }
 }
 
-/// The match thresholds, overridable on the command line.
+/// The operating point, overridable on the command line.
 struct MatchPolicyOptions: ParsableArguments {
-    @Option(help: "Largest distance to a person's nearest template that can be that person.")
-    var acceptDistance: Float = MatchPolicy.door.acceptDistance
+    @Option(
+        help: ArgumentHelp(
+            "The chance that a stranger's face is taken for someone; the accept distance is calibrated to the gallery from it.",
+            valueName: "p"))
+    var falseMatchTarget: Double = OperatingPoint.door.falseMatchTarget
 
     @Option(help: "Least margin: the runner-up person's distance minus the best distance.")
-    var minMargin: Float = MatchPolicy.door.minimumMargin
+    var minMargin: Float = OperatingPoint.door.minimumMargin
 
-    var policy: MatchPolicy { MatchPolicy(acceptDistance: acceptDistance, minimumMargin: minMargin) }
+    @Option(help: ArgumentHelp("A fixed accept distance instead of the calibrated one (experiments).", valueName: "d"))
+    var acceptDistance: Float?
+
+    var point: OperatingPoint {
+        OperatingPoint(falseMatchTarget: falseMatchTarget, minimumMargin: minMargin, fixedDistance: acceptDistance)
+    }
 
     func validate() throws {
-        guard acceptDistance > 0, acceptDistance < 2 else {
+        guard OperatingPoint.targets.contains(falseMatchTarget) else {
+            throw ValidationError(
+                "--false-match-target must be in \(OperatingPoint.targets.lowerBound)...\(OperatingPoint.targets.upperBound)"
+            )
+        }
+        if let acceptDistance, !(acceptDistance > 0 && acceptDistance < 2) {
             throw ValidationError("--accept-distance must be in (0, 2)")
         }
         guard minMargin >= 0 else { throw ValidationError("--min-margin must not be negative") }
+    }
+}
+
+extension CalibratedMatch {
+    /// One line: the accept distance, what it was calibrated from, and the margin.
+    var summary: String {
+        if let fixed = point.fixedDistance {
+            return String(
+                format: "operating point: fixed accept distance %.3f, margin %.3f", fixed, point.minimumMargin)
+        }
+        let source =
+            measured
+            ? "the gallery's \(cohort.pairs) distances between \(cohort.people) people"
+            : "the prior (fewer than \(OperatingPoint.minimumCohortPeople) people in the gallery)"
+        return String(
+            format: "operating point: accept distance %.3f for %d templates, margin %.3f, false-match target %g; "
+                + "non-mated mean %.3f, sd %.3f, from ",
+            policy.acceptDistance, templates, point.minimumMargin, point.falseMatchTarget, cohort.mean,
+            cohort.deviation) + source
     }
 }

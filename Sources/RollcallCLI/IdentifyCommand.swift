@@ -12,7 +12,9 @@ struct IdentifyCommand: AsyncParsableCommand {
         abstract: "Say who the faces in images are, by a gallery: best person, distance, margin, accepted.",
         discussion: """
             A face is accepted as a person when its distance to that person's nearest template is at most \
-            --accept-distance and the next person is at least --min-margin farther. With --json, one line per \
+            the accept distance and the next person is at least --min-margin farther. The accept distance \
+            is calibrated to the gallery for --false-match-target (the chance that a stranger's face is \
+            taken for someone); the first line on standard error says what it is. With --json, one line per \
             image: {"image": PATH, "faces": [{"box": [l, t, r, b], "person": ID or null, "distance": D, \
             "margin": M, "accepted": BOOL}]} where person is the nearest person (null for an empty gallery) \
             and margin is null when the gallery holds one person.
@@ -41,7 +43,9 @@ struct IdentifyCommand: AsyncParsableCommand {
     func run() async throws {
         let document = try GalleryFile.load(gallery)
         let matrix = document.gallery
-        let policy = thresholds.policy
+        let calibration = thresholds.point.calibrated(to: matrix)
+        let policy = calibration.policy
+        printError(calibration.summary)
         let workers = try VisionWorkers(
             models: try models.load(), count: min(images.count, ProcessInfo.processInfo.activeProcessorCount))
         let upsample = detection.upsample

@@ -92,7 +92,7 @@ struct RefreshBench: ParsableCommand {
                 "drift attack (\(title)): \(drift.added) of 20 steps added; Biden's distance to obama's nearest "
                     + String(
                         format: "template %.3f before, %.3f after (the door accepts under %.2f)", drift.before,
-                        drift.after, MatchPolicy.door.acceptDistance))
+                        drift.after, TemplateRefreshPolicy.standard.separation))
         }
     }
 }

@@ -140,7 +140,7 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         // The daemon's door, with standard output for a screen.
         let door = Door(
-            workers: pool, match: thresholds.policy, gallery: document.gallery,
+            workers: pool, match: thresholds.point, gallery: document.gallery,
             book: AttendanceBook(schedule: schedule), verifier: verifier, outbox: store)
 
         // The source's own thread opens the file once and says its frame rate before the first frame.

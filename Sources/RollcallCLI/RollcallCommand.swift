@@ -12,7 +12,7 @@ public struct RollcallCommand: AsyncParsableCommand {
             ConfigCommand.self, RunCommand.self, StatusCommand.self, DoctorCommand.self,
             CameraCommand.self,
             BadgeCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, GalleryCommand.self,
         ]
     )
 

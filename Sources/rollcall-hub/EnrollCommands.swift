@@ -49,7 +49,7 @@ enum HubEnrollment {
             case .failure(let refusal): outcome.refusals.append("\(label): \(refusal.message)")
             case .success(let candidate):
                 if let conflict = PhotoEnrollment.conflict(
-                    candidate, person: person.id, in: document, policy: .door)
+                    candidate, person: person.id, in: document, point: .door)
                 {
                     outcome.refusals.append("\(label): \(conflict.message)")
                     continue

@@ -33,7 +33,7 @@ final class HubPhotoChecker: PhotoChecker {
             switch try await pool.run({ engine in try PhotoEnrollment.examine(data: photo, engine) }) {
             case .failure(let refusal): return .failure(PhotoRefusal(refusal.message))
             case .success(let candidate):
-                if let conflict = PhotoEnrollment.conflict(candidate, person: person, in: gallery, policy: .door) {
+                if let conflict = PhotoEnrollment.conflict(candidate, person: person, in: gallery, point: .door) {
                     return .failure(PhotoRefusal(conflict.message))
                 }
                 return .success(candidate.encoding.values)

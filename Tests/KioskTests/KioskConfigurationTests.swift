@@ -10,7 +10,7 @@ struct KioskConfigurationTests {
         let settings = try KioskConfiguration.load(path: path)
         #expect(settings.deviceID == "door-b12" && settings.dataDirectory == "/var/lib/rollcall")
         #expect(settings.cameraDevice == "/dev/rollcall-camera" && settings.width == 640 && settings.fps == 30)
-        #expect(settings.exposure == nil && settings.acceptDistance == 0.5 && settings.minimumMargin == 0.1)
+        #expect(settings.exposure == nil && settings.falseMatchTarget == 0.003 && settings.minimumMargin == 0.05)
         #expect(settings.hubURL == "https://hub.school.example" && settings.signagePort == 8081)
         #expect(settings.logLevel == "info" && !settings.allowUnsignedBadges)
         #expect(settings.replay == nil && settings.refreshSeconds == 60)
@@ -38,9 +38,11 @@ struct KioskConfigurationTests {
         let settings = try KioskConfiguration.parse("[device]\nid = \"door-1\"\n")
         #expect(settings == KioskConfiguration(deviceID: "door-1"))
         let tuned = try KioskConfiguration.parse(
-            "[device]\nid = \"d\"\n[camera]\nexposure = 250\n[recognition]\naccept_distance = 1\n[hub]\nurl = \"http://127.0.0.1:8080\"\n"
+            "[device]\nid = \"d\"\n[camera]\nexposure = 250\n[recognition]\nfalse_match_target = 0.01\n[hub]\nurl = \"http://127.0.0.1:8080\"\n"
         )
-        #expect(tuned.exposure == 250 && tuned.acceptDistance == 1 && tuned.hubURL == "http://127.0.0.1:8080")
+        #expect(
+            tuned.exposure == 250 && tuned.falseMatchTarget == 0.01 && tuned.operatingPoint.falseMatchTarget == 0.01
+                && tuned.hubURL == "http://127.0.0.1:8080")
     }
 
     /// The message for a configuration text, or nil when it is accepted.
@@ -61,8 +63,12 @@ struct KioskConfigurationTests {
             ("[device]\nid = \"d\"\n[camera]\nfps = \"30\"\n", "camera.fps: must be a whole number, not a string"),
             ("[device]\nid = \"d\"\n[camera]\nfps = 0\n", "camera.fps: 0 is out of range: use 1 to 120"),
             (
-                "[device]\nid = \"d\"\n[recognition]\naccept_distance = 2.5\n",
-                "recognition.accept_distance: 2.5 is out of range"
+                "[device]\nid = \"d\"\n[recognition]\nfalse_match_target = 0.5\n",
+                "recognition.false_match_target: 0.5 is out of range"
+            ),
+            (
+                "[device]\nid = \"d\"\n[recognition]\naccept_distance = 0.5\n",
+                "recognition.accept_distance: is no longer a setting"
             ),
             (
                 "[device]\nid = \"d\"\n[badges]\nallow_unsigned = \"yes\"\n",
