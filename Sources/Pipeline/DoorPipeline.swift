@@ -191,6 +191,8 @@ final class DoorDecider {
     private var gallery: Gallery
     /// The operating point calibrated to `gallery`, made again when either changes.
     private(set) var calibration: CalibratedMatch
+    /// The rule for the roster's templates, kept while their number stays the same.
+    private var rosterRule: (templates: Int, policy: MatchPolicy)?
     private var verifier: BadgeVerifier
     private var book: AttendanceBook
     private var tracker: FaceTracker
@@ -224,7 +226,10 @@ final class DoorDecider {
         if let gallery = update.gallery { self.gallery = gallery }
         if let verifier = update.verifier { self.verifier = verifier }
         if let match = update.match { configuration.match = match }
-        if update.gallery != nil || update.match != nil { calibration = configuration.match.calibrated(to: gallery) }
+        if update.gallery != nil || update.match != nil {
+            calibration = configuration.match.calibrated(to: gallery)
+            rosterRule = nil
+        }
         if let book = update.book {
             if book.policy.qrRepeatWindow != self.book.policy.qrRepeatWindow {
                 debouncer = ScanDebouncer(window: book.policy.qrRepeatWindow)
@@ -273,10 +278,13 @@ final class DoorDecider {
         summary.encodings += encodings.count
         let roster = book.rosterFirst(at: at)
         let rosterTemplates = calibration.templates(of: roster)
+        if rosterRule?.templates != rosterTemplates {
+            rosterRule = (rosterTemplates, calibration.policy(templates: rosterTemplates))
+        }
         var matchMilliseconds = 0.0
         for ((observation, track), encoding) in zip(wanted, encodings) {
             let identification = calibration.identify(
-                Matcher.match(encoding.values, in: gallery, rosterFirst: roster), rosterTemplates: rosterTemplates)
+                Matcher.match(encoding.values, in: gallery, rosterFirst: roster), roster: rosterRule?.policy)
             matchMilliseconds += clock.lap()
             if let outcome = tracker.record(identification, track: track, frame: analysis.index),
                 let decision = face(outcome, identification, track: track, when: when)

@@ -140,6 +140,8 @@ public struct CalibratedMatch: Sendable {
     public let measured: Bool
     /// Templates in the gallery.
     public let templates: Int
+    /// The rule for a search of everyone (computed once: the quantile is not for every face).
+    public let policy: MatchPolicy
     private let templatesOfPerson: [String: Int]
 
     /// Calibrates a point to a gallery.
@@ -152,10 +154,10 @@ public struct CalibratedMatch: Sendable {
         var counts: [String: Int] = [:]
         for owner in gallery.owners { counts[gallery.personIDs[Int(owner)], default: 0] += 1 }
         templatesOfPerson = counts
+        policy = MatchPolicy(
+            acceptDistance: point.acceptDistance(templates: gallery.count, cohort: cohort),
+            minimumMargin: point.minimumMargin)
     }
-
-    /// The rule for a search of everyone.
-    public var policy: MatchPolicy { policy(templates: templates) }
 
     /// The rule for a search of this many templates.
     public func policy(templates: Int) -> MatchPolicy {
@@ -169,12 +171,11 @@ public struct CalibratedMatch: Sendable {
         Set(people).reduce(0) { $0 + (templatesOfPerson[$1] ?? 0) }
     }
 
-    /// What a match means: a match on the roster (`MatchResult.onRoster`) is held to the threshold for
-    /// the roster's `rosterTemplates`, any other to the threshold for the whole gallery.
-    public func identify(_ match: MatchResult?, rosterTemplates: Int? = nil) -> Identification {
+    /// What a match means: a match on the roster (`MatchResult.onRoster`) is held to `roster` (the rule
+    /// for the roster's templates, from `policy(templates:)`), any other to the rule for the whole gallery.
+    public func identify(_ match: MatchResult?, roster: MatchPolicy? = nil) -> Identification {
         guard let match else { return .unknown(nearest: nil) }
-        let searched = match.onRoster ? (rosterTemplates ?? templates) : templates
-        return policy(templates: searched).identify(match)
+        return (match.onRoster ? (roster ?? policy) : policy).identify(match)
     }
 }
 

@@ -83,10 +83,12 @@ struct OperatingPointTests {
         #expect(rosterDistance > galleryDistance)
         let between = (rosterDistance + galleryDistance) / 2
         let onRoster = MatchResult(person: "p1", distance: between, runnerUp: "p2", margin: 0.3, onRoster: true)
-        #expect(calibration.identify(onRoster, rosterTemplates: 4) == .accepted(onRoster))
+        let rule = calibration.policy(templates: 4)
+        #expect(calibration.identify(onRoster, roster: rule) == .accepted(onRoster))
+        #expect(calibration.identify(onRoster) == .unknown(nearest: onRoster), "without a roster: the whole gallery")
         var offRoster = onRoster
         offRoster.onRoster = false
-        #expect(calibration.identify(offRoster, rosterTemplates: 4) == .unknown(nearest: offRoster))
+        #expect(calibration.identify(offRoster, roster: rule) == .unknown(nearest: offRoster))
     }
 
     @Test("a small gallery uses the prior; a fixed distance overrides; the distance stays within 0.3 and 0.6")
