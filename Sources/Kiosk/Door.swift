@@ -18,7 +18,7 @@ public struct Door {
     /// A door over the vision workers, deciding with a gallery, a room's attendance book and the badge keys.
     public init(
         workers: PipelineWorkers, match: OperatingPoint, upsample: Int = 0, gallery: Gallery, book: AttendanceBook,
-        verifier: BadgeVerifier, outbox: Outbox?
+        verifier: BadgeVerifier, calibration: CalibratedMatch? = nil, outbox: Outbox?
     ) {
         var settings = PipelineConfiguration()
         settings.match = match
@@ -26,15 +26,21 @@ public struct Door {
         // One frame ahead per worker and one more: the workers never wait for the decisions.
         settings.lookahead = workers.count + 1
         pipeline = DoorPipeline(
-            configuration: settings, workers: workers, gallery: gallery, book: book, verifier: verifier)
+            configuration: settings, workers: workers, gallery: gallery, book: book, verifier: verifier,
+            calibration: calibration)
         self.outbox = outbox
     }
 
+    /// The operating point in force, calibrated to the gallery.
+    public var calibration: CalibratedMatch { pipeline.calibration }
+
     /// The daemon's door: the configuration's thresholds, over what sync last brought.
     public init(workers: PipelineWorkers, configuration: KioskConfiguration, inputs: DoorInputs, outbox: Outbox) {
+        let update = inputs.update(match: configuration.operatingPoint)
         self.init(
             workers: workers, match: configuration.operatingPoint, upsample: configuration.upsample,
-            gallery: inputs.gallery.gallery, book: inputs.book, verifier: inputs.verifier, outbox: outbox)
+            gallery: update.gallery ?? Gallery(), book: inputs.book, verifier: inputs.verifier,
+            calibration: update.calibration, outbox: outbox)
     }
 
     /// Runs `frames` through the door (see `DoorPipeline.run` for `clock`, `updates` and `stopping`); every

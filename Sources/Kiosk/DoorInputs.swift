@@ -95,8 +95,10 @@ public struct DoorInputs: Sendable {
         return now.timeIntervalSince(latest) >= policy.spacing
     }
 
-    /// The pipeline update that installs these inputs.
+    /// The pipeline update that installs these inputs, the operating point calibrated to the gallery.
     public func update(match: OperatingPoint) -> PipelineUpdate {
-        PipelineUpdate(gallery: gallery.gallery, book: book, verifier: verifier, match: match)
+        let matrix = gallery.gallery
+        return PipelineUpdate(
+            gallery: matrix, book: book, verifier: verifier, match: match, calibration: match.calibrated(to: matrix))
     }
 }

@@ -63,15 +63,21 @@ final class InputsState: Sendable {
     func reload(_ configuration: KioskConfiguration) async {
         let inputs = await DoorInputs.load(
             from: outbox, allowUnsigned: configuration.allowUnsignedBadges, logger: logger)
+        let update = inputs.update(match: configuration.operatingPoint)
         state.withLock { state in
             state.inputs = inputs
-            state.pending = inputs.update(match: configuration.operatingPoint)
+            state.pending = update
         }
+        let calibration = update.calibration
         logger.info(
             "gallery and schedule loaded",
             metadata: [
                 "gallery_people": "\(inputs.gallery.people.count)", "gallery_version": "\(inputs.galleryVersion)",
                 "sessions": "\(inputs.schedule.sessions.count)",
+                "accept_distance": "\(calibration.map { String(format: "%.3f", $0.policy.acceptDistance) } ?? "none")",
+                "false_match_target": "\(configuration.falseMatchTarget)",
+                "cohort":
+                    "\(calibration.map { $0.measured ? "gallery, \($0.cohort.people) people" : "prior" } ?? "none")",
             ])
     }
 }

@@ -7,6 +7,7 @@ import NIOCore
 import Outbox
 import Pipeline
 import Prometheus
+import Recognition
 import ServiceLifecycle
 import Signage
 import Sync
@@ -69,7 +70,13 @@ struct DoorService: Service {
             let door = Door(workers: workers, configuration: configuration, inputs: inputs.current, outbox: outbox)
             activity.started(source)
             source.source.start()
-            logger.notice("capture started", metadata: ["source": "\(source.description)"])
+            logger.notice(
+                "capture started",
+                metadata: [
+                    "source": "\(source.description)",
+                    "accept_distance": "\(String(format: "%.3f", door.calibration.policy.acceptDistance))",
+                    "false_match_target": "\(configuration.falseMatchTarget)",
+                ])
             let started = Monotonic.nanoseconds()
             let summary = try await door.run(
                 frames: source.source.frames,

@@ -86,16 +86,19 @@ public struct PipelineUpdate: Sendable {
     public var book: AttendanceBook?
     public var verifier: BadgeVerifier?
     public var match: OperatingPoint?
+    /// `match` calibrated to `gallery`, when the sender has done it (nil: the pipeline does).
+    public var calibration: CalibratedMatch?
 
     /// An update.
     public init(
         gallery: Gallery? = nil, book: AttendanceBook? = nil, verifier: BadgeVerifier? = nil,
-        match: OperatingPoint? = nil
+        match: OperatingPoint? = nil, calibration: CalibratedMatch? = nil
     ) {
         self.gallery = gallery
         self.book = book
         self.verifier = verifier
         self.match = match
+        self.calibration = calibration
     }
 }
 
@@ -111,13 +114,18 @@ public final class DoorPipeline {
     private let workers: PipelineWorkers
     private let decider: DoorDecider
 
-    /// A pipeline over a gallery, a room's schedule and the badge keys.
+    /// The operating point calibrated to the gallery in force.
+    public var calibration: CalibratedMatch { decider.calibration }
+
+    /// A pipeline over a gallery, a room's schedule and the badge keys; `calibration` is the operating point
+    /// already calibrated to this gallery (nil: the pipeline calibrates it).
     public init(
         configuration: PipelineConfiguration = PipelineConfiguration(), workers: PipelineWorkers, gallery: Gallery,
-        book: AttendanceBook, verifier: BadgeVerifier
+        book: AttendanceBook, verifier: BadgeVerifier, calibration: CalibratedMatch? = nil
     ) {
         self.workers = workers
-        decider = DoorDecider(configuration: configuration, gallery: gallery, book: book, verifier: verifier)
+        decider = DoorDecider(
+            configuration: configuration, gallery: gallery, book: book, verifier: verifier, calibration: calibration)
     }
 
     /// Runs every frame of `frames` through the door and hands each decision to `emit` as it is
@@ -200,10 +208,13 @@ final class DoorDecider {
     private var times: [Stage: [Double]] = [:]
     var summary = PipelineSummary()
 
-    init(configuration: PipelineConfiguration, gallery: Gallery, book: AttendanceBook, verifier: BadgeVerifier) {
+    init(
+        configuration: PipelineConfiguration, gallery: Gallery, book: AttendanceBook, verifier: BadgeVerifier,
+        calibration: CalibratedMatch? = nil
+    ) {
         self.configuration = configuration
         self.gallery = gallery
-        calibration = configuration.match.calibrated(to: gallery)
+        self.calibration = calibration ?? configuration.match.calibrated(to: gallery)
         self.verifier = verifier
         self.book = book
         tracker = FaceTracker(configuration: configuration.tracker)
@@ -226,7 +237,10 @@ final class DoorDecider {
         if let gallery = update.gallery { self.gallery = gallery }
         if let verifier = update.verifier { self.verifier = verifier }
         if let match = update.match { configuration.match = match }
-        if update.gallery != nil || update.match != nil {
+        if let calibration = update.calibration {
+            self.calibration = calibration
+            rosterRule = nil
+        } else if update.gallery != nil || update.match != nil {
             calibration = configuration.match.calibrated(to: gallery)
             rosterRule = nil
         }

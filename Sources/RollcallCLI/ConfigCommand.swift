@@ -36,7 +36,7 @@ struct ConfigCheck: ParsableCommand {
             "  camera \(settings.cameraDevice) \(settings.width)x\(settings.height) at \(settings.fps) fps, "
                 + "exposure \(settings.exposure.map(String.init) ?? "automatic")")
         printLine(
-            "  recognition: false-match target \(settings.falseMatchTarget) a stranger's search, margin \(settings.minimumMargin), "
+            "  recognition: false-match target \(settings.falseMatchTarget) per stranger's search, margin \(settings.minimumMargin), "
                 + "workers \(settings.workers == 0 ? "one per core" : String(settings.workers))")
         printLine(
             "  hub \(settings.hubURL ?? "none (offline: events stay in the outbox)"), token in \(settings.tokenFile)")

@@ -104,6 +104,40 @@ struct DoorDeciderTests {
         #expect(decisions.allSatisfy { $0.kind == .unknownFace && $0.person == nil })
     }
 
+    @Test(
+        "roster first: a face nearest to a student on the roster is held to the roster's threshold, others to the gallery's"
+    )
+    func rosterThreshold() async throws {
+        var gallery = Gallery()
+        for (axis, person) in ["ada", "bob", "dee", "eve", "fay", "gus"].enumerated() {
+            gallery.add(person: person, templates: [Self.template(axis)])
+        }
+        let session = Session(
+            id: "s-1", room: "B12", group: "7B", start: Self.start - 60, end: Self.start + 2700, roster: ["ada", "bob"])
+        func decider() throws -> DoorDecider {
+            DoorDecider(
+                configuration: PipelineConfiguration(), gallery: gallery,
+                book: AttendanceBook(schedule: SessionSchedule(room: "B12", sessions: [session])),
+                verifier: try BadgeVerifier(keyring: Self.issuer.keyring))
+        }
+        // Six people: the prior cohort. Two templates on the roster allow more than six.
+        let calibration = OperatingPoint.door.calibrated(to: gallery)
+        let roster = calibration.policy(templates: 2).acceptDistance
+        let everyone = calibration.policy.acceptDistance
+        #expect(roster > everyone + 0.02)
+        let between = (roster + everyone) / 2
+        let onRoster = try await run(
+            try decider(), frames: 10, faces: { _ in [face()] }, encodings: { _, _ in Self.near(0, by: between) })
+        #expect(onRoster.decisions.map(\.kind) == [.checkin] && onRoster.decisions.first?.person == "ada")
+        let offRoster = try await run(
+            try decider(), frames: 10, faces: { _ in [face()] }, encodings: { _, _ in Self.near(2, by: between) })
+        #expect(!offRoster.decisions.isEmpty && offRoster.decisions.allSatisfy { $0.kind == .unknownFace })
+        let nearer = try await run(
+            try decider(), frames: 10, faces: { _ in [face()] },
+            encodings: { _, _ in Self.near(2, by: everyone - 0.02) })
+        #expect(nearer.decisions.map(\.kind) == [.noCheckin] && nearer.decisions.first?.person == "dee")
+    }
+
     @Test("a face between two people (a small margin) is not taken for either")
     func ambiguous() async throws {
         let decider = try decider()
