@@ -74,7 +74,7 @@ struct AccuracyBench: AsyncParsableCommand {
         let workers = try VisionWorkers(
             models: try models.load(), count: max(1, ProcessInfo.processInfo.activeProcessorCount))
         let upsample = detection.upsample
-        let progress = Progress(total: images.count, label: "photos searched for faces")
+        let progress = ProgressLine(total: images.count, label: "photos searched for faces")
         var encodings: [String: [[Float]]] = [:]
         var failures: [String] = []
         try await withThrowingTaskGroup(of: (Int, [Float]?, String?).self) { group in
@@ -179,7 +179,7 @@ enum IdentityFolder {
 }
 
 /// A progress line on standard error, redrawn at most every tenth of the work.
-final class Progress: @unchecked Sendable {
+final class ProgressLine {
     private let total: Int
     private let label: String
     private var done = 0
