@@ -10,7 +10,7 @@ export ROLLCALL_FIXTURES ?= $(FIXTURES)
 # tools/install-deps.sh) comes first, so that every `python3` below and in the tests is that one.
 export PATH := $(CURDIR)/.venv-tests/bin:$(PATH)
 
-.PHONY: run test e2e webapp-e2e attack fuzz bench-load guest-test deps check-deps models build lint bench accuracy chaos compare install clean
+.PHONY: run test e2e webapp-e2e attack fuzz bench-load guest-test deps check-deps models build lint bench accuracy presentation chaos compare install clean
 
 ## run: set up everything, then the daemon with an embedded hub on loopback (tools/demo.py). With a
 ## camera at /dev/video0 it captures from it until Ctrl-C; without one it plays the demo scenario built
@@ -153,6 +153,13 @@ accuracy: models build
 	tools/fetch-identities.sh
 	$(BIN) bench accuracy $(HOME)/.cache/rollcall/orl-faces
 	$(BIN) bench accuracy $(HOME)/.cache/rollcall/orl-faces --rounds 20 --det .build/det-orl-20-rounds.svg
+
+## presentation: the presentation-attack set (60 clips from the fixtures: genuine approaches, printed
+## photos, phone screens) and the door's APCER per attack type and BPCER on it, with both detectors and
+## each alone (README, "Presentation attacks").
+presentation: models build
+	.build/release/rollcall-scenario --presentation .build/presentation
+	for d in both geometry appearance; do $(BIN) bench presentation .build/presentation --detectors $$d; done
 
 ## chaos: SIGKILL the device's sync KILLS times at random moments against a real hub on loopback
 ## (Tests/RollcallCLITests/ChaosTests.swift, debug build); it prints committed=C delivered=C duplicates=0

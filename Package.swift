@@ -62,6 +62,8 @@ let package = Package(
                 .linkedLibrary("opencv_imgproc"),
                 .linkedLibrary("opencv_imgcodecs"),
                 .linkedLibrary("opencv_videoio"),
+                .linkedLibrary("opencv_video"),
+                .linkedLibrary("opencv_calib3d"),
             ]
         ),
         // C++ (dlib) behind a plain C header, over CImaging's images. dlib's detector and network are

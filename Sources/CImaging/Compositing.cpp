@@ -246,3 +246,90 @@ extern "C" cvision_status cvision_image_add_noise(const cvision_image_view *imag
         wide.convertTo(target, CV_8UC3);
     });
 }
+
+namespace {
+
+/// Depth of the head model at a point, in pixels towards the camera: an ellipsoid (half-widths 0.62
+/// and 0.85 face widths, 0.55 deep) with a nose ridge that rises to 0.13 face widths at the base of the
+/// nose. `x` and `y` are in face widths from the face box's centre.
+double headDepth(double x, double y) {
+    const double e = 1 - (x / 0.62) * (x / 0.62) - ((y + 0.05) / 0.85) * ((y + 0.05) / 0.85);
+    double depth = e > 0 ? 0.55 * std::sqrt(e) : 0;
+    // The ridge runs from between the eyes (y -0.18) to the base of the nose (y 0.1), rising as it goes.
+    if (y > -0.25 && y < 0.2) {
+        const double along = y < 0.1 ? 0.35 + 0.65 * (y + 0.25) / 0.35 : 1 - (y - 0.1) / 0.1;
+        depth += 0.13 * std::max(0.0, along) * std::exp(-0.5 * (x / 0.07) * (x / 0.07));
+    }
+    return depth;
+}
+
+} // namespace
+
+extern "C" cvision_status cvision_image_turn_head(const cvision_image_view *image, const double face[4], double yaw,
+                                                  double pitch, cvision_image *out, cvision_error *error) {
+    return guarded(error, [&] {
+        require(out != nullptr, "no output image");
+        *out = cvision_image{};
+        const cv::Mat source = borrow(image, "image has no pixels");
+        require(face != nullptr, "no face box");
+        for (int index = 0; index < 4; ++index) {
+            require(std::isfinite(face[index]) && std::fabs(face[index]) < 1e6, "the face box must be finite");
+        }
+        const double width = face[2] - face[0];
+        require(width >= 4 && face[3] - face[1] >= 4, "the face box is too small");
+        require(std::isfinite(yaw) && std::isfinite(pitch) && std::fabs(yaw) <= 30 && std::fabs(pitch) <= 30,
+                "head turns are limited to 30 degrees");
+        const double cx = (face[0] + face[2]) / 2, cy = (face[1] + face[3]) / 2;
+        const double a = yaw * M_PI / 180, b = pitch * M_PI / 180;
+        cv::Mat mapX(source.rows, source.cols, CV_32FC1), mapY(source.rows, source.cols, CV_32FC1);
+        for (int row = 0; row < source.rows; ++row) {
+            auto *mx = mapX.ptr<float>(row);
+            auto *my = mapY.ptr<float>(row);
+            for (int column = 0; column < source.cols; ++column) {
+                // Where in the photo the point seen here comes from: the forward projection (yaw, then
+                // pitch, weak perspective) inverted by fixed-point iteration, which converges for the
+                // modest turns allowed here.
+                double x = column, y = row;
+                for (int step = 0; step < 5; ++step) {
+                    const double z = width * headDepth((x - cx) / width, (y - cy) / width);
+                    x = cx + (column - cx - z * std::sin(a)) / std::cos(a);
+                    const double turned = -(x - cx) * std::sin(a) + z * std::cos(a);
+                    y = cy + (row - cy - turned * std::sin(b)) / std::cos(b);
+                }
+                mx[column] = static_cast<float>(x);
+                my[column] = static_cast<float>(y);
+            }
+        }
+        cv::Mat target = allocate(source.rows, source.cols, out);
+        cv::remap(source, target, mapX, mapY, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    });
+}
+
+extern "C" cvision_status cvision_image_add_moire(const cvision_image_view *image, double period, double angle,
+                                                  double strength, cvision_image *out, cvision_error *error) {
+    return guarded(error, [&] {
+        require(out != nullptr, "no output image");
+        *out = cvision_image{};
+        const cv::Mat source = borrow(image, "image has no pixels");
+        require(std::isfinite(period) && period >= 2 && period <= 1000, "the moiré period must be 2...1000 pixels");
+        require(std::isfinite(angle) && std::isfinite(strength) && strength >= 0 && strength <= 1,
+                "the moiré strength must be 0...1");
+        cv::Mat target = allocate(source.rows, source.cols, out);
+        const double ux = std::cos(angle * M_PI / 180), uy = std::sin(angle * M_PI / 180);
+        for (int row = 0; row < source.rows; ++row) {
+            const auto *from = source.ptr<uint8_t>(row);
+            auto *to = target.ptr<uint8_t>(row);
+            for (int column = 0; column < source.cols; ++column) {
+                // Two gratings a little apart in angle beat into the bands a camera sees on a screen;
+                // the sub-pixel grid tints them (red and blue out of phase).
+                const double s = (column * ux + row * uy) * 2 * M_PI / period;
+                const double t = (column * uy - row * ux) * 2 * M_PI / (period * 1.7);
+                const double wave = 0.6 * std::sin(s) + 0.4 * std::sin(t);
+                const double gain[3] = {1 + strength * wave, 1 + strength * 0.6 * wave, 1 - strength * wave};
+                for (int channel = 0; channel < 3; ++channel) {
+                    to[3 * column + channel] = cv::saturate_cast<uint8_t>(from[3 * column + channel] * gain[channel]);
+                }
+            }
+        }
+    });
+}

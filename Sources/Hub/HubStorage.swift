@@ -216,7 +216,7 @@ public protocol StaffStorage: Sendable {
 /// group is handed only what it may use. One protocol, so that a PostgreSQL store can follow the
 /// SQLite one.
 public protocol HubStorage: DeviceStorage, AdminStorage, StaffStorage, AccountStorage, RollCallStorage, ConsentStorage,
-    NotificationStorage, RetentionStorage
+    NotificationStorage, RetentionStorage, DoorAlertStorage
 {
     /// Whether the store answers (`/healthz`): throws when it does not.
     func ping() async throws(HubError)

@@ -127,6 +127,7 @@ extension PostgresHubStorage {
         let sealer = sealer
         let since = SQLiteHubStorage.ms(now - policy.templatesAfterLeaving)
         let cutoff = SQLiteHubStorage.ms(now - policy.rawEvents)
+        let alertCutoff = SQLiteHubStorage.ms(now - policy.doorAlerts)
         let report = try await transaction { connection, logger -> RetentionReport in
             let active = try activePeople(
                 rosters: try await Self.all(
@@ -139,6 +140,11 @@ extension PostgresHubStorage {
                 try await Self.first(
                     connection, logger, "SELECT COUNT(*) FROM receivedEvent WHERE receivedAt < \(cutoff)", as: Int.self)
                 ?? 0
+            let alerts =
+                try await Self.first(
+                    connection, logger, "SELECT COUNT(*) FROM doorAlert WHERE receivedAt < \(alertCutoff)",
+                    as: Int.self)
+                ?? 0
             if !dryRun {
                 for id in leavers {
                     guard
@@ -149,8 +155,10 @@ extension PostgresHubStorage {
                     try await Self.eraseTemplates(id, stored: stored, version: version, sealer, connection, logger)
                 }
                 try await connection.query("DELETE FROM receivedEvent WHERE receivedAt < \(cutoff)", logger: logger)
+                try await connection.query("DELETE FROM doorAlert WHERE receivedAt < \(alertCutoff)", logger: logger)
             }
-            return RetentionReport(templatesErased: leavers, eventsDeleted: events, dryRun: dryRun)
+            return RetentionReport(
+                templatesErased: leavers, eventsDeleted: events, alertsDeleted: alerts, dryRun: dryRun)
         }
         if !dryRun && !report.templatesErased.isEmpty { _ = try? await client.query("VACUUM person", logger: logger) }
         return report

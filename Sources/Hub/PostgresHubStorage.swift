@@ -267,6 +267,19 @@ public final class PostgresHubStorage: HubStorage {
             ]
         ),
         ("v6 staff email addresses", ["ALTER TABLE account ADD COLUMN email text"]),
+        (
+            "v7 door alerts",
+            [
+                // Faces the doors refused as presentation attacks: one row per (door, id), no image, no encoding.
+                """
+                CREATE TABLE doorAlert (device text NOT NULL, id text NOT NULL, room text NOT NULL,
+                    kind text NOT NULL, at bigint NOT NULL, reason text NOT NULL, claimedPerson text,
+                    scores text NOT NULL, receivedAt bigint NOT NULL, PRIMARY KEY (device, id))
+                """,
+                "CREATE INDEX doorAlert_at ON doorAlert (at)",
+                "CREATE INDEX doorAlert_received ON doorAlert (receivedAt)",
+            ]
+        ),
     ]
 
     /// Every schema step this version knows, oldest first.
@@ -449,6 +462,9 @@ public final class PostgresHubStorage: HubStorage {
             let version = try await Self.bump("gallery", connection, logger)
             try await connection.query("DELETE FROM person WHERE id = \(id)", logger: logger)
             try await connection.query("DELETE FROM roomAccess WHERE person = \(id)", logger: logger)
+            // Door alerts stay (a door was attacked), but no longer name whom the picture showed.
+            try await connection.query(
+                "UPDATE doorAlert SET claimedPerson = NULL WHERE claimedPerson = \(id)", logger: logger)
             try await connection.query(
                 """
                 INSERT INTO personTombstone (id, version) VALUES (\(id), \(version))

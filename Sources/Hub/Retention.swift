@@ -8,10 +8,14 @@ public struct RetentionPolicy: Sendable, Equatable {
     /// Raw events from the doors are kept this long, then deleted; the attendance records and visits made
     /// from them stay.
     public var rawEvents: TimeInterval = 400 * 86_400
+    /// The doors' alerts (faces refused as presentation attacks) are kept this long after they arrived, as
+    /// long as the audit trail keeps its entries by default, then deleted.
+    public var doorAlerts: TimeInterval = 730 * 86_400
 
-    public init(templatesAfterLeavingDays: Int = 60, rawEventsDays: Int = 400) {
+    public init(templatesAfterLeavingDays: Int = 60, rawEventsDays: Int = 400, doorAlertsDays: Int = 730) {
         templatesAfterLeaving = Double(templatesAfterLeavingDays) * 86_400
         rawEvents = Double(rawEventsDays) * 86_400
+        doorAlerts = Double(doorAlertsDays) * 86_400
     }
 }
 
@@ -21,11 +25,14 @@ public struct RetentionReport: Sendable, Equatable {
     public var templatesErased: [String]
     /// Raw events deleted (to delete).
     public var eventsDeleted: Int
+    /// Door alerts deleted (to delete).
+    public var alertsDeleted: Int
     public var dryRun: Bool
 
-    public init(templatesErased: [String], eventsDeleted: Int, dryRun: Bool) {
+    public init(templatesErased: [String], eventsDeleted: Int, alertsDeleted: Int = 0, dryRun: Bool) {
         self.templatesErased = templatesErased
         self.eventsDeleted = eventsDeleted
+        self.alertsDeleted = alertsDeleted
         self.dryRun = dryRun
     }
 
@@ -39,6 +46,7 @@ public struct RetentionReport: Sendable, Equatable {
                 + (templatesErased.count > 20 ? ", ..." : "") + ")"
         return "\(verb) the templates of \(templatesErased.count) people who left\(who); "
             + "\(dryRun ? "would delete" : "deleted") \(eventsDeleted) raw events past the retention period"
+            + (alertsDeleted > 0 ? " and \(alertsDeleted) door alerts past theirs" : "")
     }
 }
 

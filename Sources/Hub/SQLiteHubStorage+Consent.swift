@@ -103,6 +103,11 @@ extension SQLiteHubStorage {
                 try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM receivedEvent WHERE receivedAt < ?", arguments: [cutoff])
                 ?? 0
+            let alertCutoff = Self.ms(now - policy.doorAlerts)
+            let alerts =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM doorAlert WHERE receivedAt < ?", arguments: [alertCutoff])
+                ?? 0
             if !dryRun {
                 for id in leavers {
                     guard
@@ -112,10 +117,14 @@ extension SQLiteHubStorage {
                     try Self.eraseTemplates(db, id, stored: stored, version: try Self.nextGalleryVersion(db), sealer)
                 }
                 try db.execute(sql: "DELETE FROM receivedEvent WHERE receivedAt < ?", arguments: [cutoff])
+                try db.execute(sql: "DELETE FROM doorAlert WHERE receivedAt < ?", arguments: [alertCutoff])
             }
-            return RetentionReport(templatesErased: leavers, eventsDeleted: events, dryRun: dryRun)
+            return RetentionReport(
+                templatesErased: leavers, eventsDeleted: events, alertsDeleted: alerts, dryRun: dryRun)
         }
-        if !dryRun && (!report.templatesErased.isEmpty || report.eventsDeleted > 0) { await truncateLog() }
+        if !dryRun && (!report.templatesErased.isEmpty || report.eventsDeleted > 0 || report.alertsDeleted > 0) {
+            await truncateLog()
+        }
         return report
     }
 }

@@ -304,6 +304,21 @@ public final class SQLiteHubStorage: HubStorage {
         migrator.registerMigration("v12 staff email addresses") { db in
             try db.alter(table: "account") { table in table.add(column: "email", .text) }
         }
+        migrator.registerMigration("v13 door alerts") { db in
+            // Faces the doors refused as presentation attacks: one row per (door, id), no image, no encoding.
+            try db.create(table: "doorAlert") { table in
+                table.column("device", .text).notNull()
+                table.column("id", .text).notNull()
+                table.column("room", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("at", .integer).notNull().indexed()
+                table.column("reason", .text).notNull()
+                table.column("claimedPerson", .text)
+                table.column("scores", .text).notNull()
+                table.column("receivedAt", .integer).notNull().indexed()
+                table.primaryKey(["device", "id"])
+            }
+        }
         return migrator
     }
 
@@ -496,6 +511,8 @@ public final class SQLiteHubStorage: HubStorage {
             let version = try Self.nextGalleryVersion(db)
             try db.execute(sql: "DELETE FROM person WHERE id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM roomAccess WHERE person = ?", arguments: [id])
+            // Door alerts stay (a door was attacked), but no longer name whom the picture showed.
+            try db.execute(sql: "UPDATE doorAlert SET claimedPerson = NULL WHERE claimedPerson = ?", arguments: [id])
             try db.execute(
                 sql: "INSERT INTO personTombstone (id, version) VALUES (?, ?) "
                     + "ON CONFLICT(id) DO UPDATE SET version = excluded.version",

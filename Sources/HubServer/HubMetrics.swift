@@ -11,6 +11,7 @@ public final class HubMetrics: Sendable {
     private let started = Date()
     private let uptime: Gauge
     private let events: [String: Counter]
+    private let doorAlerts: [String: Counter]
     private let reportsRunning: Gauge
     private let reportsWaiting: Gauge
 
@@ -24,6 +25,15 @@ public final class HubMetrics: Sendable {
                 labels: [("outcome", outcome)])
         }
         self.events = events
+        var doorAlerts: [String: Counter] = [:]
+        for outcome in ["accepted", "duplicate"] {
+            doorAlerts[outcome] = registry.makeCounter(
+                descriptor: Self.name(
+                    "hub_door_alerts_total",
+                    "Door audit records (faces refused as presentation attacks) received, by what the hub made of them"),
+                labels: [("outcome", outcome)])
+        }
+        self.doorAlerts = doorAlerts
         reportsRunning = registry.makeGauge(
             descriptor: Self.name("hub_reports_running", "Reports being computed now (at most --report-concurrency)"))
         reportsWaiting = registry.makeGauge(
@@ -81,6 +91,11 @@ public final class HubMetrics: Sendable {
         events["accepted"]?.increment(by: Int64(result.accepted.count))
         events["duplicate"]?.increment(by: Int64(result.duplicate.count))
         events["rejected"]?.increment(by: Int64(result.rejected.count))
+    }
+
+    func record(_ result: DoorAuditBatchResult) {
+        doorAlerts["accepted"]?.increment(by: Int64(result.accepted.count))
+        doorAlerts["duplicate"]?.increment(by: Int64(result.duplicate.count))
     }
 
     /// The text `/metrics` serves.

@@ -93,6 +93,7 @@ public enum HubServer {
             .group(context: DeviceRequestContext.self)
         addDeviceRoutes(deviceGroup, devices: storage, heartbeats: storage, configuration: configuration)
         addSightingRoute(deviceGroup, storage: storage, configuration: configuration)
+        addAuditRoute(deviceGroup, storage: storage, configuration: configuration)
         let guarded = { (path: String, allowed: Set<TokenScope>, fromQuery: Bool, needsAdminAPI: Bool) in
             router.group(RouterPath(path))
                 .add(

@@ -59,6 +59,22 @@ extension RGBImage {
         try transformed { view, out, error in cvision_image_add_noise(view, sigma, seed, out, error) }
     }
 
+    /// The face in this image as if the head had turned by `yaw` degrees (nose to the right) and `pitch`
+    /// degrees (nose down), at most 30 each, through a rounded head model scaled to `face` (left, top,
+    /// right, bottom, in pixels): the nose moves against the eyes and the outline as a real head's does.
+    public func turningHead(face: SIMD4<Double>, yaw: Double, pitch: Double) throws(VisionError) -> RGBImage {
+        let box = [face.x, face.y, face.z, face.w]
+        return try transformed { view, out, error in
+            box.withUnsafeBufferPointer { cvision_image_turn_head(view, $0.baseAddress, yaw, pitch, out, error) }
+        }
+    }
+
+    /// This image with a screen's moiré: beat bands `period` pixels apart along `angle` degrees, tinted red
+    /// against blue, of `strength` 0...1.
+    public func addingMoire(period: Double, angle: Double, strength: Double) throws(VisionError) -> RGBImage {
+        try transformed { view, out, error in cvision_image_add_moire(view, period, angle, strength, out, error) }
+    }
+
     /// This image with `patch` blended on with its top-left corner at (`x`, `y`); whatever falls
     /// outside this image is clipped.
     /// - Parameters:

@@ -72,8 +72,8 @@ public struct Door {
                 decision: decision, eventID: id, committedAt: Date(), commitTime: ContinuousClock.now - began))
     }
 
-    /// Commits what a decision means: its attendance event with the evidence, or the audit record of a
-    /// refused badge. Other decisions (a refusal of a known person, an unknown face) commit nothing.
+    /// Commits what a decision means: its attendance event with the evidence, the audit record of a
+    /// refused badge, or that of a face refused as a presentation attack (for the hub's door alerts). Other decisions (a refusal of a known person, an unknown face) commit nothing.
     /// Returns the event's id, if one was made.
     @discardableResult
     public static func commit(_ decision: DoorDecision, to outbox: Outbox) async throws(OutboxError) -> String? {
@@ -95,6 +95,13 @@ public struct Door {
                 RejectedScan(
                     at: decision.at, reason: badge.reason, claimedSubject: badge.claimedSubject, payload: badge.payload)
             )
+            return nil
+        case .refusedFace(let refusal, _):
+            // The audit record the hub's door alerts show: no image, no encoding.
+            try await outbox.recordAudit(
+                DoorAuditRecord(
+                    kind: DoorAuditRecord.presentationAttack, at: decision.at, reason: refusal.reason,
+                    claimedPerson: refusal.claimedPerson, scores: refusal.scores))
             return nil
         case .noCheckin, .unknownFace:
             return nil

@@ -52,8 +52,11 @@ final class DoorOutput: DoorSink, Sendable {
             )
             .json)
         let fields = Self.fields(decision)
-        switch decision.kind {
+        switch decision {
         case .rejectedBadge: logger.warning("refused a badge", metadata: fields)
+        case .refusedFace(let refusal, _):
+            metrics.countPresentationAttack(reason: refusal.reason)
+            logger.warning("refused a face as a presentation attack", metadata: fields)
         default: logger.info("\(decision.kind.rawValue)", metadata: fields)
         }
         if let name { logger.debug("\(decision.kind.rawValue): \(name)", metadata: fields) }
@@ -85,7 +88,18 @@ final class DoorOutput: DoorSink, Sendable {
         if let reason = decision.reason { fields["reason"] = "\(reason)" }
         if let minutes = decision.minutesLate, decision.status == .late { fields["minutes_late"] = "\(minutes)" }
         if let duration = decision.duration { fields["duration_s"] = "\(Int(duration.rounded()))" }
+        if case .refusedFace(let refusal, _) = decision {
+            // Whom the face matched (untrusted: the attack claims to be them), for the journal only.
+            fields["claimed_person"] = "\(refusal.claimedPerson)"
+            fields["scores"] = "\(formatted(refusal.scores))"
+        }
         return fields
+    }
+
+    /// Scores as the journal shows them: `appearance=0.800 planarity=0.012`, by name.
+    static func formatted(_ scores: [String: Double]) -> String {
+        scores.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.3f", $0.value))" }
+            .joined(separator: " ")
     }
 
     /// Offers a sure face check-in's encoding to the hub for a template refresh, when the hub asked for

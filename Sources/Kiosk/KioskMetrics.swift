@@ -22,7 +22,9 @@ public final class KioskMetrics: Sendable {
     let commitSeconds: DurationHistogram
     let commitFailures: Counter
     let reloads: Counter
-    private let decisionKinds = ["checkin", "no_checkin", "entry", "exit", "rejected_badge", "unknown_face"]
+    private let decisionKinds = [
+        "checkin", "no_checkin", "entry", "exit", "rejected_badge", "unknown_face", "refused_face",
+    ]
     private let decisions: [String: Counter]
 
     public init() {
@@ -71,6 +73,20 @@ public final class KioskMetrics: Sendable {
     }
 
     func countDecision(_ kind: String) { decisions[kind]?.increment() }
+
+    /// Counts a face refused as a presentation attack, by the cue that refused it. A reason that is not a
+    /// short snake_case name is counted as `other`, so that the label's values stay few.
+    func countPresentationAttack(reason: String) {
+        let name =
+            reason.count <= 64 && !reason.isEmpty
+                && reason.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+            ? reason : "other"
+        // The registry hands back the same counter for the same name and label.
+        registry.makeCounter(
+            descriptor: Self.name("presentation_attacks_total", "Faces refused as presentation attacks, by reason"),
+            labels: [("reason", name)]
+        ).increment()
+    }
 
     func update(from status: KioskStatus) {
         cameraStreaming.set(status.camera.state == .streaming ? 1.0 : 0.0)

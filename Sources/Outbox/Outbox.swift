@@ -203,6 +203,25 @@ public final class Outbox: Sendable {
                 table.column("updatedAt", .integer).notNull()
             }
         }
+        migrator.registerMigration("v2 door audit records") { db in
+            // What the door refused for the hub's door alerts (a photo or a screen held up to the camera):
+            // never an image or an encoding, only the reason, the scores and whom the face matched.
+            try db.create(table: DoorAuditRecord.databaseTableName) { table in
+                table.autoIncrementedPrimaryKey("seq")
+                table.column("id", .text).notNull().unique()
+                table.column("kind", .text).notNull()
+                table.column("at", .integer).notNull()
+                table.column("reason", .text).notNull()
+                table.column("claimedPerson", .text)
+                table.column("scores", .text).notNull()
+                table.column("state", .text).notNull().defaults(to: DeliveryState.pending.rawValue)
+                table.column("rejectReason", .text)
+                table.column("attempts", .integer).notNull().defaults(to: 0)
+                table.column("syncedAt", .integer)
+            }
+            try db.create(
+                index: "doorAudit_state_seq", on: DoorAuditRecord.databaseTableName, columns: ["state", "seq"])
+        }
         return migrator
     }
 
@@ -238,6 +257,7 @@ public final class Outbox: Sendable {
     struct Salvage {
         var events = 0
         var scans = 0
+        var audits = 0
         /// Event rows that could not be read; nil when even the table's bounds were unreadable.
         var unreadable: Int?
         /// Whether what could be read was written into the new outbox (one transaction).
@@ -259,8 +279,12 @@ public final class Outbox: Sendable {
         }
         func bounds(_ table: String) -> ClosedRange<Int64>? {
             guard
+                // Each bound on its own: SQLite then reads only the table's first and last leaves. Both in one
+                // SELECT scan the smallest index instead, and a damaged index page would hide every row.
                 let row = try? old.read({ db in
-                    try Row.fetchOne(db, sql: "SELECT MIN(seq) AS low, MAX(seq) AS high FROM \(table)")
+                    try Row.fetchOne(
+                        db,
+                        sql: "SELECT (SELECT MIN(seq) FROM \(table)) AS low, (SELECT MAX(seq) FROM \(table)) AS high")
                 }),
                 let low = row["low"] as Int64?, let high = row["high"] as Int64?
             else { return nil }
@@ -284,14 +308,23 @@ public final class Outbox: Sendable {
             result.unreadable = unreadable
         }
         var scans: [RejectedScan] = []
-        for seq in bounds("rejectedScan") ?? 1...0 {
+        for seq in bounds("rejectedScan").map({ $0.lowerBound..<$0.upperBound + 1 }) ?? 0..<0 {
             if let scan = try? old.read({ db in
                 try RejectedScan.fetchOne(db, sql: "SELECT * FROM rejectedScan WHERE seq = ?", arguments: [seq])
             }) {
                 scans.append(scan)
             }
         }
-        let written = try? pool.write { db -> (Int, Int) in
+        // Door audit records (refused faces) have ids of their own, like events.
+        var audits: [DoorAuditRecord] = []
+        for seq in bounds(DoorAuditRecord.databaseTableName).map({ $0.lowerBound..<$0.upperBound + 1 }) ?? 0..<0 {
+            if let audit = try? old.read({ db in
+                try DoorAuditRecord.fetchOne(db, sql: "SELECT * FROM doorAudit WHERE seq = ?", arguments: [seq])
+            }) {
+                audits.append(audit)
+            }
+        }
+        let written = try? pool.write { db -> (Int, Int, Int) in
             var added = 0
             for var event in events {
                 event.seq = nil
@@ -309,11 +342,18 @@ public final class Outbox: Sendable {
                 try scan.insert(db)
                 kept += 1
             }
-            return (added, kept)
+            var audited = 0
+            for var audit in audits {
+                audit.seq = nil
+                try audit.insert(db, onConflict: .ignore)
+                audited += db.changesCount
+            }
+            return (added, kept, audited)
         }
         if let written {
             result.events = written.0
             result.scans = written.1
+            result.audits = written.2
             result.complete = true
         }
         return result
@@ -355,7 +395,8 @@ public final class Outbox: Sendable {
                     "outbox recovery finished",
                     metadata: [
                         "moved_to": "\(aside)", "events_recovered": "\(salvage.events)",
-                        "refused_badges_recovered": "\(salvage.scans)", "rows_unreadable": "\(unreadable)",
+                        "refused_badges_recovered": "\(salvage.scans)", "door_audits_recovered": "\(salvage.audits)",
+                        "rows_unreadable": "\(unreadable)",
                     ])
             } else {
                 logger.critical(
@@ -609,7 +650,7 @@ public final class Outbox: Sendable {
     // MARK: Plumbing
 
     @discardableResult
-    private func write<T: Sendable>(_ what: String, _ work: @escaping @Sendable (Database) throws -> T)
+    func write<T: Sendable>(_ what: String, _ work: @escaping @Sendable (Database) throws -> T)
         async throws(OutboxError) -> T
     {
         do {
@@ -621,7 +662,7 @@ public final class Outbox: Sendable {
         }
     }
 
-    private func read<T: Sendable>(_ what: String, _ work: @escaping @Sendable (Database) throws -> T)
+    func read<T: Sendable>(_ what: String, _ work: @escaping @Sendable (Database) throws -> T)
         async throws(OutboxError) -> T
     {
         do {

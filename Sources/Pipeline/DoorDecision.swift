@@ -17,6 +17,10 @@ public enum DoorDecision: Sendable, Equatable {
     case rejectedBadge(RejectedBadge, when: DecisionTime)
     /// A face was seen clearly, several times, and matched nobody in the gallery.
     case unknownFace(FaceEvidence, when: DecisionTime)
+    /// A face that matched someone was refused as a presentation attack (a photo or a screen held up to
+    /// the camera): nothing is checked in, the screen says only that the face was not recognised, and the
+    /// audit keeps whom it matched and why.
+    case refusedFace(FaceRefusal, when: DecisionTime)
 
     /// The kinds of decisions, with the names `replay --json` prints.
     public enum Kind: String, Sendable, CaseIterable, Codable {
@@ -26,6 +30,7 @@ public enum DoorDecision: Sendable, Equatable {
         case exit
         case rejectedBadge = "rejected_badge"
         case unknownFace = "unknown_face"
+        case refusedFace = "refused_face"
     }
 
     public var kind: Kind {
@@ -36,6 +41,7 @@ public enum DoorDecision: Sendable, Equatable {
         case .exit: .exit
         case .rejectedBadge: .rejectedBadge
         case .unknownFace: .unknownFace
+        case .refusedFace: .refusedFace
         }
     }
 
@@ -43,7 +49,7 @@ public enum DoorDecision: Sendable, Equatable {
     public var when: DecisionTime {
         switch self {
         case .checkin(_, _, let when), .noCheckin(_, _, _, let when), .entry(_, let when), .exit(_, let when),
-            .rejectedBadge(_, let when), .unknownFace(_, let when):
+            .rejectedBadge(_, let when), .unknownFace(_, let when), .refusedFace(_, let when):
             when
         }
     }
@@ -55,11 +61,12 @@ public enum DoorDecision: Sendable, Equatable {
     public var event: AttendanceEvent? {
         switch self {
         case .checkin(let event, _, _), .entry(let event, _), .exit(let event, _): event
-        case .noCheckin, .rejectedBadge, .unknownFace: nil
+        case .noCheckin, .rejectedBadge, .unknownFace, .refusedFace: nil
         }
     }
 
-    /// The person's id (nil for unknown faces and refused badges: a refused badge's subject is untrusted).
+    /// The person's id (nil for unknown faces, refused badges and refused faces: whom a refused badge or face
+    /// claims to be is untrusted).
     public var person: String? {
         switch self {
         case .noCheckin(let person, _, _, _): person
@@ -72,7 +79,7 @@ public enum DoorDecision: Sendable, Equatable {
         switch self {
         case .checkin(_, let by, _), .noCheckin(_, _, let by, _): by.method
         case .entry, .exit, .rejectedBadge: .qr
-        case .unknownFace: .face
+        case .unknownFace, .refusedFace: .face
         }
     }
 
@@ -82,6 +89,7 @@ public enum DoorDecision: Sendable, Equatable {
         case .checkin(_, .face(let evidence), _), .noCheckin(_, _, .face(let evidence), _),
             .unknownFace(let evidence, _):
             evidence
+        case .refusedFace(let refusal, _): refusal.evidence
         default: nil
         }
     }
@@ -91,6 +99,7 @@ public enum DoorDecision: Sendable, Equatable {
         switch self {
         case .noCheckin(_, let reason, _, _): reason
         case .rejectedBadge(let badge, _): badge.reason
+        case .refusedFace(let refusal, _): refusal.reason
         default: nil
         }
     }
@@ -144,13 +153,39 @@ public struct FaceEvidence: Sendable, Equatable {
     /// Check-ins from a sighting good enough for a template refresh (`TemplateRefreshPolicy`): its
     /// encoding, offered to the hub when the hub asks for refreshes; never printed or stored at the door.
     public var sighting: [Float]?
+    /// The presentation-attack stage's scores for a face it found live (nil: the stage did not run).
+    public var liveness: [String: Double]?
 
-    public init(distance: Float?, margin: Float?, track: Int, trackFirstFrame: Int?, sighting: [Float]? = nil) {
+    public init(
+        distance: Float?, margin: Float?, track: Int, trackFirstFrame: Int?, sighting: [Float]? = nil,
+        liveness: [String: Double]? = nil
+    ) {
         self.distance = distance
         self.margin = margin
         self.track = track
         self.trackFirstFrame = trackFirstFrame
         self.sighting = sighting
+        self.liveness = liveness
+    }
+}
+
+/// A face refused as a presentation attack, as the audit record keeps it (no image).
+public struct FaceRefusal: Sendable, Equatable {
+    /// The person the face matched: whom the attack claims to be (untrusted).
+    public var claimedPerson: String
+    /// Which cue refused it: `planar_motion` (the face moved as a flat picture does), `screen_or_print`
+    /// (a bezel, a paper edge, moiré or glare around or on the face). Never shown at the door.
+    public var reason: String
+    /// The detectors' scores by name (`planarity`, `appearance`, ...), for the audit.
+    public var scores: [String: Double]
+    /// The match it rests on.
+    public var evidence: FaceEvidence
+
+    public init(claimedPerson: String, reason: String, scores: [String: Double], evidence: FaceEvidence) {
+        self.claimedPerson = claimedPerson
+        self.reason = reason
+        self.scores = scores
+        self.evidence = evidence
     }
 }
 
@@ -176,6 +211,8 @@ extension DoorDecision: Encodable {
         case minutesLate = "minutes_late"
         case duration
         case claimedSubject = "claimed_subject"
+        case claimedPerson = "claimed_person"
+        case scores, liveness
         case trackFirstFrame = "track_first_frame"
     }
 
@@ -183,7 +220,7 @@ extension DoorDecision: Encodable {
     /// millisecond), `at` (ISO 8601 with milliseconds), `method`, then what the kind carries: `distance`
     /// and `margin` (to 1e-4; an infinite margin, with one person in the gallery, is null), `session`,
     /// `status`, `minutes_late` (late only), `duration` (exits, seconds), `reason`, `claimed_subject`,
-    /// `track`, `track_first_frame`. The payload of a refused badge and a sighting's encoding are left out.
+    /// `track`, `track_first_frame`, `liveness` (the presentation-attack stage's scores for a face it found live), and for a refused face `claimed_person` and `scores`. The payload of a refused badge and a sighting's encoding are left out.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(kind, forKey: .kind)
@@ -201,6 +238,11 @@ extension DoorDecision: Encodable {
             }
             try container.encode(face.track, forKey: .track)
             try container.encodeIfPresent(face.trackFirstFrame, forKey: .trackFirstFrame)
+            if let liveness = face.liveness {
+                try container.encode(
+                    Dictionary(uniqueKeysWithValues: liveness.map { ($0.key, rounded($0.value, 4)) }), forKey: .liveness
+                )
+            }
         }
         try container.encodeIfPresent(session, forKey: .session)
         try container.encodeIfPresent(status, forKey: .status)
@@ -209,6 +251,12 @@ extension DoorDecision: Encodable {
         try container.encodeIfPresent(reason, forKey: .reason)
         if case .rejectedBadge(let badge, _) = self {
             try container.encodeIfPresent(badge.claimedSubject, forKey: .claimedSubject)
+        }
+        if case .refusedFace(let refusal, _) = self {
+            try container.encode(refusal.claimedPerson, forKey: .claimedPerson)
+            try container.encode(
+                Dictionary(uniqueKeysWithValues: refusal.scores.map { ($0.key, rounded($0.value, 4)) }), forKey: .scores
+            )
         }
     }
 

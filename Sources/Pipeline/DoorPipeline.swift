@@ -2,6 +2,7 @@ public import Attendance
 public import Badges
 public import Capture
 public import Foundation
+import Imaging
 public import Recognition
 public import Vision
 
@@ -19,6 +20,8 @@ public struct PipelineConfiguration: Sendable {
     public var match = OperatingPoint.door
     /// Tracking and consensus.
     public var tracker = FaceTracker.Configuration()
+    /// Presentation-attack detection between the consensus and the attendance rules.
+    public var presentation = PresentationAttackConfiguration.door
     /// Frames analysed ahead, in parallel, while the decisions of earlier frames are made.
     public var lookahead = 3
 
@@ -173,10 +176,19 @@ public final class DoorPipeline {
             if let update = updates() { decider.apply(update) }
             let (t, at) = clock(analysis.index)
             let image = analysis.image
-            let decisions = try await decider.decide(analysis, t: t, at: at) { landmarks in
-                guard let image else { return nil }
-                return try await workers.run { worker in try worker.engine.encode(in: image, faces: landmarks) }
-            }
+            let appearance = settings.presentation.appearance
+            let decisions = try await decider.decide(
+                analysis, t: t, at: at,
+                encode: { landmarks in
+                    guard let image else { return nil }
+                    return try await workers.run { worker in try worker.engine.encode(in: image, faces: landmarks) }
+                },
+                appearance: { tracks in
+                    guard let image else { return nil }
+                    return try await workers.run { _ in
+                        tracks.map { appearance.assess(frames: $0, image: image) }
+                    }
+                })
             for decision in decisions {
                 decider.summary.decisions[decision.kind, default: 0] += 1
                 try await emit(decision)
@@ -205,6 +217,8 @@ final class DoorDecider {
     private var book: AttendanceBook
     private var tracker: FaceTracker
     private var debouncer: ScanDebouncer
+    /// Each followed track's recent frames and where the presentation-attack stage stands with it.
+    private var presentation: [Int: PresentationTrack] = [:]
     private var times: [Stage: [Double]] = [:]
     var summary = PipelineSummary()
 
@@ -253,10 +267,13 @@ final class DoorDecider {
     }
 
     /// The decisions of one frame, in frame order (badges first, then faces). `encode` computes the
-    /// descriptors of the faces that need one (nil: the frame has no image to encode them in).
+    /// descriptors of the faces that need one (nil: the frame has no image to encode them in);
+    /// `appearance` runs the presentation-attack stage's appearance detector on this frame for the tracks
+    /// given by their recent frames (nil: the frame has no image).
     func decide(
         _ analysis: FrameAnalysis, t: Double, at: Date,
-        encode: ([FaceLandmarks]) async throws -> [FaceEncoding]?
+        encode: ([FaceLandmarks]) async throws -> [FaceEncoding]?,
+        appearance: ([[TrackFrame]]) async throws -> [PresentationAssessment]? = { _ in nil }
     ) async throws -> [DoorDecision] {
         summary.frames += 1
         for (stage, value) in analysis.milliseconds { times[stage, default: []].append(value) }
@@ -275,6 +292,9 @@ final class DoorDecider {
         summary.facesSeen += faces.count
         let ids = tracker.update(
             frame: analysis.index, boxes: faces.map { TrackBox($0.landmarks.box) })
+        if configuration.presentation.enabled {
+            remember(faces, tracks: ids, frame: analysis.index, grey: analysis.grey)
+        }
         var wanted: [(face: FaceObservation, track: Int)] = []
         for (face, track) in zip(faces, ids) where tracker.wantsEncoding(track: track, frame: analysis.index) {
             if let rejection = configuration.quality.check(face.sample) {
@@ -286,6 +306,7 @@ final class DoorDecider {
         var rulesMilliseconds = clock.lap()
         guard !wanted.isEmpty, let encodings = try await encode(wanted.map(\.face.landmarks)) else {
             times[.rules, default: []].append(rulesMilliseconds)
+            decisions += try await presentationStage(seen: ids, when: when, appearance: appearance)
             return decisions
         }
         times[.encode, default: []].append(clock.lap())
@@ -300,40 +321,153 @@ final class DoorDecider {
             let identification = calibration.identify(
                 Matcher.match(encoding.values, in: gallery, rosterFirst: roster), roster: rosterRule?.policy)
             matchMilliseconds += clock.lap()
-            if let outcome = tracker.record(identification, track: track, frame: analysis.index),
-                let decision = face(outcome, identification, track: track, when: when)
+            // A sighting good enough to offer the hub as a new template (refresh), should it check in.
+            var sighting: [Float]?
+            if let match = identification.match,
+                TemplateRefreshPolicy.standard.worthOffering(distance: match.distance, margin: match.margin),
+                QualityGate.enrollment.check(observation.sample) == nil
             {
-                // A check-in from a sighting good enough to offer the hub as a new template (refresh).
-                if case .checkin(let event, .face(var evidence), _) = decision, let match = identification.match,
-                    TemplateRefreshPolicy.standard.worthOffering(distance: match.distance, margin: match.margin),
-                    QualityGate.enrollment.check(observation.sample) == nil
-                {
-                    evidence.sighting = encoding.values
-                    decisions.append(.checkin(event, by: .face(evidence), when: when))
-                } else {
-                    decisions.append(decision)
-                }
+                sighting = encoding.values
+            }
+            if let outcome = tracker.record(identification, track: track, frame: analysis.index),
+                let decision = face(outcome, identification, track: track, sighting: sighting, when: when)
+            {
+                decisions.append(decision)
             }
             rulesMilliseconds += clock.lap()
         }
         times[.match, default: []].append(matchMilliseconds)
         times[.rules, default: []].append(rulesMilliseconds)
+        decisions += try await presentationStage(seen: ids, when: when, appearance: appearance)
         return decisions
     }
 
-    /// What a track's new consensus means at the door.
+    /// Adds this frame's faces to their tracks' recent frames, and forgets the tracks no longer followed.
+    private func remember(_ faces: [FaceObservation], tracks ids: [Int], frame: Int, grey: GreyImage?) {
+        let window = max(2, configuration.presentation.window)
+        let greyFrames = max(2, configuration.presentation.greyFrames)
+        for (face, id) in zip(faces, ids) {
+            var state = presentation.removeValue(forKey: id) ?? PresentationTrack()
+            // Only a consensus waiting for the stage needs the grey frames: the others keep landmarks.
+            state.frames.append(
+                TrackFrame(frame: frame, landmarks: face.landmarks, grey: state.verdict == nil ? grey : nil))
+            if state.frames.count > window { state.frames.removeFirst(state.frames.count - window) }
+            if state.frames.count > greyFrames { state.frames[state.frames.count - greyFrames - 1].grey = nil }
+            presentation[id] = state
+        }
+        let followed = Set(tracker.tracks.map(\.id))
+        presentation = presentation.filter { followed.contains($0.key) }
+    }
+
+    /// The presentation-attack stage for the tracks seen on this frame whose consensus waits for it: a
+    /// verdict once the geometry has seen enough (or the appearance has refused on enough frames, or the
+    /// track has waited too long), then the attendance rules for a live face or a refusal for a picture.
+    private func presentationStage(
+        seen ids: [Int], when: DecisionTime, appearance: ([[TrackFrame]]) async throws -> [PresentationAssessment]?
+    ) async throws -> [DoorDecision] {
+        let settings = configuration.presentation
+        let waiting = Set(ids).filter { presentation[$0]?.waiting != nil }.sorted()
+        guard settings.enabled, !waiting.isEmpty else { return [] }
+        var clock = StageClock()
+        let looks = try await appearance(waiting.map { presentation[$0]!.frames })
+        var decisions: [DoorDecision] = []
+        for (index, id) in waiting.enumerated() {
+            guard var state = presentation[id], let pending = state.waiting else { continue }
+            if let look = looks?[index] {
+                state.appearance = look
+                state.looks += 1
+                if look.verdict == .attack {
+                    state.appearanceRefusals += 1
+                    state.refusingLook = look
+                }
+            }
+            let geometry = settings.geometry.assess(frames: state.frames, image: nil)
+            let look = state.refusingLook ?? state.appearance
+            let scores = geometry.scores.merging(look?.scores ?? [:]) { first, _ in first }
+            // Frames since the track began, seen or not.
+            let age = when.frame - (tracker.track(id)?.firstFrame ?? when.frame) + 1
+            let verdict: PresentationAssessment?
+            if settings.appearanceDecides, state.appearanceRefusals >= max(1, settings.appearanceFrames),
+                let refusing = state.refusingLook
+            {
+                verdict = PresentationAssessment(verdict: .attack, reason: refusing.reason, scores: scores)
+            } else if settings.appearanceDecides, state.looks <= max(1, settings.appearanceFrames) {
+                // The appearance has not looked at enough frames to let a face through.
+                verdict = nil
+            } else if !settings.geometryDecides {
+                // The appearance alone: a face it has not refused by the time the geometry would decide.
+                verdict =
+                    state.frames.count >= settings.minimumFrames
+                    ? PresentationAssessment(verdict: .bonaFide, reason: "no_cue", scores: scores) : nil
+            } else if state.frames.count >= settings.minimumFrames, geometry.verdict != .undecided {
+                verdict = PresentationAssessment(verdict: geometry.verdict, reason: geometry.reason, scores: scores)
+            } else if age >= settings.maximumFrames {
+                verdict = PresentationAssessment(verdict: .attack, reason: "no_depth_seen", scores: scores)
+            } else {
+                verdict = nil
+            }
+            if let verdict {
+                state.verdict = verdict.verdict
+                state.waiting = nil
+                if verdict.verdict == .bonaFide {
+                    var evidence = pending.evidence
+                    evidence.liveness = verdict.scores
+                    if let decision = faceAttendance(pending.person, evidence, when: when) {
+                        decisions.append(decision)
+                    }
+                } else {
+                    var evidence = pending.evidence
+                    evidence.sighting = nil
+                    decisions.append(
+                        .refusedFace(
+                            FaceRefusal(
+                                claimedPerson: pending.person, reason: verdict.reason, scores: verdict.scores,
+                                evidence: evidence),
+                            when: when))
+                }
+            }
+            presentation[id] = state
+        }
+        times[.presentation, default: []].append(clock.lap())
+        return decisions
+    }
+
+    /// What a track's new consensus means at the door. A person named on a track whose face the
+    /// presentation-attack stage has not found live waits for it (nil now; the stage decides later); on a
+    /// track it refused, nothing more is decided.
     private func face(
-        _ outcome: FaceTracker.Outcome, _ identification: Identification, track: Int, when: DecisionTime
+        _ outcome: FaceTracker.Outcome, _ identification: Identification, track: Int, sighting: [Float]?,
+        when: DecisionTime
     ) -> DoorDecision? {
         let evidence = FaceEvidence(
             distance: identification.match?.distance, margin: identification.match?.margin, track: track,
-            trackFirstFrame: tracker.track(track)?.firstFrame)
+            trackFirstFrame: tracker.track(track)?.firstFrame, sighting: sighting)
         switch outcome {
         case .unknown:
-            return .unknownFace(evidence, when: when)
+            var unknown = evidence
+            unknown.sighting = nil
+            return .unknownFace(unknown, when: when)
         case .identified(let person):
-            return attendance(book.studentIdentified(person: person, at: when.at), by: .face(evidence), when: when)
+            if configuration.presentation.enabled, presentation[track]?.verdict != .bonaFide {
+                if presentation[track]?.verdict == nil {
+                    presentation[track, default: PresentationTrack()].waiting = PendingFace(
+                        person: person, evidence: evidence)
+                }
+                return nil
+            }
+            return faceAttendance(person, evidence, when: when)
         }
+    }
+
+    /// The rules' decision for a face found live; only a check-in keeps the sighting for a refresh.
+    private func faceAttendance(_ person: String, _ evidence: FaceEvidence, when: DecisionTime) -> DoorDecision? {
+        var plain = evidence
+        plain.sighting = nil
+        let decision = attendance(book.studentIdentified(person: person, at: when.at), by: .face(plain), when: when)
+        if case .checkin(let event, _, _) = decision, evidence.sighting != nil {
+            return .checkin(event, by: .face(evidence), when: when)
+        }
+        return decision
     }
 
     /// A QR payload: debounced, verified, then the rules for the badge's role.
@@ -373,4 +507,28 @@ final class DoorDecider {
             return nil
         }
     }
+}
+
+/// A track as the presentation-attack stage follows it.
+struct PresentationTrack {
+    /// Its recent frames, oldest first.
+    var frames: [TrackFrame] = []
+    /// The stage's verdict, once made: a live face goes on to the rules at every consensus; a refused one
+    /// is not decided again.
+    var verdict: PresentationAssessment.Verdict?
+    /// The consensus waiting for the verdict.
+    var waiting: PendingFace?
+    /// The newest appearance assessment, and how many frames the appearance refused while waiting.
+    var appearance: PresentationAssessment?
+    /// Frames the appearance looked at while the consensus waited, and how many of them it refused.
+    var looks = 0
+    var appearanceRefusals = 0
+    /// The newest appearance assessment that refused.
+    var refusingLook: PresentationAssessment?
+}
+
+/// A consensus waiting for the presentation-attack stage.
+struct PendingFace {
+    var person: String
+    var evidence: FaceEvidence
 }

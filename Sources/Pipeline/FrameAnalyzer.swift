@@ -31,7 +31,7 @@ extension ThreadPool where Context == PipelineWorker {
 
 /// The stages whose time the pipeline measures.
 public enum Stage: String, Sendable, CaseIterable {
-    case convert, qr, detect, landmarks, quality, encode, match, rules
+    case convert, qr, detect, landmarks, quality, encode, match, presentation, rules
 }
 
 /// A face found on a frame, with what the gates need.
@@ -44,6 +44,8 @@ struct FaceObservation: Sendable {
 struct FrameAnalysis: Sendable {
     var index: Int
     var image: RGBImage?
+    /// The frame in grey, when it has faces (the presentation-attack stage's geometry tracks them in it).
+    var grey: GreyImage?
     var faces: [FaceObservation] = []
     var payloads: [Data] = []
     var milliseconds: [Stage: Double] = [:]
@@ -92,6 +94,7 @@ enum FrameAnalyzer {
             }
             analysis.milliseconds[.detect] = clock.lap()
             guard !boxes.isEmpty else { return analysis }
+            analysis.grey = try grey ?? PixelConversion.greyFromRGB(image)
             let landmarks = try worker.engine.landmarks(in: image, boxes: boxes)
             analysis.milliseconds[.landmarks] = clock.lap()
             let measurements = try worker.engine.measure(in: image, faces: landmarks)

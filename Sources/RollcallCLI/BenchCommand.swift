@@ -12,7 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure the speed of rollcall's hot paths.",
         subcommands: [
             VisionBench.self, CaptureBench.self, MatchBench.self, OutboxBench.self, SyncBench.self, RefreshBench.self,
-            AccuracyBench.self,
+            AccuracyBench.self, PresentationBench.self,
         ]
     )
 }

@@ -20,7 +20,7 @@ struct ReplayCommand: AsyncParsableCommand {
             and agreed on over several frames, and the attendance rules decide. Frame N is taken to happen \
             N/fps seconds after --start. With --json each decision is one line, e.g. {"kind": "checkin", \
             "person": ID, "frame": N, "t": SECONDS, "distance": D, "margin": M, "status": "present", ...}; \
-            kinds are checkin, no_checkin, entry, exit, rejected_badge and unknown_face (repeats are \
+            kinds are checkin, no_checkin, entry, exit, rejected_badge, unknown_face and refused_face (repeats are \
             no-ops and print nothing). The last line is {"kind": "summary", "frames": N, "fps": F, \
             "stage_ms": {...}} with the median milliseconds of each stage. Without --sessions the whole \
             gallery is the roster of one session open for the whole recording, and everyone is present.
@@ -212,6 +212,10 @@ struct ReplayPrinter: DoorSink {
         case .exit(let event, _): detail = "\(who) signed out after " + String(format: "%.0f s", event.duration ?? 0)
         case .rejectedBadge(let badge, _): detail = "refused a badge: \(badge.reason)"
         case .unknownFace: detail = "an unknown face"
+        case .refusedFace(let refusal, _):
+            let claimed =
+                names[refusal.claimedPerson].map { "\(refusal.claimedPerson) (\($0))" } ?? refusal.claimedPerson
+            detail = "refused a face claiming to be \(claimed): \(refusal.reason)"
         }
         return "\(time)  \(detail)"
     }

@@ -29,6 +29,37 @@ struct FacePlacement {
     var contrast: Double?
     /// Blur in frame pixels.
     var blurSigma: Double?
+    /// How the head turns as the person walks (a real head, with depth; nil: a flat cut-out that never
+    /// turns, as the first scenarios had).
+    var head: HeadMotion? = .natural
+    /// Pixels the face grows by each frame (the person coming nearer).
+    var growth: Double = 0
+}
+
+/// A head's turning over an appearance: yaw and pitch as slow sinusoids in degrees about looking at the
+/// camera (someone checking in looks at the door's screen, beside it); with `looksAhead`, about looking
+/// straight ahead instead, so that the angle the camera sees the head from changes as the person crosses
+/// the frame (a 520-pixel focal length).
+struct HeadMotion {
+    /// Peak yaw and pitch, degrees.
+    var yaw: Double
+    var pitch: Double
+    /// Frames per full turn (pitch runs 1.3 times slower).
+    var period: Double
+    var phase: Double = 0
+    /// A steady yaw, degrees (the person looking a little aside).
+    var bias: Double = 0
+    var looksAhead = false
+
+    /// Someone walking to a door and looking at its screen: 7 degrees of yaw, 4 of pitch, over 1.5 s.
+    static let natural = HeadMotion(yaw: 7, pitch: 4, period: 45)
+
+    /// Yaw and pitch `elapsed` frames in, for a face centred at `x` in a 640-pixel-wide frame.
+    func angles(elapsed: Double, x: Double) -> (yaw: Double, pitch: Double) {
+        let view = looksAhead ? atan((x - 320) / CardPose.focalLength) * 180 / .pi : 0
+        let turn = 2 * Double.pi * elapsed / period + phase
+        return (bias + yaw * sin(turn) - view, pitch * sin(turn / 1.3 + 1))
+    }
 }
 
 /// A badge to place: its payload, when, and how the card is held.
@@ -56,20 +87,25 @@ protocol Layer {
     func appearance() -> ScenarioManifest.Appearance
 }
 
-/// A generous crop around a face, scaled and treated, pasted with a feathered elliptical edge.
+/// A generous crop around a face, scaled and treated, turned as a head turns, pasted with a feathered
+/// elliptical edge.
 struct FaceLayer: Layer {
     let placement: FacePlacement
-    let patch: RGBImage
-    /// The face box inside the patch, as continuous edges (left, top, right, bottom).
-    let face: SIMD4<Double>
+    /// The crop at the photo's resolution, and the face box inside it (left, top, right, bottom edges).
+    let crop: RGBImage
+    let cropFace: SIMD4<Double>
 
     var frames: ClosedRange<Int> { placement.frames }
 
     /// Crops the photo to 1.8 face widths by 2.1 face heights (the head, hair and some shoulder,
-    /// shifted up a little), scales it so the face is `faceWidth` wide, and applies the treatment.
+    /// shifted up a little).
     init(_ placement: FacePlacement, photo: RGBImage) throws(VisionError) {
         self.placement = placement
-        let box = placement.photo.face
+        (crop, cropFace) = try Self.headCrop(of: photo, face: placement.photo.face)
+    }
+
+    /// The head crop of a photo around its face box, and the box inside the crop.
+    static func headCrop(of photo: RGBImage, face box: FaceBox) throws(VisionError) -> (RGBImage, SIMD4<Double>) {
         let size = Double(box.width)
         let centre = SIMD2(Double(box.left) + size / 2, Double(box.top) + Double(box.height) / 2 - 0.12 * size)
         let left = max(0, Int((centre.x - 0.9 * size).rounded()))
@@ -77,45 +113,78 @@ struct FaceLayer: Layer {
         let right = min(photo.width, Int((centre.x + 0.9 * size).rounded()))
         let bottom = min(photo.height, Int((centre.y + 1.05 * size).rounded()))
         let crop = try photo.cropped(x: left, y: top, width: right - left, height: bottom - top)
-        let scale = placement.faceWidth / size
+        return (
+            crop,
+            SIMD4(
+                Double(box.left - left), Double(box.top - top), Double(box.right + 1 - left),
+                Double(box.bottom + 1 - top))
+        )
+    }
+
+    private func elapsed(_ frame: Int) -> Double { Double(frame - placement.frames.lowerBound) }
+
+    /// The face box's width in a frame.
+    private func faceWidth(frame: Int) -> Double { placement.faceWidth + placement.growth * elapsed(frame) }
+
+    /// The face box's centre in a frame.
+    private func centre(frame: Int) -> SIMD2<Double> {
+        let sway = placement.sway * sin(2 * .pi * elapsed(frame) / 55)
+        return placement.start + placement.velocity * elapsed(frame) + SIMD2(0, sway)
+    }
+
+    /// The head's yaw and pitch in a frame (none for a flat cut-out).
+    private func angles(frame: Int) -> (yaw: Double, pitch: Double)? {
+        placement.head?.angles(elapsed: elapsed(frame), x: centre(frame: frame).x)
+    }
+
+    /// The patch for a frame: scaled, treated and turned; with the face box inside it.
+    private func patch(frame: Int) throws(VisionError) -> (RGBImage, SIMD4<Double>) {
+        let scale = faceWidth(frame: frame) / (cropFace.z - cropFace.x)
         var patch = try crop.resized(
-            width: Int((Double(crop.width) * scale).rounded()), height: Int((Double(crop.height) * scale).rounded()))
+            width: max(2, Int((Double(crop.width) * scale).rounded())),
+            height: max(2, Int((Double(crop.height) * scale).rounded())))
         let sx = Double(patch.width) / Double(crop.width)
         let sy = Double(patch.height) / Double(crop.height)
-        face = SIMD4(
-            (Double(box.left) - Double(left)) * sx, (Double(box.top) - Double(top)) * sy,
-            (Double(box.right + 1) - Double(left)) * sx, (Double(box.bottom + 1) - Double(top)) * sy)
+        let face = cropFace * SIMD4(sx, sy, sx, sy)
         if let contrast = placement.contrast {
             patch = try patch.adjusted(contrast: contrast)
         }
         if let sigma = placement.blurSigma {
             patch = try patch.blurred(sigma: sigma)
         }
-        self.patch = patch
+        if let (yaw, pitch) = angles(frame: frame) {
+            patch = try patch.turningHead(face: face, yaw: yaw, pitch: pitch)
+        }
+        return (patch, face)
     }
 
-    /// Where the patch's top-left corner goes in a frame.
-    private func origin(frame: Int) -> (x: Int, y: Int) {
-        let elapsed = Double(frame - placement.frames.lowerBound)
-        let sway = placement.sway * sin(2 * .pi * elapsed / 55)
-        let centre = placement.start + placement.velocity * elapsed + SIMD2(0, sway)
+    /// Where the patch's top-left corner goes in a frame, for a patch whose face box is `face`.
+    private func origin(frame: Int, face: SIMD4<Double>) -> (x: Int, y: Int) {
+        let centre = centre(frame: frame)
         let x = centre.x - (face.x + face.z) / 2
         let y = centre.y - (face.y + face.w) / 2
         return (Int(x.rounded()), Int(y.rounded()))
     }
 
     func draw(on image: RGBImage, frame: Int) throws(VisionError) -> RGBImage {
-        let (x, y) = origin(frame: frame)
+        let (patch, face) = try patch(frame: frame)
+        let (x, y) = origin(frame: frame, face: face)
         let feather = 0.12 * Double(min(patch.width, patch.height))
         return try image.pasting(patch, x: x, y: y, mask: .ellipse(feather: feather))
     }
 
     func appearance() -> ScenarioManifest.Appearance {
         let boxes = frames.map { frame in
-            let (x, y) = origin(frame: frame)
+            let scale = faceWidth(frame: frame) / (cropFace.z - cropFace.x)
+            let face = cropFace * scale
+            let (x, y) = origin(frame: frame, face: face)
+            // A turned head's face moves with the turn: its middle stands about 0.45 face widths
+            // proud of the head's axis.
+            let shift = angles(frame: frame).map { 0.45 * faceWidth(frame: frame) * sin($0.yaw * .pi / 180) } ?? 0
+            let dx = Int(shift.rounded())
             return FaceBox(
-                left: x + Int(face.x.rounded()), top: y + Int(face.y.rounded()),
-                right: x + Int(face.z.rounded()) - 1, bottom: y + Int(face.w.rounded()) - 1)
+                left: x + dx + Int(face.x.rounded()), top: y + Int(face.y.rounded()),
+                right: x + dx + Int(face.z.rounded()) - 1, bottom: y + Int(face.w.rounded()) - 1)
         }
         return ScenarioManifest.Appearance(
             kind: .face, source: placement.photo.file, person: placement.person, note: placement.note,
@@ -161,15 +230,21 @@ struct BadgeLayer: Layer {
     }
 
     func appearance() -> ScenarioManifest.Appearance {
-        let boxes = frames.map { frame in
-            let corners = quad(frame: frame).corners
-            return FaceBox(
-                left: Int(corners.map(\.x).min()!.rounded(.down)), top: Int(corners.map(\.y).min()!.rounded(.down)),
-                right: Int(corners.map(\.x).max()!.rounded(.up)), bottom: Int(corners.map(\.y).max()!.rounded(.up)))
-        }
+        let boxes = frames.map { quad(frame: $0).boundingBox }
         return ScenarioManifest.Appearance(
             kind: .badge, source: "badge", person: placement.subject, note: placement.note,
             payload: placement.payload, contrast: placement.contrast, blurSigma: placement.blurSigma,
             glare: placement.glare != nil, firstFrame: frames.lowerBound, boxes: boxes)
+    }
+}
+
+extension Quad {
+    /// The smallest box of whole pixels holding the quad.
+    var boundingBox: FaceBox {
+        let xs = corners.map(\.x)
+        let ys = corners.map(\.y)
+        return FaceBox(
+            left: Int(xs.min()!.rounded(.down)), top: Int(ys.min()!.rounded(.down)), right: Int(xs.max()!.rounded(.up)),
+            bottom: Int(ys.max()!.rounded(.up)))
     }
 }

@@ -88,7 +88,7 @@ public enum ScenarioVideo {
 
     /// What a correct pipeline decides, and by when.
     static let expected: [ScenarioManifest.Decision] = [
-        .init(kind: .checkin, person: student, firstFrame: 15, lastFrame: 20, status: "present"),
+        .init(kind: .checkin, person: student, firstFrame: 15, lastFrame: 25, status: "present"),
         .init(kind: .unknownFace, person: nil, firstFrame: 45, lastFrame: 50),
         .init(kind: .entry, person: volunteer, firstFrame: 120, lastFrame: 130),
         .init(kind: .exit, person: volunteer, firstFrame: 220, lastFrame: 230),

@@ -33,15 +33,19 @@ public struct SignageDecision: Encodable {
     var group: String?
     var committedAtMs: Int64
 
+    /// The page's message for a decision. A refused face (a presentation attack) carries nothing but its
+    /// kind: no name, no reason, no group, so that the screen tells whoever holds up a photo neither whom
+    /// it matched nor which cue gave it away.
     public init(_ decision: DoorDecision, id: String?, name: String?, group: String?, committedAt: Date) {
+        let neutral = decision.kind == .refusedFace
         self.id = id
         kind = decision.kind.rawValue
-        self.name = name
+        self.name = neutral ? nil : name
         status = decision.status?.rawValue
         minutesLate = decision.minutesLate
         durationSeconds = decision.duration
-        reason = decision.reason
-        self.group = group
+        reason = neutral ? nil : decision.reason
+        self.group = neutral ? nil : group
         committedAtMs = Int64(committedAt.timeIntervalSince1970 * 1000)
     }
 

@@ -61,9 +61,9 @@ public struct SyncStatus: Sendable, Equatable {
 /// make no sense are retried with full-jitter exponential backoff (capped), honouring `Retry-After`.
 public actor SyncClient {
     public let configuration: SyncConfiguration
-    private let outbox: Outbox
+    let outbox: Outbox
     private let client: HTTPClient
-    private let logger: Logger
+    let logger: Logger
     private var batchSize: Int
     public private(set) var status = SyncStatus()
     /// Set by the push channel (`watchChanges`): the run loop pulls at once instead of at its next refresh.
@@ -166,13 +166,19 @@ public actor SyncClient {
                     nextRefresh = Date() + min(configuration.refreshInterval, 30)
                 }
             }
-            let outcome = await pushOnce()
+            var outcome = await pushOnce()
+            if outcome == .idle {
+                // The events first: the door's audit records (refused faces) go once nothing else waits.
+                outcome = await pushAuditOnce()
+            }
             let delay: TimeInterval
             switch outcome {
             case .delivered: delay = 0
             case .idle:
                 delay = pollInterval
+                // A failed prune is tried again at the next idle moment; nothing is lost meanwhile.
                 _ = try? await outbox.prune(syncedBefore: Date() - configuration.retention)
+                _ = try? await outbox.pruneAudit(syncedBefore: Date() - configuration.retention)
             case .failed(_, let retryAfter):
                 delay = retryAfter.map { min($0, configuration.maximumBackoff) } ?? backoff()
             }
@@ -261,7 +267,7 @@ public actor SyncClient {
     }
 
     /// The hub answered as it should: the device is online.
-    private func recordSuccess() {
+    func recordSuccess() {
         if status.failuresInARow > 0 { logger.notice("sync: the hub answers again") }
         status.lastSuccess = Date()
         status.lastError = nil
@@ -271,7 +277,9 @@ public actor SyncClient {
     /// Pushes until nothing is pending or `deadline` passes; true when the outbox has nothing pending.
     public func drain(deadline: Date) async -> Bool {
         while Date() < deadline {
-            switch await pushOnce() {
+            var outcome = await pushOnce()
+            if outcome == .idle { outcome = await pushAuditOnce() }
+            switch outcome {
             case .idle: return true
             case .delivered: continue
             case .failed(_, let retryAfter):
@@ -481,7 +489,7 @@ public actor SyncClient {
 
     // MARK: Plumbing
 
-    private func fail(_ reason: String, retryAfter: TimeInterval?) -> PushOutcome {
+    func fail(_ reason: String, retryAfter: TimeInterval?) -> PushOutcome {
         status.lastError = reason
         status.failuresInARow += 1
         if status.failuresInARow == 1 || status.failuresInARow % 20 == 0 {
@@ -490,7 +498,7 @@ public actor SyncClient {
         return .failed(reason: reason, retryAfter: retryAfter)
     }
 
-    private func send(
+    func send(
         _ method: String, _ path: String, body: Data?, headers extra: [(String, String)] = [],
         timeout: TimeInterval? = nil
     )

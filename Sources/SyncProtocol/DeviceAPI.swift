@@ -22,6 +22,11 @@ public enum DeviceAPI {
     /// `POST` a `TemplateSighting` (only when the manifest's `templateRefresh` is on), answered with a
     /// `SightingResult`: the hub may add it to the person's templates (`TemplateRefreshPolicy`).
     public static let sightingsPath = "/api/v1/device/sightings"
+    /// `POST` a `DoorAuditBatch` (faces the door refused as presentation attacks), answered with a
+    /// `DoorAuditBatchResult`; the hub keeps them for its door alerts page.
+    public static let auditPath = "/api/v1/device/audit"
+    /// The most audit records in one batch.
+    public static let maximumAuditBatch = 100
     /// The longest a door's request to `changesPath` waits.
     public static let longestChangeWait = 25
     /// The most events in one batch.

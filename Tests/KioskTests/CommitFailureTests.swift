@@ -37,6 +37,21 @@ struct CommitFailureTests {
                 break
             }
         }
+        // One refused insert leaves room in some pages: fill them with rows the size of the check-in to come
+        // (made at the same time, so that their ids land beside its id), until none fits ten times in a row.
+        var refused = 0
+        while refused < 10 {
+            do {
+                try await outbox.enqueue(
+                    .checkin(session: "s-filler", person: "f-\(index)", at: now, status: .present, minutesLate: 0),
+                    evidence: EventEvidence(method: .face, distance: 0.3, margin: 0.4, model: "dlib_resnet_v1"),
+                    now: now)
+                refused = 0
+            } catch {
+                refused += 1
+            }
+            index += 1
+        }
         var configuration = KioskConfiguration(deviceID: "door-1")
         configuration.workers = 1
         let daemon = try await KioskDaemon(
@@ -53,7 +68,7 @@ struct CommitFailureTests {
         let door = Door(
             workers: daemon.workers, configuration: configuration, inputs: daemon.inputs.current, outbox: outbox)
         try await door.deliver(decision, to: daemon.output)
-        #expect(try await outbox.allEvents().allSatisfy { $0.kind != "checkin" }, "nothing was committed")
+        #expect(try await outbox.allEvents().allSatisfy { $0.person != "p-1" }, "nothing was committed")
         let update = daemon.inputs.takeUpdate()
         var rebuilt = try #require(update?.book, "the pipeline is handed a book rebuilt from the outbox")
         guard case .checkin = rebuilt.studentIdentified(person: "p-1", at: now + 5) else {

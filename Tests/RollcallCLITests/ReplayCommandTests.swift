@@ -48,7 +48,7 @@ struct ReplayCommandTests {
         try output.split(separator: "\n").map { try JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
     }
 
-    @Test("the scenario gives exactly the expected decisions, the first check-in within 5 frames, no false check-in")
+    @Test("the scenario gives exactly the expected decisions, the first check-in within 10 frames, no false check-in")
     func scenarioDecisions() async throws {
         let folder = try TestResources.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -80,13 +80,14 @@ struct ReplayCommandTests {
             if let reason = expected.reason { #expect(found.first?.reason == reason) }
             if expected.kind.rawValue == "rejected_badge" { #expect(found.first?.claimed_subject == "v-mallory") }
         }
-        // The only check-in is the enrolled student's, within 5 frames of the track's first frame.
+        // The only check-in is the enrolled student's, within 10 frames of the track's first frame: the
+        // presentation-attack stage watches a face for 8 frames before it lets it through.
         let checkins = decisions.filter { $0.kind == "checkin" }
         #expect(checkins.map(\.person) == ["p-obama"])
         for checkin in checkins {
             let first = try #require(checkin.track_first_frame)
             #expect(
-                (checkin.frame ?? .max) - first <= 5, "check-in at frame \(checkin.frame ?? -1), face from \(first)")
+                (checkin.frame ?? .max) - first <= 10, "check-in at frame \(checkin.frame ?? -1), face from \(first)")
             #expect(checkin.session == "s-math-7b")
         }
         // The volunteer's visit lasts from the entry scan to the exit scan.

@@ -129,7 +129,7 @@ struct ScenarioVideoTests {
         typealias Decision = ScenarioManifest.Decision
         #expect(
             manifest.expected == [
-                Decision(kind: .checkin, person: "p-obama", firstFrame: 15, lastFrame: 20, status: "present"),
+                Decision(kind: .checkin, person: "p-obama", firstFrame: 15, lastFrame: 25, status: "present"),
                 Decision(kind: .unknownFace, person: nil, firstFrame: 45, lastFrame: 50),
                 Decision(kind: .entry, person: "v-ada", firstFrame: 120, lastFrame: 130),
                 Decision(kind: .exit, person: "v-ada", firstFrame: 220, lastFrame: 230),

@@ -353,6 +353,7 @@ struct WebAppTests {
         ("/reports/groups/8A", ["root", "sec", "assist", "turing", "mentor8a"]),
         ("/reports/volunteers", ["root", "sec", "assist"]),
         ("/doors", ["root", "sec", "assist"]),
+        ("/alerts", ["root", "sec", "assist", "lovelace", "turing"]),
         ("/accounts", ["root", "sec"]),
         ("/audit", ["root"]),
         ("/people", ["root", "sec"]),

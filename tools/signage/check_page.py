@@ -102,6 +102,8 @@ CASES = [
     ("decision", {"kind": "rejected_badge", "reason": None}, "#greeting", "badge not valid"),
     ("decision", {"kind": "no_checkin", "name": "Ada", "reason": "no class in this room now"}, "#greeting",
      "Ada, not checked in: no class in this room now"),
+    ("decision", {"kind": "refused_face", "name": None, "reason": None}, "#greeting",
+     "Not recognised — please use your badge"),
     ("state", {"online": False, "queue": 3, "session": None, "room": "B12", "camera": "streaming"}, "#offline",
      "offline · 3 waiting"),
     ("state", {"online": False, "queue": 0, "session": None, "room": "B12", "camera": "streaming"}, "#offline",

@@ -175,6 +175,56 @@ cvision_status cvision_image_add_glare(const cvision_image_view *image, double c
 cvision_status cvision_image_add_noise(const cvision_image_view *image, double sigma, uint64_t seed,
                                        cvision_image *out, cvision_error *error);
 
+/// The face in `image` as if the head had turned by `yaw` degrees (positive: its nose to the image's
+/// right) and `pitch` degrees (positive: its nose down), at most 30 each: every point is moved by a
+/// rounded head model's depth (an ellipsoid with a nose ridge, scaled to the face box `face`: left, top,
+/// right, bottom) under weak perspective. Points nearer the camera move further, so the eyes, the nose
+/// and the face's outline shift against each other as a real head's do; a flat picture's never do.
+cvision_status cvision_image_turn_head(const cvision_image_view *image, const double face[4], double yaw,
+                                       double pitch, cvision_image *out, cvision_error *error);
+
+/// What the appearance of a face and its surroundings says about a screen or a print held up to the
+/// camera (PresentationCues.cpp).
+typedef struct cvision_presentation_cues {
+    /// Sides of the face (0...4: left, right, above, below) along which a long straight edge runs, as a
+    /// phone's bezel or a photo's paper edge does.
+    int32_t framing_sides;
+    /// Those edges' total length, in face widths.
+    double framing_length;
+    /// The strongest periodic component of the face's red-minus-blue over the typical one (moiré).
+    double moire;
+    /// The share of the face box's pixels blown out in every channel (glare on glass or glossy paper).
+    double glare;
+} cvision_presentation_cues;
+
+/// Measures the screen and print cues of the face in `box` (left, top, right, bottom, inclusive).
+cvision_status cvision_measure_presentation_cues(const cvision_image_view *image, const int32_t box[4],
+                                                 cvision_presentation_cues *out, cvision_error *error);
+
+/// How well one plane explains a face's motion between two frames (PresentationCues.cpp).
+typedef struct cvision_planar_fit_result {
+    /// Points tracked both ways between the frames (fewer than 12: nothing was measured).
+    int32_t points;
+    /// Root-mean-square distance, in pixels, between where the points went and where the best
+    /// homography puts them: a flat picture's points follow one homography, a head's do not (parallax).
+    double residual;
+    /// How much that homography does besides moving, scaling and rolling (anisotropy, shear,
+    /// perspective), relative: a picture being tilted shows it.
+    double distortion;
+} cvision_planar_fit_result;
+
+/// Tracks corners of `region` (left, top, right, bottom, inclusive) of the grey image `first` into
+/// `second` (the same size, `width` bytes a row), forwards and back (Lucas-Kanade), and fits one
+/// homography to the motion of those that return.
+cvision_status cvision_planar_fit(const uint8_t *first, const uint8_t *second, int32_t width, int32_t height,
+                                  const int32_t region[4], cvision_planar_fit_result *out, cvision_error *error);
+
+/// Multiplies the image by the beat pattern a camera sees when it films a screen (moiré): two gratings,
+/// `period` pixels (2...1000) along `angle` degrees and 1.7 times that across it, tinted red against
+/// blue, with `strength` 0...1.
+cvision_status cvision_image_add_moire(const cvision_image_view *image, double period, double angle,
+                                       double strength, cvision_image *out, cvision_error *error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -55,6 +55,7 @@ enum WebApp {
         addInstantSessionRoutes(signedIn, storage: storage)
         addPeopleRoutes(signedIn, storage: storage, web: configuration.web)
         addBadgeRoutes(signedIn, storage: storage)
+        addDoorAlertRoutes(signedIn, storage: storage)
         signedIn.post("sign-out") { request, context in
             try await storage.removeWebSession(digest: context.caller.digest)
             try await audit(storage, context, "sign-out", "account:\(context.account.username)")
@@ -390,6 +391,12 @@ enum WebApp {
                 "about": "Consent for face check-in, guardians, enrollment from photos.",
             ])
         }
+        if WebAccess.seesDoorAlerts(account) {
+            links.append([
+                "href": "/alerts", "label": "Door alerts",
+                "about": "Photos or screens held up to a door's camera, and whom the face matched.",
+            ])
+        }
         if account.role.managesAccounts {
             links.append([
                 "href": "/accounts", "label": "Accounts", "about": "Create accounts, set passwords, disable.",
@@ -417,6 +424,7 @@ enum WebApp {
         if account.role.seesWholeSchool {
             items += [("/reports/volunteers", "Volunteers"), ("/doors", "Doors")]
         }
+        if WebAccess.seesDoorAlerts(account) { items.append(("/alerts", "Door alerts")) }
         if keepsPeople(account) { items.append(("/people", "People")) }
         if account.role.managesAccounts { items.append(("/accounts", "Accounts")) }
         if account.role == .superadmin { items.append(("/audit", "Audit")) }
