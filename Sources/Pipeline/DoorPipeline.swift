@@ -176,17 +176,21 @@ public final class DoorPipeline {
             if let update = updates() { decider.apply(update) }
             let (t, at) = clock(analysis.index)
             let image = analysis.image
-            let appearance = settings.presentation.appearance
+            let detectors = settings.presentation
             let decisions = try await decider.decide(
                 analysis, t: t, at: at,
                 encode: { landmarks in
                     guard let image else { return nil }
                     return try await workers.run { worker in try worker.engine.encode(in: image, faces: landmarks) }
                 },
-                appearance: { tracks in
-                    guard let image else { return nil }
-                    return try await workers.run { _ in
-                        tracks.map { appearance.assess(frames: $0, image: image) }
+                presentation: { tracks in
+                    // Both detectors call OpenCV: on a worker thread, never on the cooperative pool.
+                    try await workers.run { _ in
+                        tracks.map { frames in
+                            PresentationLooks(
+                                appearance: image.map { detectors.appearance.assess(frames: frames, image: $0) },
+                                geometry: detectors.geometry.assess(frames: frames, image: nil))
+                        }
                     }
                 })
             for decision in decisions {
@@ -268,12 +272,13 @@ final class DoorDecider {
 
     /// The decisions of one frame, in frame order (badges first, then faces). `encode` computes the
     /// descriptors of the faces that need one (nil: the frame has no image to encode them in);
-    /// `appearance` runs the presentation-attack stage's appearance detector on this frame for the tracks
-    /// given by their recent frames (nil: the frame has no image).
+    /// `presentation` runs the presentation-attack stage's detectors on this frame for the tracks given by
+    /// their recent frames (nil: the geometry runs here and the appearance not at all, as for frames without
+    /// an image).
     func decide(
         _ analysis: FrameAnalysis, t: Double, at: Date,
         encode: ([FaceLandmarks]) async throws -> [FaceEncoding]?,
-        appearance: ([[TrackFrame]]) async throws -> [PresentationAssessment]? = { _ in nil }
+        presentation detectors: (([[TrackFrame]]) async throws -> [PresentationLooks])? = nil
     ) async throws -> [DoorDecision] {
         summary.frames += 1
         for (stage, value) in analysis.milliseconds { times[stage, default: []].append(value) }
@@ -306,7 +311,7 @@ final class DoorDecider {
         var rulesMilliseconds = clock.lap()
         guard !wanted.isEmpty, let encodings = try await encode(wanted.map(\.face.landmarks)) else {
             times[.rules, default: []].append(rulesMilliseconds)
-            decisions += try await presentationStage(seen: ids, when: when, appearance: appearance)
+            decisions += try await presentationStage(seen: ids, when: when, detectors: detectors)
             return decisions
         }
         times[.encode, default: []].append(clock.lap())
@@ -338,7 +343,7 @@ final class DoorDecider {
         }
         times[.match, default: []].append(matchMilliseconds)
         times[.rules, default: []].append(rulesMilliseconds)
-        decisions += try await presentationStage(seen: ids, when: when, appearance: appearance)
+        decisions += try await presentationStage(seen: ids, when: when, detectors: detectors)
         return decisions
     }
 
@@ -363,17 +368,23 @@ final class DoorDecider {
     /// verdict once the geometry has seen enough (or the appearance has refused on enough frames, or the
     /// track has waited too long), then the attendance rules for a live face or a refusal for a picture.
     private func presentationStage(
-        seen ids: [Int], when: DecisionTime, appearance: ([[TrackFrame]]) async throws -> [PresentationAssessment]?
+        seen ids: [Int], when: DecisionTime, detectors: (([[TrackFrame]]) async throws -> [PresentationLooks])?
     ) async throws -> [DoorDecision] {
         let settings = configuration.presentation
         let waiting = Set(ids).filter { presentation[$0]?.waiting != nil }.sorted()
         guard settings.enabled, !waiting.isEmpty else { return [] }
         var clock = StageClock()
-        let looks = try await appearance(waiting.map { presentation[$0]!.frames })
+        let tracks = waiting.map { presentation[$0]!.frames }
+        let geometryDetector = settings.geometry
+        let looks =
+            try await detectors?(tracks)
+            ?? tracks.map {
+                PresentationLooks(appearance: nil, geometry: geometryDetector.assess(frames: $0, image: nil))
+            }
         var decisions: [DoorDecision] = []
         for (index, id) in waiting.enumerated() {
             guard var state = presentation[id], let pending = state.waiting else { continue }
-            if let look = looks?[index] {
+            if let look = looks[index].appearance {
                 state.appearance = look
                 state.looks += 1
                 if look.verdict == .attack {
@@ -381,7 +392,7 @@ final class DoorDecider {
                     state.refusingLook = look
                 }
             }
-            let geometry = settings.geometry.assess(frames: state.frames, image: nil)
+            let geometry = looks[index].geometry
             let look = state.refusingLook ?? state.appearance
             let scores = geometry.scores.merging(look?.scores ?? [:]) { first, _ in first }
             // Frames since the track began, seen or not.
@@ -531,4 +542,11 @@ struct PresentationTrack {
 struct PendingFace {
     var person: String
     var evidence: FaceEvidence
+}
+
+/// What the presentation-attack stage's detectors said about a track on one frame.
+struct PresentationLooks: Sendable {
+    /// The appearance's verdict (nil: the frame had no image).
+    var appearance: PresentationAssessment?
+    var geometry: PresentationAssessment
 }

@@ -116,7 +116,12 @@ struct PresentationAttackTests {
             decisions += try await decider.decide(
                 analysis, t: Double(index) / 30, at: at,
                 encode: { landmarks in landmarks.map { _ in DoorDeciderTests.near(0, by: 0.1) } },
-                appearance: { tracks in tracks.map { _ in look(index) } })
+                presentation: { tracks in
+                    tracks.map {
+                        PresentationLooks(
+                            appearance: look(index), geometry: PlanarMotionDetector().assess(frames: $0, image: nil))
+                    }
+                })
         }
         return decisions
     }
