@@ -298,7 +298,7 @@ final class DoorDecider {
         let ids = tracker.update(
             frame: analysis.index, boxes: faces.map { TrackBox($0.landmarks.box) })
         if configuration.presentation.enabled {
-            remember(faces, tracks: ids, frame: analysis.index, grey: analysis.grey)
+            remember(faces, tracks: ids, frame: analysis.index, t: t, grey: analysis.grey)
         }
         var wanted: [(face: FaceObservation, track: Int)] = []
         for (face, track) in zip(faces, ids) where tracker.wantsEncoding(track: track, frame: analysis.index) {
@@ -348,14 +348,14 @@ final class DoorDecider {
     }
 
     /// Adds this frame's faces to their tracks' recent frames, and forgets the tracks no longer followed.
-    private func remember(_ faces: [FaceObservation], tracks ids: [Int], frame: Int, grey: GreyImage?) {
+    private func remember(_ faces: [FaceObservation], tracks ids: [Int], frame: Int, t: Double, grey: GreyImage?) {
         let window = max(2, configuration.presentation.window)
         let greyFrames = max(2, configuration.presentation.greyFrames)
         for (face, id) in zip(faces, ids) {
-            var state = presentation.removeValue(forKey: id) ?? PresentationTrack()
+            var state = presentation.removeValue(forKey: id) ?? PresentationTrack(firstSeen: t)
             // Only a consensus waiting for the stage needs the grey frames: the others keep landmarks.
             state.frames.append(
-                TrackFrame(frame: frame, landmarks: face.landmarks, grey: state.verdict == nil ? grey : nil))
+                TrackFrame(frame: frame, landmarks: face.landmarks, grey: state.verdict == nil ? grey : nil, t: t))
             if state.frames.count > window { state.frames.removeFirst(state.frames.count - window) }
             if state.frames.count > greyFrames { state.frames[state.frames.count - greyFrames - 1].grey = nil }
             presentation[id] = state
@@ -395,24 +395,26 @@ final class DoorDecider {
             let geometry = looks[index].geometry
             let look = state.refusingLook ?? state.appearance
             let scores = geometry.scores.merging(look?.scores ?? [:]) { first, _ in first }
-            // Frames since the track began, seen or not.
-            let age = when.frame - (tracker.track(id)?.firstFrame ?? when.frame) + 1
+            // Seconds since the track began, and over how long its kept frames were seen.
+            let age = when.t - (state.firstSeen ?? when.t)
+            let span = (state.frames.last?.t ?? 0) - (state.frames.first?.t ?? 0)
+            let seenEnough = state.frames.count >= 3 && span >= settings.minimumSeconds
             let verdict: PresentationAssessment?
             if settings.appearanceDecides, state.appearanceRefusals >= max(1, settings.appearanceFrames),
                 let refusing = state.refusingLook
             {
                 verdict = PresentationAssessment(verdict: .attack, reason: refusing.reason, scores: scores)
-            } else if settings.appearanceDecides, state.looks <= max(1, settings.appearanceFrames) {
+            } else if settings.appearanceDecides, state.looks < max(1, settings.appearanceFrames) {
                 // The appearance has not looked at enough frames to let a face through.
                 verdict = nil
             } else if !settings.geometryDecides {
                 // The appearance alone: a face it has not refused by the time the geometry would decide.
                 verdict =
-                    state.frames.count >= settings.minimumFrames
+                    seenEnough
                     ? PresentationAssessment(verdict: .bonaFide, reason: "no_cue", scores: scores) : nil
-            } else if state.frames.count >= settings.minimumFrames, geometry.verdict != .undecided {
+            } else if seenEnough, geometry.verdict != .undecided {
                 verdict = PresentationAssessment(verdict: geometry.verdict, reason: geometry.reason, scores: scores)
-            } else if age >= settings.maximumFrames {
+            } else if age >= settings.maximumSeconds {
                 verdict = PresentationAssessment(verdict: .attack, reason: "no_depth_seen", scores: scores)
             } else {
                 verdict = nil
@@ -522,6 +524,8 @@ final class DoorDecider {
 
 /// A track as the presentation-attack stage follows it.
 struct PresentationTrack {
+    /// When the track was first seen (seconds from the source's start).
+    var firstSeen: Double?
     /// Its recent frames, oldest first.
     var frames: [TrackFrame] = []
     /// The stage's verdict, once made: a live face goes on to the rules at every consensus; a refused one

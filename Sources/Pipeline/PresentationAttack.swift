@@ -9,11 +9,14 @@ public struct TrackFrame: Sendable, Equatable {
     public var landmarks: FaceLandmarks
     /// The whole frame in grey, for the newest frames of a track (nil for older ones: it is let go).
     public var grey: GreyImage?
+    /// Seconds from the source's start.
+    public var t: Double
 
-    public init(frame: Int, landmarks: FaceLandmarks, grey: GreyImage? = nil) {
+    public init(frame: Int, landmarks: FaceLandmarks, grey: GreyImage? = nil, t: Double = 0) {
         self.frame = frame
         self.landmarks = landmarks
         self.grey = grey
+        self.t = t
     }
 }
 
@@ -63,13 +66,15 @@ public struct PresentationAttackConfiguration: Sendable, Equatable {
     public var window = 30
     /// Of those, how many keep their grey frame (the geometry compares the newest with the oldest kept).
     public var greyFrames = 10
-    /// Frames the track must have before a face is accepted as live.
-    public var minimumFrames = 8
-    /// Frames after which a track that has shown no depth is refused (the student can use the badge,
+    /// How long (seconds, over 3 frames at least) a track must have been seen before a face is accepted
+    /// as live: 8 frames at 30 fps. In time, not frames, so that a door that analyses fewer frames (a
+    /// slow processor) still decides while the student is at the door.
+    public var minimumSeconds = 0.23
+    /// Seconds after which a track that has shown no depth is refused (the student can use the badge,
     /// or step back and come again turning their head).
-    public var maximumFrames = 45
+    public var maximumSeconds = 1.5
     /// Frames whose appearance must show a screen or print for the appearance to refuse a track (of
-    /// those assessed while it waited), so that one odd frame does not.
+    /// those assessed while it waited), so that one odd frame does not; as many clean ones let it through.
     public var appearanceFrames = 2
 
     /// The door's defaults.
