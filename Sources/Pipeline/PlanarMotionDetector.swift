@@ -19,7 +19,7 @@ import Vision
 /// each other at door distance (measured; see the README).
 public struct PlanarMotionDetector: PresentationAttackDetector, Equatable {
     /// Parallax (share of the face's width) above which the face is live.
-    public var liveParallax = 0.003
+    public var liveParallax = 0.0027
     /// Parallax below which a face that turned or tilted is a picture.
     public var flatParallax = 0.002
     /// Distortion from which a picture's motion would have shown a head's parallax.
