@@ -235,9 +235,12 @@ def wait_for(predicate, timeout, interval=0.1):
     return None
 
 
-def build_scenario(repo, out):
-    """Generates the scenario video and enrolls its gallery (tools/scenario.sh without the replay)."""
+def build_scenario(repo, out, fps=None):
+    """Generates the scenario video and enrolls its gallery (tools/scenario.sh without the replay);
+    `fps` stamps the video at that rate (rollcall-scenario --fps)."""
     env = dict(os.environ)
+    if fps:
+        env["ROLLCALL_SCENARIO_FPS"] = str(fps)
     subprocess.run([os.path.join(repo, "tools", "scenario.sh"), out, "--json"], check=True, env=env,
                    stdout=subprocess.DEVNULL)
     return out

@@ -5,7 +5,9 @@
 #   tools/scenario.sh [OUTDIR] [extra rollcall replay flags, e.g. --json]
 #
 # Needs release builds of rollcall and rollcall-scenario (make build does both), or the builds in the
-# folder $ROLLCALL_BIN names (the tests use their debug builds).
+# folder $ROLLCALL_BIN names (the tests use their debug builds). $ROLLCALL_SCENARIO_FPS, if set, stamps the
+# video at that rate (rollcall-scenario --fps): the systemd guest's emulated door, which analyses about one
+# frame a second, plays it at 5.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$repo/.build/scenario}
@@ -15,7 +17,7 @@ bin=${ROLLCALL_BIN:-$repo/.build/release}
 rollcall=$bin/rollcall
 export ROLLCALL_MODELS=${ROLLCALL_MODELS:-$repo/Models}
 
-"$bin/rollcall-scenario" --fixtures "$fixtures/faces" "$out" >&2
+"$bin/rollcall-scenario" --fixtures "$fixtures/faces" ${ROLLCALL_SCENARIO_FPS:+--fps "$ROLLCALL_SCENARIO_FPS"} "$out" >&2
 rm -f "$out/gallery.json"
 python3 - "$out/manifest.json" "$fixtures/faces" <<'PY' | while IFS=$'\t' read -r person name role images; do
 import json, sys

@@ -176,7 +176,10 @@ def main():
                               check=True, stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1]
         log(f"guest root {base} ({time.monotonic() - t:.0f} s)")
         t = time.monotonic()
-        scenario = doorlab.build_scenario(REPO, os.path.join(work, "scenario"))
+        # The emulated door analyses about one frame a second: at 30 fps it would see the student's three
+        # seconds at the door in three frames, too few for the consensus and the presentation-attack stage.
+        # Stamped at 5 fps (the camera rate the guest's configuration sets), it sees them slowed down.
+        scenario = doorlab.build_scenario(REPO, os.path.join(work, "scenario"), fps=5)
         database = provision_hub(options.bin, work, scenario)
         share = os.path.join(work, "share")
         os.makedirs(share)

@@ -412,9 +412,15 @@ final class DoorDecider {
                 verdict =
                     seenEnough
                     ? PresentationAssessment(verdict: .bonaFide, reason: "no_cue", scores: scores) : nil
-            } else if seenEnough, geometry.verdict != .undecided {
+            } else if seenEnough,
+                geometry.verdict == .bonaFide
+                    || (geometry.verdict == .attack && state.frames.count >= max(3, settings.greyFrames))
+            {
+                // Depth seen lets a face through at once; a flat picture is refused on all the grey frames the
+                // geometry keeps, never on the first few (a slow turn at a slow door barely moves).
                 verdict = PresentationAssessment(verdict: geometry.verdict, reason: geometry.reason, scores: scores)
-            } else if age >= settings.maximumSeconds {
+            } else if age >= settings.maximumSeconds, state.frames.count >= max(3, settings.greyFrames) {
+                // Given up in time and in frames, whichever comes later: a slow door gets as many looks.
                 verdict = PresentationAssessment(verdict: .attack, reason: "no_depth_seen", scores: scores)
             } else {
                 verdict = nil

@@ -71,7 +71,8 @@ public struct PresentationAttackConfiguration: Sendable, Equatable {
     /// slow processor) still decides while the student is at the door.
     public var minimumSeconds = 0.23
     /// Seconds after which a track that has shown no depth is refused (the student can use the badge,
-    /// or step back and come again turning their head).
+    /// or step back and come again turning their head), once the geometry has had `greyFrames` frames
+    /// of it too: a door that analyses a frame a second waits longer, and looks as often.
     public var maximumSeconds = 1.5
     /// Frames whose appearance must show a screen or print for the appearance to refuse a track (of
     /// those assessed while it waited), so that one odd frame does not; as many clean ones let it through.

@@ -39,10 +39,14 @@ public enum ScenarioVideo {
     }
 
     /// Generates the scenario and also writes the given frames as `frame-NNN.png` into
-    /// `framesDirectory`, for a human to look at.
+    /// `framesDirectory`, for a human to look at. `playedAt` stamps the same frames at another rate (a
+    /// slow door, such as the emulated one of `make guest-test`, then sees the story slowed down, every
+    /// move as far between two frames as at 30 fps); the manifest gives that rate.
     public static func generate(
-        fixtures facesDirectory: URL, into directory: URL, dumpingFrames frames: [Int], to framesDirectory: URL?
+        fixtures facesDirectory: URL, into directory: URL, dumpingFrames frames: [Int], to framesDirectory: URL?,
+        playedAt rate: Int = fps
     ) throws -> ScenarioFiles {
+        precondition(rate > 0, "a frame rate above 0")
         let issuer = BadgeIssuer.generate(kid: keyID)
         let forger = BadgeIssuer.generate(kid: keyID)
         let valid = try issuer.issue(subject: volunteer, role: .volunteer, issued: badgeIssued, expires: badgeExpires)
@@ -53,7 +57,7 @@ public enum ScenarioVideo {
         try makeDirectory(directory)
         if let framesDirectory { try makeDirectory(framesDirectory) }
         let manifest = ScenarioManifest(
-            start: start, fps: fps, frames: frameCount, width: width, height: height, gallery: gallery,
+            start: start, fps: rate, frames: frameCount, width: width, height: height, gallery: gallery,
             expected: expected, appearances: layers.map { $0.appearance() })
 
         let files = ScenarioFiles(
@@ -61,7 +65,7 @@ public enum ScenarioVideo {
             sessions: directory.appendingPathComponent("sessions.json"),
             badgeKeys: directory.appendingPathComponent("badge-keys.json"),
             manifestFile: directory.appendingPathComponent("manifest.json"), manifest: manifest)
-        try render(layers: layers, to: files.video, dumping: Set(frames), into: framesDirectory)
+        try render(layers: layers, to: files.video, fps: rate, dumping: Set(frames), into: framesDirectory)
         let encoder = ScenarioFiles.encoder()
         try write(try encoder.encode(sessions), to: files.sessions)
         try write(try encoder.encode(issuer.keyring), to: files.badgeKeys)
@@ -152,9 +156,11 @@ public enum ScenarioVideo {
     }
 
     /// Draws every frame and writes the video.
-    static func render(layers: [any Layer], to video: URL, dumping: Set<Int>, into framesDirectory: URL?) throws {
+    static func render(
+        layers: [any Layer], to video: URL, fps rate: Int, dumping: Set<Int>, into framesDirectory: URL?
+    ) throws {
         let background = try Background.render(width: width, height: height)
-        let writer = try VideoWriter(path: video.path, fps: Double(fps), width: width, height: height)
+        let writer = try VideoWriter(path: video.path, fps: Double(rate), width: width, height: height)
         for frame in 0..<frameCount {
             var image = background
             for layer in layers where layer.frames.contains(frame) {

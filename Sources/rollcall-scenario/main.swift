@@ -4,13 +4,16 @@ import Scenario
 /// `rollcall-scenario [--fixtures DIR] [--frames-dir DIR] OUTDIR`: generates the scenario video and
 /// its files into OUTDIR; with `--presentation [--clips N]`, the presentation-attack set instead.
 let usage = """
-    usage: rollcall-scenario [--fixtures DIR] [--frames-dir DIR] OUTDIR
+    usage: rollcall-scenario [--fixtures DIR] [--frames-dir DIR] [--fps N] OUTDIR
            rollcall-scenario --presentation [--clips N] [--fixtures DIR] OUTDIR
 
     Generates scenario.avi, sessions.json, badge-keys.json and manifest.json into OUTDIR.
       --fixtures DIR    the face fixtures folder (default: $ROLLCALL_FIXTURES/faces, else
                         ../shared/fixtures/faces from the current folder)
       --frames-dir DIR  also write frames \(ScenarioVideo.inspectionFrames.map(String.init).joined(separator: ", ")) as PNG there
+      --fps N           stamp the video at N frames a second (1 to 120; default \(ScenarioVideo.fps)): the
+                        same frames, played slower or faster by a door (a slow board sees the
+                        story slowed down, every move as far between two frames as at \(ScenarioVideo.fps) fps)
       --presentation    write the presentation-attack set instead: N clips of each kind (genuine
                         approaches, printed photos, phone screens; --clips, default 20) as
                         clip-NNN.avi, and presentation.json (see rollcall bench presentation)
@@ -26,12 +29,18 @@ var framesDirectory: String?
 var output: String?
 var presentation = false
 var clips = 20
+var rate = ScenarioVideo.fps
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
     case "--fixtures", "--frames-dir":
         guard let value = arguments.popFirst() else { fail("\(argument) needs a folder\n\(usage)", status: 64) }
         if argument == "--fixtures" { fixtures = value } else { framesDirectory = value }
+    case "--fps":
+        guard let value = arguments.popFirst(), let number = Int(value), (1...120).contains(number) else {
+            fail("--fps needs a number from 1 to 120\n\(usage)", status: 64)
+        }
+        rate = number
     case "--presentation":
         presentation = true
     case "--clips":
@@ -91,7 +100,7 @@ do {
     let files = try ScenarioVideo.generate(
         fixtures: facesDirectory(option: fixtures), into: URL(fileURLWithPath: output),
         dumpingFrames: framesDirectory == nil ? [] : ScenarioVideo.inspectionFrames,
-        to: framesDirectory.map { URL(fileURLWithPath: $0) })
+        to: framesDirectory.map { URL(fileURLWithPath: $0) }, playedAt: rate)
     let manifest = files.manifest
     let seconds = Date().timeIntervalSince(began)
     print(

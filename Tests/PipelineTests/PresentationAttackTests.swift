@@ -180,6 +180,15 @@ struct PresentationAttackTests {
         #expect(decisions.first?.when.frame == 45)
     }
 
+    @Test("a door that analyses a frame a second looks at a still picture 10 times before refusing it, not 2")
+    func slowDoorGivesUpInFrames() async throws {
+        let decisions = try await run(frames: 15, fps: 1, grey: { _ in try Self.flat(0) })
+        #expect(decisions.map(\.kind) == [.refusedFace])
+        #expect(decisions.first?.reason == "no_depth_seen")
+        // 1.5 s passed at frame 2; the 10th frame of the track is frame 9.
+        #expect(decisions.first?.when.frame == 9)
+    }
+
     @Test("with the stage off, the consensus goes straight to the rules")
     func stageOff() async throws {
         let decider = try DoorDeciderTests().decider()

@@ -242,14 +242,20 @@ struct ScenarioVideoTests {
         #expect(badges.count == 3)
     }
 
-    @Test("apart from the badge keys, generating again gives the same manifest and the same pixels")
+    @Test(
+        "apart from the badge keys, generating again gives the same manifest and the same pixels; --fps 5 stamps the same frames at 5 fps"
+    )
     func deterministic() throws {
         let scenario = try generatedScenario.get()
         let directory = try TestResources.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let again = try ScenarioVideo.generate(fixtures: TestResources.faces, into: directory)
+        let again = try ScenarioVideo.generate(
+            fixtures: TestResources.faces, into: directory, dumpingFrames: [], to: nil, playedAt: 5)
+        #expect(again.manifest.fps == 5)
+        #expect(again.manifest.time(ofFrame: 10) == ScenarioVideo.start.addingTimeInterval(2))
         var first = scenario.files.manifest
         var second = again.manifest
+        second.fps = first.fps
         for index in first.appearances.indices {
             first.appearances[index].payload = nil
             second.appearances[index].payload = nil
@@ -258,6 +264,7 @@ struct ScenarioVideoTests {
         #expect(try Data(contentsOf: again.sessions) == scenario.sessions)
         // Frame 60 holds no badge, so its pixels do not depend on the keys.
         let reader = try VideoReader(path: again.video.path)
+        #expect(reader.fps == 5)
         var frame: RGBImage?
         for _ in 0...60 { frame = try reader.next() }
         #expect(frame == (try scenario.frame(60)))

@@ -129,7 +129,7 @@ camera=$(status_json | sed -n 's/.*"camera" *: *{[^}]*"state" *: *"\([a-z]*\)".*
 if [ "$reloaded" = yes ] && [ "$checked_in" = yes ]; then
     step ok reload "$t" "configuration reloaded; the camera is the scenario video ($camera); the hub has the scenario's student present"
 else
-    step FAIL reload "$t" "reloaded=$reloaded checked_in=$checked_in; $(journalctl -u rollcall.service -n 8 -o cat --no-pager | tr '\n' ' ')"
+    step FAIL reload "$t" "reloaded=$reloaded checked_in=$checked_in; faces: $(journalctl -u rollcall.service -o cat --no-pager | grep -i -E 'face|checked in|no check-in' | tail -n 12 | tr '\n' ' '); last lines: $(journalctl -u rollcall.service -n 8 -o cat --no-pager | tr '\n' ' ')"
 fi
 
 # Back to the camera, as the technician would after the demonstration (another reload).
