@@ -137,12 +137,18 @@ lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	python3 tools/module_graph.py --check
 
-## bench: speed of the vision core, frame conversion, matching and the whole pipeline on this machine
+## bench: speed of the vision core, frame conversion, matching (every kernel the CPU runs) and the whole
+## pipeline on this machine, with the reference (face_recognition, numpy) measured in the same run
 ## (see README, Performance)
 bench: models build
+	tools/reference/setup.sh
 	$(BIN) bench vision --runs 100
+	@echo "the reference (face_recognition on dlib), same frame, same run:"
+	.venv-reference/bin/python tools/reference/bench_reference.py --runs 30
 	$(BIN) bench capture
-	for n in 1000 10000 100000; do $(BIN) bench match --templates $$n; done
+	for n in 1000 10000 100000; do $(BIN) bench match --templates $$n --kernel all; done
+	@echo "the reference's search (face_distance, numpy float32), same run:"
+	.venv-reference/bin/python tools/reference/bench_reference.py --match-templates 100000 --runs 50
 	tools/scenario.sh .build/scenario --json | tail -n 1
 	$(BIN) bench outbox --events 2000 --dir .build
 	$(BIN) bench sync --serve-hub --events 10000 --json

@@ -153,10 +153,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Gallery and matcher (and later tracking and consensus). Pure Swift, no C, no I/O.
+        // The matcher's 8-bit distance kernels (scalar, SSE4.2, AVX, AVX2, AVX-512BW, AVX-512 VNNI,
+        // NEON), chosen at run time from what the CPU has. Built for the architecture's baseline (no
+        // -mavx): each kernel carries its own target attribute. Always optimised.
+        .target(
+            name: "CMatch",
+            cSettings: [.unsafeFlags(["-O2"]), .define("NDEBUG")]
+        ),
+        // Gallery and matcher (and later tracking and consensus). Swift over CMatch's kernels, no I/O.
         .target(
             name: "Recognition",
-            dependencies: ["Attendance"],
+            dependencies: ["Attendance", "CMatch"],
             swiftSettings: swiftSettings + [.unsafeFlags(cpuFlags.flatMap { ["-Xcc", $0] })]
         ),
         // Signed QR badges: format, issuing, verification. Pure: no I/O, the time is a parameter.

@@ -24,8 +24,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The stages in the order of the flow, and the targets in each (test targets are not drawn).
 STAGES = [
-    ("domain", "the rules and the wire: pure Swift, no I/O",
-     ["Recognition", "Attendance", "Badges", "Sealing", "SyncProtocol"]),
+    ("domain", "the rules and the wire: no I/O (Swift, and the matcher's C kernels)",
+     ["CMatch", "Recognition", "Attendance", "Badges", "Sealing", "SyncProtocol"]),
     ("pixels", "images in Swift, for the camera and the face core alike", ["CImaging", "Imaging"]),
     ("camera", "frames from V4L2 or from files", ["CV4L2", "Capture"]),
     ("vision", "faces and QR codes in images, enrollment checks",

@@ -47,6 +47,16 @@ public struct PipelineSummary: Sendable {
     public var framesDroppedAtStop = 0
     public var firstFrameError: String?
     public var decisions: [DoorDecision.Kind: Int] = [:]
+    /// Time to check-in: for each face check-in, the frames from its track's first frame to it.
+    public var framesToCheckin: [Int] = []
+
+    /// The median of `framesToCheckin` (nil without a face check-in).
+    public var medianFramesToCheckin: Double? {
+        guard !framesToCheckin.isEmpty else { return nil }
+        let sorted = framesToCheckin.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? Double(sorted[middle]) : Double(sorted[middle - 1] + sorted[middle]) / 2
+    }
 
     /// One line of JSON: `{"kind": "summary", "frames": N, "fps": F, "stage_ms": {...}, ...}` (keys sorted).
     public var jsonLine: String { JSONLine.encode(self) }
@@ -58,6 +68,8 @@ extension PipelineSummary: Encodable {
         case stageMilliseconds = "stage_ms"
         case qualityRejections = "quality_rejections"
         case frameErrors = "frame_errors"
+        case framesToCheckin = "checkin_frames"
+        case medianFramesToCheckin = "checkin_frames_median"
     }
 
     /// fps to 0.1, seconds and stage medians to the microsecond; counts by their names.
@@ -78,6 +90,8 @@ extension PipelineSummary: Encodable {
         try container.encode(
             Dictionary(uniqueKeysWithValues: decisions.map { ($0.key.rawValue, $0.value) }), forKey: .decisions)
         try container.encode(frameErrors, forKey: .frameErrors)
+        try container.encode(framesToCheckin, forKey: .framesToCheckin)
+        try container.encodeIfPresent(medianFramesToCheckin, forKey: .medianFramesToCheckin)
     }
 }
 
@@ -195,6 +209,9 @@ public final class DoorPipeline {
                 })
             for decision in decisions {
                 decider.summary.decisions[decision.kind, default: 0] += 1
+                if case .checkin = decision, let first = decision.face?.trackFirstFrame {
+                    decider.summary.framesToCheckin.append(decision.when.frame - first)
+                }
                 try await emit(decision)
             }
         }

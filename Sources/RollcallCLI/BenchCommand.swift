@@ -206,12 +206,19 @@ struct CaptureBench: ParsableCommand {
     }
 }
 
-/// `rollcall bench match`: one probe against a gallery of random unit templates.
+/// `rollcall bench match`: one probe against a gallery of random unit templates, with the CPU's best
+/// kernel (or each it runs), next to how fast one core reads memory.
 struct MatchBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "match",
         abstract: "Median milliseconds of matching one face against N templates (one core).",
-        discussion: "Random unit templates, four per person; the whole gallery is searched (no roster)."
+        discussion: """
+            Random unit templates, four per person; the whole gallery is searched (no roster). Galleries \
+            from \(Matcher.quantizedFrom) templates are searched through their 8-bit copy, by the kernel \
+            of the CPU's instruction set (--kernel all: each the CPU runs). The memory line times one \
+            core reading a buffer the size of that copy, and 256 MB (beyond the caches): the bound a \
+            search cannot beat.
+            """
     )
 
     @Option(help: "Templates in the gallery.")
@@ -220,11 +227,26 @@ struct MatchBench: ParsableCommand {
     @Option(help: "Timed searches (after 3 warm-up searches).")
     var runs = 200
 
-    @Flag(help: "Print one JSON object with the key median_ms.")
+    @Option(help: "The 8-bit kernel: best, all, or one of \(MatchKernel.allCases.map(\.name).joined(separator: ", ")).")
+    var kernel = "best"
+
+    @Flag(help: "Print one JSON object with the keys median_ms, kernel, kernels and read_gb_per_s.")
     var json = false
 
     func validate() throws {
         guard templates > 0, runs > 0 else { throw ValidationError("--templates and --runs must be at least 1") }
+        if !["best", "all"].contains(kernel) {
+            guard let chosen = MatchKernel(name: kernel) else {
+                throw ValidationError(
+                    "--kernel \(kernel): not a kernel; one of best, all, \(MatchKernel.allCases.map(\.name).joined(separator: ", "))"
+                )
+            }
+            guard chosen.isSupported else {
+                throw ValidationError(
+                    "--kernel \(kernel): this CPU cannot run it; it runs \(MatchKernel.supported.map(\.name).joined(separator: ", "))"
+                )
+            }
+        }
     }
 
     func run() throws {
@@ -244,12 +266,65 @@ struct MatchBench: ParsableCommand {
                 person: "p\(person)", templates: (0..<min(4, templates - person * 4)).map { _ in unitTemplate() })
         }
         let probe = unitTemplate()
-        let milliseconds = try VisionBenchResult.median(runs) { _ = Matcher.match(probe, in: gallery) }
-        if json {
-            printLine(#"{"median_ms":\#(milliseconds),"runs":\#(runs),"templates":\#(gallery.count)}"#)
-        } else {
-            printLine("match benchmark: one probe against \(gallery.count) templates, median of \(runs) runs")
-            printLine(String(format: "%.4f ms (%.1f µs)", milliseconds, milliseconds * 1000))
+        let kernels: [MatchKernel] =
+            switch kernel {
+            case "best": [MatchKernel.best]
+            case "all": MatchKernel.supported.reversed()
+            default: [MatchKernel(name: kernel)!]
+            }
+        var timings: [(MatchKernel, Double)] = []
+        for kernel in kernels {
+            timings.append(
+                (kernel, try VisionBenchResult.median(runs) { _ = Matcher.match(probe, in: gallery, kernel: kernel) }))
         }
+        let quantized = gallery.count >= Matcher.quantizedFrom
+        // One core reading the 8-bit copy's bytes (from the caches, if they hold it), and 256 MB (memory).
+        let copyBytes = max(gallery.count * Gallery.dimensions, 1 << 20)
+        let copyRead = try Self.readRate(bytes: copyBytes, runs: 20)
+        let memoryRead = try Self.readRate(bytes: 256 << 20, runs: 5)
+        let (chosen, milliseconds) = timings[0]
+        if json {
+            let each = timings.map { #""\#($0.0.name)":\#($0.1)"# }.joined(separator: ",")
+            printLine(
+                #"{"copy_read_ms":\#(copyRead.milliseconds),"kernel":"\#(chosen.name)","kernels":{\#(each)},"median_ms":\#(milliseconds),"quantized":\#(quantized),"read_gb_per_s":\#(memoryRead.gigabytesPerSecond),"runs":\#(runs),"templates":\#(gallery.count)}"#
+            )
+            return
+        }
+        printLine(
+            "match benchmark: one probe against \(gallery.count) templates, median of \(runs) runs; "
+                + (quantized
+                    ? "through the 8-bit copy (\(gallery.count * Gallery.dimensions / 1000) kB)"
+                    : "exact Float32 search (below \(Matcher.quantizedFrom) templates; the kernel is not used)"))
+        printLine(
+            "CPU kernels: \(MatchKernel.supported.map(\.name).joined(separator: ", ")); best \(MatchKernel.best.name)")
+        for (kernel, time) in timings {
+            let name = kernel.name.padding(toLength: 11, withPad: " ", startingAt: 0)
+            printLine(name.isEmpty ? "" : "  " + name + String(format: " %.4f ms (%.1f µs)", time, time * 1000))
+        }
+        printLine(
+            String(
+                format: "one core reads %.1f GB/s from memory (256 MB); the 8-bit copy's bytes in %.4f ms (%.1f GB/s)",
+                memoryRead.gigabytesPerSecond, copyRead.milliseconds, copyRead.gigabytesPerSecond))
+        if quantized {
+            printLine(
+                String(
+                    format:
+                        "%@: %.2f x the time to read the copy's bytes, %.2f x the time to stream them from memory (under 1: the caches hold the copy between searches)",
+                    chosen.name, milliseconds / copyRead.milliseconds,
+                    milliseconds / (Double(copyBytes) / memoryRead.gigabytesPerSecond / 1e6)))
+        }
+    }
+
+    /// How fast one core reads a buffer of `bytes` (median of `runs` reads after warm-up).
+    static func readRate(bytes: Int, runs: Int) throws -> (milliseconds: Double, gigabytesPerSecond: Double) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
+        defer { buffer.deallocate() }
+        for index in stride(from: 0, to: bytes, by: 4096) { buffer[index] = UInt8(truncatingIfNeeded: index >> 12) }
+        var sink: UInt64 = 0
+        let milliseconds = try VisionBenchResult.median(runs) {
+            sink ^= MatchKernel.readMemory(UnsafeRawBufferPointer(buffer))
+        }
+        if sink == 0x5EED { printLine("") }  // keeps the reads
+        return (milliseconds, Double(bytes) / (milliseconds / 1000) / 1e9)
     }
 }

@@ -7,6 +7,7 @@ import Imaging
 import Kiosk
 import NIOCore
 import NIOHTTP1
+import Recognition
 import Sync
 import SyncProtocol
 import Vision
@@ -63,6 +64,7 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         checkModels(report)
         checkBLAS(report)
+        checkMatchKernel(report)
         if let settings {
             let running = await StatusCommand.fetch(port: settings.signagePort)?.0
             await checkCamera(settings, running: running, report)
@@ -99,6 +101,18 @@ struct DoctorCommand: AsyncParsableCommand {
             report.add(
                 .fail, "models", error.description,
                 fix: "sudo make install (or Models/fetch-models.sh --dest /usr/share/rollcall/models)")
+        }
+    }
+
+    /// The instruction set the matcher's 8-bit search runs on (detected from the CPU at start).
+    private func checkMatchKernel(_ report: Report) {
+        let best = MatchKernel.best
+        let text =
+            "matcher kernel \(best.name) (this CPU runs \(MatchKernel.supported.map(\.name).joined(separator: ", ")))"
+        if best == .scalar {
+            report.add(.warn, "matcher", text + ": no SIMD kernel, large galleries search slowly")
+        } else {
+            report.add(.ok, "matcher", text)
         }
     }
 

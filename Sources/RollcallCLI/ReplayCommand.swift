@@ -171,9 +171,14 @@ struct ReplayCommand: AsyncParsableCommand {
             for stage in Stage.allCases {
                 if let value = summary.stageMilliseconds[stage] {
                     printLine(
-                        "  " + stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                        "  " + stage.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
                             + String(format: " %8.2f ms median", value))
                 }
+            }
+            if let median = summary.medianFramesToCheckin {
+                printLine(
+                    "time to check-in: \(summary.framesToCheckin.map(String.init).joined(separator: ", ")) frames "
+                        + String(format: "from the track's first frame (median %.1f)", median))
             }
         }
         if summary.frames == 0 {

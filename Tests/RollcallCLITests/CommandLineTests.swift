@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Recognition
 import TestSupport
 import Testing
 import Vision
@@ -134,6 +135,20 @@ struct EncodeCommandTests {
         #expect(match.status == 0, "\(match.err)")
         let matchFigures = try JSONSerialization.jsonObject(with: Data(match.out.utf8)) as? [String: Any]
         #expect((matchFigures?["median_ms"] as? Double ?? 0) > 0 && matchFigures?["templates"] as? Int == 2000)
+        #expect(matchFigures?["kernel"] as? String == MatchKernel.best.name)
+        #expect((matchFigures?["read_gb_per_s"] as? Double ?? 0) > 0)
+        // Every kernel the CPU runs, on a gallery searched through its 8-bit copy.
+        let all = try await runRollcall([
+            "bench", "match", "--templates", "\(Matcher.quantizedFrom)", "--runs", "3", "--kernel", "all", "--json",
+        ])
+        #expect(all.status == 0, "\(all.err)")
+        let allFigures = try JSONSerialization.jsonObject(with: Data(all.out.utf8)) as? [String: Any]
+        #expect(allFigures?["quantized"] as? Bool == true)
+        let kernels = try #require(allFigures?["kernels"] as? [String: Double])
+        #expect(Set(kernels.keys) == Set(MatchKernel.supported.map(\.name)))
+        #expect(kernels.values.allSatisfy { $0 > 0 })
+        let unknown = try await runRollcall(["bench", "match", "--kernel", "avx3"])
+        #expect(unknown.status != 0 && unknown.err.contains("not a kernel"), "\(unknown.err)")
 
         let folder = try TestResources.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -206,6 +221,9 @@ func doctor() async throws {
             "\(check) is not \(verdict): \(fine.out)")
     }
     #expect(fine.status == 0 && fine.out.hasSuffix("all checks passed\n"), "\(fine.out)\(fine.err)")
+    #expect(
+        lines.contains { $0.hasPrefix("ok    matcher") && $0.contains("matcher kernel \(MatchKernel.best.name) ") },
+        "\(fine.out)")
 
     let models = folder.appendingPathComponent("models")
     try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)

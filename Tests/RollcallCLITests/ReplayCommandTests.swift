@@ -27,6 +27,8 @@ struct ReplayCommandTests {
         var frames: Int?
         var fps: Double?
         var stage_ms: [String: Double]?
+        var checkin_frames: [Int]?
+        var checkin_frames_median: Double?
     }
 
     /// Generates the scenario and enrolls its gallery plan from the fixture photos.
@@ -90,6 +92,10 @@ struct ReplayCommandTests {
                 (checkin.frame ?? .max) - first <= 10, "check-in at frame \(checkin.frame ?? -1), face from \(first)")
             #expect(checkin.session == "s-math-7b")
         }
+        // The summary's time to check-in is the same count, for each face check-in.
+        let counts = checkins.compactMap { checkin in checkin.track_first_frame.map { (checkin.frame ?? 0) - $0 } }
+        #expect(summary.checkin_frames == counts && !counts.isEmpty)
+        #expect(summary.checkin_frames_median == Double(counts.sorted()[counts.count / 2]))
         // The volunteer's visit lasts from the entry scan to the exit scan.
         let entry = try #require(decisions.first { $0.kind == "entry" })
         let exit = try #require(decisions.first { $0.kind == "exit" })

@@ -6,6 +6,10 @@ after a warm-up, of detection at upsample 0, of the 5-point shape predictor on t
 first face, and of one encoding step (shape predictor + descriptor, as
 face_recognition.face_encodings does per face). Medians, because the machine is
 shared with other builds and the mean would follow their noise.
+
+With --match-templates N it prints {"match_ms": .., "templates": N} instead: the reference's
+search (face_recognition.face_distance: numpy over a float32 matrix of N random unit
+templates, then the nearest two people), the figure `rollcall bench match` is set against.
 """
 import argparse
 import json
@@ -32,11 +36,34 @@ def median_ms(fn, runs):
     return round(statistics.median(times), 3)
 
 
+def bench_match(templates, runs):
+    """face_distance over N random unit templates (four per person), then the nearest two people."""
+    generator = np.random.default_rng(7)
+    matrix = generator.standard_normal((templates, 128)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    owners = np.arange(templates) // 4
+    probe = generator.standard_normal(128).astype(np.float32)
+    probe /= np.linalg.norm(probe)
+
+    def search():
+        distances = api.face_distance(matrix, probe)
+        best = owners[np.argmin(distances)]
+        others = np.where(owners == best, np.inf, distances)
+        return best, owners[np.argmin(others)]
+
+    return {"match_ms": median_ms(search, runs), "templates": templates, "runs": runs}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("image", nargs="?", default=str(DEFAULT_IMAGE))
     ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--match-templates", type=int, default=0,
+                    help="time the reference's search of N templates instead of the vision steps")
     args = ap.parse_args()
+    if args.match_templates > 0:
+        print(json.dumps(bench_match(args.match_templates, args.runs)))
+        return
 
     # Same decode as load_image_file, then a plain resize: the point is a fixed
     # 640x480 workload, not matching any particular camera.
