@@ -188,7 +188,11 @@ struct SyncTests {
         let outbox = try Outbox(path: folder.appendingPathComponent("outbox.sqlite").path, deviceID: "door-b12")
         let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: nil))
         try await serving(router) { port in
-            let client = SyncClient(configuration: fastConfiguration(port: port), outbox: outbox)
+            // The first manifest builds the whole gallery on a debug hub: under the full suite's load on
+            // two cores it took over fast retries' 2 s (the timeout is not what this test is about).
+            var configuration = fastConfiguration(port: port)
+            configuration.requestTimeout = 30
+            let client = SyncClient(configuration: configuration, outbox: outbox)
             let first = try await client.refresh()
             #expect(
                 first
