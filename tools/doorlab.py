@@ -153,13 +153,14 @@ class Daemon:
         self.lines, self.process = [], None
         self._lock = threading.Lock()
 
-    def write_config(self, replay=None, camera=None):
+    def write_config(self, replay=None, camera=None, presentation_check=True):
         camera_lines = [f'device = "{camera}"'] if camera else []
         if replay:
             camera_lines.append(f'replay = "{replay}"')
         text = "\n".join([
             "[device]", f'id = "{DEVICE}"', f'data_dir = "{os.path.join(self.work, "data")}"', "",
             "[camera]", *camera_lines, "",
+            "[recognition]", f"presentation_check = {'true' if presentation_check else 'false'}", "",
             "[hub]", f'url = "{self.hub_url}"', f'token_file = "{self.token_file}"',
             f"refresh_seconds = {self.refresh_seconds}", "",
             "[signage]", f"port = {self.port}", "",

@@ -18,11 +18,13 @@ public struct Door {
     /// A door over the vision workers, deciding with a gallery, a room's attendance book and the badge keys.
     public init(
         workers: PipelineWorkers, match: OperatingPoint, upsample: Int = 0, gallery: Gallery, book: AttendanceBook,
-        verifier: BadgeVerifier, calibration: CalibratedMatch? = nil, outbox: Outbox?
+        verifier: BadgeVerifier, calibration: CalibratedMatch? = nil, presentationCheck: Bool = true,
+        outbox: Outbox?
     ) {
         var settings = PipelineConfiguration()
         settings.match = match
         settings.upsample = upsample
+        settings.presentation.enabled = presentationCheck
         // One frame ahead per worker and one more: the workers never wait for the decisions.
         settings.lookahead = workers.count + 1
         pipeline = DoorPipeline(
@@ -40,7 +42,7 @@ public struct Door {
         self.init(
             workers: workers, match: configuration.operatingPoint, upsample: configuration.upsample,
             gallery: update.gallery ?? Gallery(), book: inputs.book, verifier: inputs.verifier,
-            calibration: update.calibration, outbox: outbox)
+            calibration: update.calibration, presentationCheck: configuration.presentationCheck, outbox: outbox)
     }
 
     /// Runs `frames` through the door (see `DoorPipeline.run` for `clock`, `updates` and `stopping`); every

@@ -35,6 +35,9 @@ public struct KioskConfiguration: Sendable, Equatable {
     /// Vision worker threads; 0 means one per core.
     public var workers = 0
     public var upsample = 0
+    /// `recognition.presentation_check`: the presentation-attack stage (a photo or a screen held up to
+    /// the camera is refused). Off only for a demonstration with photos; a change restarts capture.
+    public var presentationCheck = true
     /// `[badges]`
     public var allowUnsignedBadges = false
     /// `[hub]`
@@ -130,7 +133,8 @@ public struct KioskConfiguration: Sendable, Equatable {
         configuration.gain = try reader.int("camera", "gain", in: 0...1000)
 
         try reader.section(
-            "recognition", keys: ["accept_distance", "false_match_target", "min_margin", "workers", "upsample"])
+            "recognition",
+            keys: ["accept_distance", "false_match_target", "min_margin", "workers", "upsample", "presentation_check"])
         if reader.value("recognition", "accept_distance") != nil {
             throw ConfigurationError(
                 key: "recognition.accept_distance",
@@ -146,6 +150,8 @@ public struct KioskConfiguration: Sendable, Equatable {
             try reader.double("recognition", "min_margin", in: 0...1) ?? configuration.minimumMargin
         configuration.workers = try reader.int("recognition", "workers", in: 0...64) ?? configuration.workers
         configuration.upsample = try reader.int("recognition", "upsample", in: 0...2) ?? configuration.upsample
+        configuration.presentationCheck =
+            try reader.bool("recognition", "presentation_check") ?? configuration.presentationCheck
 
         try reader.section("badges", keys: ["allow_unsigned"])
         configuration.allowUnsignedBadges = try reader.bool("badges", "allow_unsigned") ?? false
@@ -186,8 +192,9 @@ public struct KioskConfiguration: Sendable, Equatable {
     }
 
     /// Whether the door captures from the same source with the same settings as `other`.
-    func sameCapture(as other: KioskConfiguration) -> Bool {
+    public func sameCapture(as other: KioskConfiguration) -> Bool {
         cameraSettings == other.cameraSettings && replay == other.replay
+            && presentationCheck == other.presentationCheck
     }
 
     /// The recognition operating point.

@@ -76,7 +76,13 @@ struct DoorService: Service {
                     "source": "\(source.description)",
                     "accept_distance": "\(String(format: "%.3f", door.calibration.policy.acceptDistance))",
                     "false_match_target": "\(configuration.falseMatchTarget)",
+                    "presentation_check": "\(configuration.presentationCheck ? "on" : "off")",
                 ])
+            if !configuration.presentationCheck {
+                logger.warning(
+                    "the presentation-attack check is off (recognition.presentation_check = false): a photo of a student checks them in"
+                )
+            }
             let started = Monotonic.nanoseconds()
             let summary = try await door.run(
                 frames: source.source.frames,

@@ -65,6 +65,11 @@ struct DoctorCommand: AsyncParsableCommand {
         checkModels(report)
         checkBLAS(report)
         checkMatchKernel(report)
+        if let settings, !settings.presentationCheck {
+            report.add(
+                .warn, "presentation", "recognition.presentation_check is off: a photo of a student checks them in",
+                fix: "set presentation_check = true in \(config) (off only for a demonstration with photos)")
+        }
         if let settings {
             let running = await StatusCommand.fetch(port: settings.signagePort)?.0
             await checkCamera(settings, running: running, report)

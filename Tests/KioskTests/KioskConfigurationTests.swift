@@ -14,6 +14,7 @@ struct KioskConfigurationTests {
         #expect(settings.hubURL == "https://hub.school.example" && settings.signagePort == 8081)
         #expect(settings.logLevel == "info" && !settings.allowUnsignedBadges)
         #expect(settings.replay == nil && settings.refreshSeconds == 60)
+        #expect(settings.presentationCheck)
     }
 
     @Test("the hub token file: read, trimmed, and refused when missing or too short, naming the key")
@@ -75,6 +76,10 @@ struct KioskConfigurationTests {
                 "badges.allow_unsigned: must be true or false"
             ),
             (
+                "[device]\nid = \"d\"\n[recognition]\npresentation_check = 0\n",
+                "recognition.presentation_check: must be true or false"
+            ),
+            (
                 "[device]\nid = \"d\"\n[hub]\nurl = \"http://hub.school.example\"\n",
                 "hub.url: \"http://hub.school.example\": plain http only to this machine"
             ),
@@ -109,5 +114,13 @@ struct KioskConfigurationTests {
             "\(error)".contains("cannot read /nonexistent/rollcall.toml")
                 && "\(error)".contains("systemd/rollcall.toml")
         }
+    }
+
+    @Test("recognition.presentation_check: on by default, off when set false, and a change restarts capture")
+    func presentationCheck() throws {
+        let off = try KioskConfiguration.parse("[device]\nid = \"d\"\n[recognition]\npresentation_check = false\n")
+        #expect(!off.presentationCheck)
+        let on = try KioskConfiguration.parse("[device]\nid = \"d\"\n")
+        #expect(on.presentationCheck && !on.sameCapture(as: off))
     }
 }
