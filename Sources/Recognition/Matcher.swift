@@ -167,7 +167,7 @@ public enum Matcher {
         // candidates hold every template within the final reach.
         var rough = NearestTwo()
         var reach = Float.infinity
-        var candidates: [Int] = []
+        var candidates: [(row: Int, approximate: Float)] = []
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: blockRows) { block in
             gallery.quantized.withUnsafeBufferPointer { matrix in
                 gallery.owners.withUnsafeBufferPointer { owners in
@@ -183,7 +183,7 @@ public enum Matcher {
                                 if let include, !include(owner) { continue }
                                 rough.offer(owner, Float(block[offset]))
                                 reach = limit(rough)
-                                candidates.append(first + offset)
+                                candidates.append((first + offset, Float(block[offset])))
                             }
                             first += count
                         }
@@ -192,21 +192,13 @@ public enum Matcher {
             }
         }
         // Exact Float32 distances for the candidates still within the final reach.
-        gallery.quantized.withUnsafeBufferPointer { matrix in
-            gallery.matrix.withUnsafeBytes { floats in
-                probe.withUnsafeBytes { probe in
-                    query.withUnsafeBufferPointer { query in
-                        var approximate: Int32 = 0
-                        var exact: Float = 0
-                        for row in candidates {
-                            kernel.distances(
-                                query.baseAddress!, matrix.baseAddress! + row * Gallery.dimensions, 1, &approximate)
-                            guard Float(approximate) <= reach else { continue }
-                            squaredDistances(
-                                probe.baseAddress!, floats.baseAddress! + row * Gallery.dimensions * 4, 1, &exact)
-                            nearest.offer(gallery.owners[row], exact)
-                        }
-                    }
+        gallery.matrix.withUnsafeBytes { floats in
+            probe.withUnsafeBytes { probe in
+                var exact: Float = 0
+                for (row, approximate) in candidates where approximate <= reach {
+                    squaredDistances(
+                        probe.baseAddress!, floats.baseAddress! + row * Gallery.dimensions * 4, 1, &exact)
+                    nearest.offer(gallery.owners[row], exact)
                 }
             }
         }
