@@ -142,9 +142,9 @@ lint:
 ## (see README, Performance)
 bench: models build
 	tools/reference/setup.sh
-	$(BIN) bench vision --runs 100
-	@echo "the reference (face_recognition on dlib), same frame, same run:"
-	.venv-reference/bin/python tools/reference/bench_reference.py --runs 30
+	@echo "the reference (face_recognition on dlib), same frame, measured first in this run:"
+	.venv-reference/bin/python tools/reference/bench_reference.py --runs 30 | tee .build/reference-vision.json
+	$(BIN) bench vision --runs 100 --reference .build/reference-vision.json
 	$(BIN) bench capture
 	for n in 1000 10000 100000; do $(BIN) bench match --templates $$n --kernel all; done
 	@echo "the reference's search (face_distance, numpy float32), same run:"

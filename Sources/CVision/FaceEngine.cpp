@@ -15,6 +15,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "CVision.h"
+#include "Descriptor.hpp"
 #include "Guard.hpp"
 #include "RGBView.hpp"
 #include "ResNet.hpp"
@@ -25,17 +26,22 @@ using cvision::require;
 
 struct cvision_models {
     dlib::shape_predictor predictor;
-    // The prototype engines copy: a network's forward pass writes into its own layers' tensors, so
-    // each engine needs its own copy, but the file is read only once.
+    // dlib's network as read from the file: the engines copy it only to run dlib's own forward pass
+    // (cvision_encode_dlib), which writes into its layers' tensors.
     cvision::resnet::network network;
+    // Its weights as the descriptor pass (Descriptor.hpp) reads them, shared read-only by every engine.
+    std::unique_ptr<cvision::descriptor::weights> weights;
 };
 
 struct cvision_engine {
     const cvision_models *models;
     dlib::frontal_face_detector detector;
-    cvision::resnet::network network;
+    cvision::descriptor::runner descriptor;
+    std::unique_ptr<cvision::resnet::network> network; // made on the first cvision_encode_dlib
     std::vector<dlib::rect_detection> raw;
     std::vector<cvision_detection> detections;
+
+    explicit cvision_engine(const cvision_models *m) : models(m), descriptor(*m->weights) {}
 };
 
 namespace {
@@ -83,6 +89,12 @@ extern "C" cvision_status cvision_models_load(const char *shape_predictor_path, 
                                                  " landmarks; the 5-point model is needed");
         }
         load_model(recognition_model_path, "face recognition network", models->network);
+        try {
+            models->weights = std::make_unique<cvision::descriptor::weights>(models->network);
+        } catch (const failure &f) {
+            throw failure(CVISION_ERR_MODEL,
+                          std::string(recognition_model_path) + " is not the ResNet v1 network: " + f.what());
+        }
         *out = models.release();
     });
 }
@@ -95,10 +107,8 @@ extern "C" cvision_status cvision_engine_create(const cvision_models *models, cv
         require(out != nullptr, "no output handle");
         *out = nullptr;
         require(models != nullptr, "no models");
-        auto engine = std::make_unique<cvision_engine>();
-        engine->models = models;
+        auto engine = std::make_unique<cvision_engine>(models);
         engine->detector = dlib::get_frontal_face_detector();
-        engine->network = models->network;
         *out = engine.release();
     });
 }
@@ -156,35 +166,69 @@ extern "C" cvision_status cvision_predict_landmarks(cvision_engine *engine, cons
     });
 }
 
-extern "C" cvision_status cvision_encode(cvision_engine *engine, const cvision_image_view *image,
-                                         const cvision_landmarks *faces, size_t count, float *out,
-                                         cvision_error *error) {
+namespace {
+
+/// The 150 px chip of each face, aligned on its landmarks with dlib's padding.
+dlib::array<dlib::matrix<dlib::rgb_pixel>> face_chips(const cvision_image_view *image, const cvision_landmarks *faces,
+                                                      size_t count) {
+    const auto view = cvision::make_view(image);
+    std::vector<dlib::chip_details> details;
+    details.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+        std::vector<dlib::point> parts;
+        for (const auto &p : faces[i].points) {
+            parts.emplace_back(p.x, p.y);
+        }
+        const dlib::full_object_detection shape(to_dlib(faces[i].box), parts);
+        details.push_back(dlib::get_face_chip_details(shape, cvision::resnet::chip_size, chip_padding));
+    }
+    dlib::array<dlib::matrix<dlib::rgb_pixel>> chips;
+    dlib::extract_image_chips(view, details, chips);
+    return chips;
+}
+
+} // namespace
+
+namespace {
+
+/// The descriptors of `faces`, by the core's forward pass or by dlib's.
+cvision_status encode_with(bool dlib_pass, cvision_engine *engine, const cvision_image_view *image,
+                           const cvision_landmarks *faces, size_t count, float *out, cvision_error *error) {
     return guarded_dlib(error, [&] {
         require(engine != nullptr, "no engine");
         require(count == 0 || (faces != nullptr && out != nullptr), "null argument");
         if (count == 0) {
             return;
         }
-        const auto view = cvision::make_view(image);
-        std::vector<dlib::chip_details> details;
-        details.reserve(count);
-        for (size_t i = 0; i < count; ++i) {
-            std::vector<dlib::point> parts;
-            for (const auto &p : faces[i].points) {
-                parts.emplace_back(p.x, p.y);
-            }
-            const dlib::full_object_detection shape(to_dlib(faces[i].box), parts);
-            details.push_back(dlib::get_face_chip_details(shape, cvision::resnet::chip_size, chip_padding));
+        const auto chips = face_chips(image, faces, count);
+        if (!dlib_pass) {
+            engine->descriptor.run(chips, out);
+            return;
         }
-        dlib::array<dlib::matrix<dlib::rgb_pixel>> chips;
-        dlib::extract_image_chips(view, details, chips);
-        const auto descriptors = engine->network(chips, network_batch);
+        if (!engine->network) {
+            engine->network = std::make_unique<cvision::resnet::network>(engine->models->network);
+        }
+        const auto descriptors = (*engine->network)(chips, network_batch);
         for (size_t i = 0; i < count; ++i) {
             require(descriptors[i].size() == CVISION_DESCRIPTOR_LENGTH, "network gave a descriptor of the wrong size");
             std::memcpy(out + i * CVISION_DESCRIPTOR_LENGTH, &descriptors[i](0),
                         CVISION_DESCRIPTOR_LENGTH * sizeof(float));
         }
     });
+}
+
+} // namespace
+
+extern "C" cvision_status cvision_encode(cvision_engine *engine, const cvision_image_view *image,
+                                         const cvision_landmarks *faces, size_t count, float *out,
+                                         cvision_error *error) {
+    return encode_with(false, engine, image, faces, count, out, error);
+}
+
+extern "C" cvision_status cvision_encode_dlib(cvision_engine *engine, const cvision_image_view *image,
+                                              const cvision_landmarks *faces, size_t count, float *out,
+                                              cvision_error *error) {
+    return encode_with(true, engine, image, faces, count, out, error);
 }
 
 extern "C" cvision_status cvision_measure_faces(const cvision_image_view *image, const cvision_landmarks *faces,
@@ -238,7 +282,11 @@ extern "C" const char *cvision_blas_description(void) {
     using config_function = const char *(*)();
     if (auto config = reinterpret_cast<config_function>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
         static thread_local std::string description;
-        description = std::string("OpenBLAS ") + config();
+        // openblas_get_config() begins with "OpenBLAS" itself.
+        description = config();
+        if (description.rfind("OpenBLAS", 0) != 0) {
+            description = "OpenBLAS " + description;
+        }
         return description.c_str();
     }
     return "reference";

@@ -26,7 +26,10 @@ struct VisionBench: AsyncParsableCommand {
             The image is cropped to 4:3 around its centre and scaled to 640x480, as a door camera \
             delivers frames. It must show a face. Detection runs at upsample 0; "encode" is one face's \
             landmarks, chip and descriptor; "batch of 8" is the descriptor of 8 faces computed together, \
-            per face. Runs on one vision thread; BLAS may use every core.
+            per face. Both are timed with the core's forward pass of the network (what the door runs) and \
+            with dlib's forward pass of the same weights. Runs on one vision thread; BLAS may use every \
+            core. With --reference, each figure is printed next to the reference's (the JSON that \
+            tools/reference/bench_reference.py printed in the same run) and as a ratio to it.
             """
     )
 
@@ -39,7 +42,17 @@ struct VisionBench: AsyncParsableCommand {
     @Option(help: "Timed runs of each step (after 3 warm-up runs).")
     var runs = 30
 
-    @Flag(help: "Print one JSON object with the keys detect_ms, landmarks_ms, encode_ms, batch8_per_face_ms.")
+    @Option(
+        help: ArgumentHelp(
+            "The reference's figures: the JSON file tools/reference/bench_reference.py printed.",
+            valueName: "file"))
+    var reference: String?
+
+    @Flag(
+        help: """
+            Print one JSON object with the keys detect_ms, landmarks_ms, encode_ms, batch8_per_face_ms, \
+            encode_dlib_ms, batch8_dlib_per_face_ms (and reference, with --reference).
+            """)
     var json = false
 
     @OptionGroup var models: ModelOptions
@@ -57,6 +70,16 @@ struct VisionBench: AsyncParsableCommand {
             printError(error.description)
             throw ExitCode.failure
         }
+        var referenceFigures: VisionReference?
+        if let reference {
+            do {
+                referenceFigures = try JSONDecoder().decode(
+                    VisionReference.self, from: Data(contentsOf: URL(fileURLWithPath: reference)))
+            } catch {
+                printError("\(reference): not the JSON of tools/reference/bench_reference.py: \(error)")
+                throw ExitCode.failure
+            }
+        }
         let workers = try VisionWorkers(models: try models.load(), count: 1)
         let runs = self.runs
         let result = try await workers.run { engine in
@@ -64,6 +87,7 @@ struct VisionBench: AsyncParsableCommand {
         }
         var report = result
         report.image = path
+        report.reference = referenceFigures
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -83,6 +107,13 @@ struct VisionBench: AsyncParsableCommand {
     }
 }
 
+/// The reference's figures (tools/reference/bench_reference.py), milliseconds, medians.
+struct VisionReference: Codable, Sendable {
+    var detect_ms: Double
+    var landmarks_ms: Double
+    var encode_ms: Double
+}
+
 /// What `rollcall bench vision` measured, in milliseconds (medians).
 struct VisionBenchResult: Encodable, Sendable {
     var image = ""
@@ -94,6 +125,9 @@ struct VisionBenchResult: Encodable, Sendable {
     var landmarks_ms: Double
     var encode_ms: Double
     var batch8_per_face_ms: Double
+    var encode_dlib_ms: Double
+    var batch8_dlib_per_face_ms: Double
+    var reference: VisionReference?
 
     static func measure(engine: FaceEngine, frame: RGBImage, runs: Int) throws -> VisionBenchResult {
         guard let face = try engine.detect(in: frame, upsample: 0).first ?? engine.detect(in: frame, upsample: 1).first
@@ -107,11 +141,17 @@ struct VisionBenchResult: Encodable, Sendable {
             let shape = try engine.landmarks(in: frame, boxes: [face.box])
             _ = try engine.encode(in: frame, faces: shape)
         }
+        let encodeDlib = try median(runs) {
+            let shape = try engine.landmarks(in: frame, boxes: [face.box])
+            _ = try engine.encode(in: frame, faces: shape, pass: .dlib)
+        }
         let shapes = try engine.landmarks(in: frame, boxes: Array(repeating: face.box, count: 8))
         let batch = try median(runs) { _ = try engine.encode(in: frame, faces: shapes) }
+        let batchDlib = try median(runs) { _ = try engine.encode(in: frame, faces: shapes, pass: .dlib) }
         return VisionBenchResult(
             width: frame.width, height: frame.height, runs: runs, blas: FaceModels.blasDescription,
-            detect_ms: detect, landmarks_ms: landmarks, encode_ms: encode, batch8_per_face_ms: batch / 8)
+            detect_ms: detect, landmarks_ms: landmarks, encode_ms: encode, batch8_per_face_ms: batch / 8,
+            encode_dlib_ms: encodeDlib, batch8_dlib_per_face_ms: batchDlib / 8)
     }
 
     /// Median wall-clock milliseconds of `runs` calls, after 3 untimed warm-up calls.
@@ -130,16 +170,31 @@ struct VisionBenchResult: Encodable, Sendable {
     }
 
     var table: String {
-        func row(_ name: String, _ value: Double) -> String {
-            name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", value)
+        func row(_ name: String, _ value: Double, _ against: Double? = nil) -> String {
+            var line = name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", value)
+            if let against, against > 0 {
+                line += String(format: "%10.2f ms %7.3f", against, value / against)
+            }
+            return line
         }
-        return [
-            "vision benchmark: \(image) as a \(width)x\(height) frame, median of \(runs) runs, BLAS: \(blas)",
-            row("detect (upsample 0)", detect_ms),
-            row("landmarks (1 face)", landmarks_ms),
-            row("encode (1 face)", encode_ms),
-            row("encode, batch of 8, per face", batch8_per_face_ms),
-        ].joined(separator: "\n")
+        var lines = [
+            "vision benchmark: \(image) as a \(width)x\(height) frame, median of \(runs) runs, BLAS: \(blas)"
+        ]
+        if reference != nil {
+            lines.append(String(repeating: " ", count: 40) + "  rollcall   reference   ratio")
+        }
+        lines += [
+            row("detect (upsample 0)", detect_ms, reference?.detect_ms),
+            row("landmarks (1 face)", landmarks_ms, reference?.landmarks_ms),
+            row("encode (1 face)", encode_ms, reference?.encode_ms),
+            row("encode, batch of 8, per face", batch8_per_face_ms, reference?.encode_ms),
+            row("encode (1 face), dlib's forward pass", encode_dlib_ms, reference?.encode_ms),
+            row("batch of 8, dlib's forward pass", batch8_dlib_per_face_ms, reference?.encode_ms),
+        ]
+        if reference != nil {
+            lines.append("(the reference encodes one face at a time: both batch rows are set against its encode)")
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

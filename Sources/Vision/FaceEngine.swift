@@ -52,13 +52,25 @@ public final class FaceEngine {
         return shapes.map(FaceLandmarks.init)
     }
 
+    /// How a descriptor is computed: the core's own forward pass over dlib's weights (what the door
+    /// runs), or dlib's forward pass of the same network (the reference it is tested and timed against).
+    public enum DescriptorPass: Sendable {
+        case core
+        case dlib
+    }
+
     /// Computes one descriptor per face in a single batch (150 px chips, padding 0.25).
-    public func encode(in image: RGBImage, faces: [FaceLandmarks]) throws(VisionError) -> [FaceEncoding] {
+    public func encode(
+        in image: RGBImage, faces: [FaceLandmarks], pass: DescriptorPass = .core
+    ) throws(VisionError) -> [FaceEncoding] {
         guard !faces.isEmpty else { return [] }
         let shapes = faces.map(cvision_landmarks.init)
         var values = [Float](repeating: 0, count: faces.count * FaceEncoding.length)
         try image.withView { (view: UnsafePointer<cvision_image_view>) throws(VisionError) in
-            try check { cvision_encode(handle, view, shapes, shapes.count, &values, $0) }
+            switch pass {
+            case .core: try check { cvision_encode(handle, view, shapes, shapes.count, &values, $0) }
+            case .dlib: try check { cvision_encode_dlib(handle, view, shapes, shapes.count, &values, $0) }
+            }
         }
         return (0..<faces.count).map { face in
             FaceEncoding(values: Array(values[face * FaceEncoding.length..<(face + 1) * FaceEncoding.length]))

@@ -118,15 +118,26 @@ struct EncodeCommandTests {
         #expect(result.err.contains("make models"))
     }
 
-    @Test("bench vision --json prints the four figures")
+    @Test("bench vision --json prints its figures, both forward passes, and the reference's when given")
     func benchJSON() async throws {
-        let result = try await runRollcall(["bench", "vision", "--json", "--runs", "1"])
+        let reference = FileManager.default.temporaryDirectory.appendingPathComponent("reference-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: reference) }
+        try Data(#"{"detect_ms": 20.0, "landmarks_ms": 1.5, "encode_ms": 80.0}"#.utf8).write(to: reference)
+        let result = try await runRollcall(["bench", "vision", "--json", "--runs", "1", "--reference", reference.path])
         #expect(result.status == 0, "\(result.err)")
         let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any]
-        for key in ["detect_ms", "landmarks_ms", "encode_ms", "batch8_per_face_ms"] {
+        for key in [
+            "detect_ms", "landmarks_ms", "encode_ms", "batch8_per_face_ms", "encode_dlib_ms", "batch8_dlib_per_face_ms",
+        ] {
             let value = try #require(object?[key] as? Double, "\(key)")
             #expect(value > 0)
         }
+        #expect((object?["reference"] as? [String: Any])?["encode_ms"] as? Double == 80.0)
+        let table = try await runRollcall(["bench", "vision", "--runs", "1", "--reference", reference.path])
+        #expect(table.status == 0 && table.out.contains("reference") && table.out.contains("80.00 ms"), "\(table.out)")
+        try Data("not json".utf8).write(to: reference)
+        let garbage = try await runRollcall(["bench", "vision", "--runs", "1", "--reference", reference.path])
+        #expect(garbage.status != 0 && garbage.err.contains("bench_reference.py"), "\(garbage.err)")
     }
 
     @Test("bench match and bench outbox --json print their figures, and the outbox bench cleans up")

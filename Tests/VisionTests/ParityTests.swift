@@ -46,6 +46,56 @@ struct ParityTests {
         #expect(worst > 0, "encodings are computed, not copied from the expectations")
     }
 
+    /// The door's descriptor comes from the core's own forward pass over dlib's weights: it must give what
+    /// dlib's forward pass of the same network gives, on every fixture face and on variations of each
+    /// (brighter, darker, flatter, harsher, smaller), one face at a time and in batches across dlib's
+    /// batch of 16 (the core splits a large batch into groups of its own).
+    @Test("the core's forward pass gives dlib's descriptors, one at a time and in batches of 1 to 17")
+    func corePassEqualsDlibPass() throws {
+        let engine = try makeEngine()
+        var compared = 0
+        var worst: Float = 0
+        var pool: [(RGBImage, FaceLandmarks)] = []
+        for name in try loadExpected().images.keys.sorted() {
+            let original = try fixtureImage(name)
+            let variants = [
+                original,
+                try original.adjusted(brightness: 40),
+                try original.adjusted(brightness: -50),
+                try original.adjusted(contrast: 0.6),
+                try original.adjusted(contrast: 1.6),
+                try original.resized(width: original.width * 3 / 4, height: original.height * 3 / 4),
+            ]
+            for image in variants {
+                let boxes = try engine.detect(in: image, upsample: 1).map(\.box)
+                let shapes = try engine.landmarks(in: image, boxes: boxes)
+                guard !shapes.isEmpty else { continue }
+                let core = try engine.encode(in: image, faces: shapes)
+                let dlib = try engine.encode(in: image, faces: shapes, pass: .dlib)
+                for (ours, theirs) in zip(core, dlib) {
+                    let distance = ours.distance(to: theirs)
+                    worst = max(worst, distance)
+                    compared += 1
+                    #expect(distance <= 1e-4, "\(name): the core's descriptor is \(distance) from dlib's")
+                }
+                pool.append((image, shapes[0]))
+            }
+        }
+        #expect(compared >= 72, "only \(compared) faces compared")
+        // Batches: the same face many times over, so that each row must equal the single pass.
+        let (image, shape) = try #require(pool.first)
+        let single = try #require(try engine.encode(in: image, faces: [shape], pass: .dlib).first)
+        for count in [1, 2, 7, 16, 17] {
+            let batch = try engine.encode(in: image, faces: Array(repeating: shape, count: count))
+            #expect(batch.count == count)
+            for row in batch {
+                worst = max(worst, row.distance(to: single))
+                #expect(row.distance(to: single) <= 1e-4, "batch of \(count)")
+            }
+        }
+        #expect(worst < 1e-4)
+    }
+
     @Test("an encoding separates people: the same person is near, another is far")
     func encodingsSeparatePeople() throws {
         let engine = try makeEngine()

@@ -73,10 +73,17 @@ cvision_status cvision_predict_landmarks(cvision_engine *engine, const cvision_i
                                  const cvision_rect *boxes, size_t count, cvision_landmarks *out,
                                  cvision_error *error);
 
-/// Extracts a 150 px chip (padding 0.25) per face and computes the descriptors in one batch.
+/// Extracts a 150 px chip (padding 0.25) per face and computes the descriptors in one batch, with the
+/// network's forward pass written for this core (Descriptor.hpp) over dlib's weights.
 /// `out` receives `count * CVISION_DESCRIPTOR_LENGTH` floats.
 cvision_status cvision_encode(cvision_engine *engine, const cvision_image_view *image,
                               const cvision_landmarks *faces, size_t count, float *out, cvision_error *error);
+
+/// The same descriptors through dlib's own forward pass of the network (slower: the reference that the
+/// descriptor pass of `cvision_encode` is tested and measured against). The engine copies the network
+/// on its first call.
+cvision_status cvision_encode_dlib(cvision_engine *engine, const cvision_image_view *image,
+                                   const cvision_landmarks *faces, size_t count, float *out, cvision_error *error);
 
 /// Measurements of one face for the quality gates, taken on its aligned 150 px chip (the crop the
 /// descriptor sees), so that they do not depend on the face's size in the frame.
