@@ -235,7 +235,12 @@ struct SyncTests {
         let outbox = try Outbox(path: folder.appendingPathComponent("outbox.sqlite").path, deviceID: "door-b12")
         let router = HubServer.router(storage: store, configuration: HubServerConfiguration(adminToken: nil))
         try await serving(router) { port in
-            let client = SyncClient(configuration: fastConfiguration(port: port), outbox: outbox)
+            // As in refresh(): the loop's first refresh builds the gallery on a debug hub, which under the full
+            // suite's load took over fast retries' 2 s; a refresh that times out is tried again only 30 s
+            // later, after this test has ended.
+            var configuration = fastConfiguration(port: port)
+            configuration.requestTimeout = 30
+            let client = SyncClient(configuration: configuration, outbox: outbox)
             let loop = Task { await client.run(pollInterval: 0.05) }
             for index in 0..<20 {
                 try await outbox.enqueue(
@@ -245,8 +250,10 @@ struct SyncTests {
                     evidence: faceEvidence)
                 try await Task.sleep(for: .milliseconds(10))
             }
-            let deadline = Date() + 20
-            while try await outbox.counts()[.synced] != 20, Date() < deadline {
+            let deadline = Date() + 60
+            while Date() < deadline {
+                let synced = try await outbox.counts()[.synced] == 20
+                if synced, try await outbox.cachedGallery() != nil { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
             loop.cancel()
