@@ -172,7 +172,7 @@ void runner::unit(size_t first, activation &x, bool down) {
     // The shortcut: x itself, or x averaged over 2x2 blocks (stride 2). dlib adds two tensors of different
     // shapes over the overlap, from the first channel and the top-left corner, and keeps the rest of the
     // larger one as it is: the block's extra channels, or the pooled shortcut's extra row and column.
-    const activation *shortcut = &x;
+    activation *shortcut = &x;
     if (down) {
         pooled_.shape(x.channels, x.samples, 1 + (x.rows - 2) / 2, 1 + (x.columns - 2) / 2);
         for (int ch = 0; ch < x.channels; ++ch) {
@@ -198,9 +198,8 @@ void runner::unit(size_t first, activation &x, bool down) {
     const int columns = std::max(block.columns, shortcut->columns);
     if (block.channels == shortcut->channels && block.rows == shortcut->rows && block.columns == shortcut->columns) {
         // The common case: same shape, added in place of the shortcut (x or the pooled copy).
-        activation &target = down ? pooled_ : x;
-        const size_t length = target.values.size();
-        float *t = target.values.data();
+        const size_t length = shortcut->values.size();
+        float *t = shortcut->values.data();
         const float *b = block.values.data();
         for (size_t i = 0; i < length; ++i) {
             t[i] = std::max(b[i] + t[i], 0.0f);
@@ -275,35 +274,33 @@ void runner::run(const dlib::array<dlib::matrix<dlib::rgb_pixel>> &chips, float 
     }
     // The residual stages, as ResNet.hpp declares them from the input: 3 units of 32, then a down unit and
     // 3 units of 64, a down unit and 2 of 128, a down unit and 2 of 256, and a last down unit of 256.
-    activation x;
-    std::swap(x, a_);
+    std::swap(x_, a_);
     size_t layer = 1;
     const bool plan[] = {false, false, false, true, false, false, false, true, false, false,
                          true,  false, false, true};
     for (const bool down : plan) {
-        unit(layer, x, down);
+        unit(layer, x_, down);
         layer += 2;
     }
     require(layer == w_.convolutions.size(), "the network's layers do not match its plan");
     // Average over every position, then the 256 -> 128 projection.
-    const size_t features = static_cast<size_t>(x.channels);
+    const size_t features = static_cast<size_t>(x_.channels);
     require(features * CVISION_DESCRIPTOR_LENGTH == w_.projection.size(), "the last stage has the wrong width");
-    std::vector<float> pooled(features * samples);
-    const float scale = 1.0f / static_cast<float>(x.plane());
+    features_.resize(features * samples);
+    const float scale = 1.0f / static_cast<float>(x_.plane());
     for (size_t ch = 0; ch < features; ++ch) {
         for (int n = 0; n < samples; ++n) {
-            const float *src = x.channel(static_cast<int>(ch)) + static_cast<size_t>(n) * x.plane();
+            const float *src = x_.channel(static_cast<int>(ch)) + static_cast<size_t>(n) * x_.plane();
             float total = 0;
-            for (size_t i = 0; i < x.plane(); ++i) {
+            for (size_t i = 0; i < x_.plane(); ++i) {
                 total += src[i];
             }
-            pooled[static_cast<size_t>(n) * features + ch] = total * scale;
+            features_[static_cast<size_t>(n) * features + ch] = total * scale;
         }
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, samples, CVISION_DESCRIPTOR_LENGTH,
-                static_cast<int>(features), 1.0f, pooled.data(), static_cast<int>(features), w_.projection.data(),
+                static_cast<int>(features), 1.0f, features_.data(), static_cast<int>(features), w_.projection.data(),
                 CVISION_DESCRIPTOR_LENGTH, 0.0f, out, CVISION_DESCRIPTOR_LENGTH);
-    std::swap(x, a_);
 }
 
 } // namespace cvision::descriptor

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstddef>
-#include <memory>
 #include <vector>
 
 #include <dlib/image_processing.h>
@@ -68,12 +67,15 @@ class runner {
   private:
     /// out = relu?(affine(conv(in) + bias)) over the whole batch.
     void convolve(const convolution &c, const activation &in, activation &out, bool relu);
-    /// One residual unit: relu(affine(conv(relu(affine(conv(x))))) + shortcut(x)), written into `x`'s place.
+    /// One residual unit: relu(affine(conv(relu(affine(conv(x))))) + shortcut(x)), left in `x`.
     void unit(size_t first, activation &x, bool down);
 
     const weights &w_;
-    activation a_, b_, c_, pooled_;
-    std::vector<float> columns_;
+    // Every buffer is kept between calls (they swap roles as the layers go): after the first call of a
+    // batch size, a forward pass allocates nothing.
+    activation a_, b_, c_, pooled_, x_;
+    std::vector<float> columns_;  ///< the rearranged input of one matrix product
+    std::vector<float> features_; ///< the averaged last stage, sample x 256
 };
 
 } // namespace cvision::descriptor
