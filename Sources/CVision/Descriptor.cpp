@@ -121,7 +121,7 @@ void runner::convolve(const convolution &c, const activation &in, activation &ou
                     const int lo = std::clamp((-shift + c.stride - 1) / c.stride, 0, out_cols);
                     const int hi = std::clamp((in.columns - shift + c.stride - 1) / c.stride, lo, out_cols);
                     for (int n = first; n < first + count; ++n) {
-                        const float *plane = in.channel(ch) + static_cast<size_t>(n) * in.plane();
+                        const float *plane = in.at(ch, n);
                         for (int oy = 0; oy < out_rows; ++oy, dst += out_cols) {
                             const int iy = oy * c.stride + ky - c.padding;
                             if (iy < 0 || iy >= in.rows) {
@@ -177,8 +177,8 @@ void runner::unit(size_t first, activation &x, bool down) {
         pooled_.shape(x.channels, x.samples, 1 + (x.rows - 2) / 2, 1 + (x.columns - 2) / 2);
         for (int ch = 0; ch < x.channels; ++ch) {
             for (int n = 0; n < x.samples; ++n) {
-                const float *src = x.channel(ch) + static_cast<size_t>(n) * x.plane();
-                float *dst = pooled_.channel(ch) + static_cast<size_t>(n) * pooled_.plane();
+                const float *src = x.at(ch, n);
+                float *dst = pooled_.at(ch, n);
                 for (int r = 0; r < pooled_.rows; ++r) {
                     const float *top = src + static_cast<size_t>(2 * r) * x.columns;
                     const float *bottom = top + x.columns;
@@ -212,16 +212,15 @@ void runner::unit(size_t first, activation &x, bool down) {
     sum.shape(channels, x.samples, rows, columns);
     for (int ch = 0; ch < channels; ++ch) {
         for (int n = 0; n < x.samples; ++n) {
-            float *dst = sum.channel(ch) + static_cast<size_t>(n) * sum.plane();
+            float *dst = sum.at(ch, n);
             for (int r = 0; r < rows; ++r) {
                 for (int k = 0; k < columns; ++k) {
                     float value = 0;
                     if (ch < block.channels && r < block.rows && k < block.columns) {
-                        value = block.channel(ch)[static_cast<size_t>(n) * block.plane() + r * block.columns + k];
+                        value = block.at(ch, n)[r * block.columns + k];
                     }
                     if (ch < shortcut->channels && r < shortcut->rows && k < shortcut->columns) {
-                        value += shortcut->channel(ch)[static_cast<size_t>(n) * shortcut->plane() +
-                                                       r * shortcut->columns + k];
+                        value += shortcut->at(ch, n)[r * shortcut->columns + k];
                     }
                     dst[r * columns + k] = std::max(value, 0.0f);
                 }
@@ -242,9 +241,9 @@ void runner::run(const dlib::array<dlib::matrix<dlib::rgb_pixel>> &chips, float 
     for (int n = 0; n < samples; ++n) {
         const auto &chip = chips[n];
         require(chip.nr() == side && chip.nc() == side, "a chip of the wrong size");
-        float *red = a_.channel(0) + static_cast<size_t>(n) * a_.plane();
-        float *green = a_.channel(1) + static_cast<size_t>(n) * a_.plane();
-        float *blue = a_.channel(2) + static_cast<size_t>(n) * a_.plane();
+        float *red = a_.at(0, n);
+        float *green = a_.at(1, n);
+        float *blue = a_.at(2, n);
         const dlib::rgb_pixel *p = &chip(0, 0);
         for (size_t i = 0; i < a_.plane(); ++i) {
             red[i] = (p[i].red - w_.mean_red) / 256.0f;
@@ -258,8 +257,8 @@ void runner::run(const dlib::array<dlib::matrix<dlib::rgb_pixel>> &chips, float 
     a_.shape(b_.channels, samples, rows, columns);
     for (int ch = 0; ch < b_.channels; ++ch) {
         for (int n = 0; n < samples; ++n) {
-            const float *src = b_.channel(ch) + static_cast<size_t>(n) * b_.plane();
-            float *dst = a_.channel(ch) + static_cast<size_t>(n) * a_.plane();
+            const float *src = b_.at(ch, n);
+            float *dst = a_.at(ch, n);
             for (int r = 0; r < rows; ++r) {
                 for (int k = 0; k < columns; ++k) {
                     float best = src[static_cast<size_t>(2 * r) * b_.columns + 2 * k];
@@ -272,17 +271,13 @@ void runner::run(const dlib::array<dlib::matrix<dlib::rgb_pixel>> &chips, float 
             }
         }
     }
-    // The residual stages, as ResNet.hpp declares them from the input: 3 units of 32, then a down unit and
-    // 3 units of 64, a down unit and 2 of 128, a down unit and 2 of 256, and a last down unit of 256.
+    // The residual units, two convolutions each, as ResNet.hpp declares them: a unit whose first
+    // convolution has stride 2 halves the size, and its shortcut is averaged down to match.
     std::swap(x_, a_);
-    size_t layer = 1;
-    const bool plan[] = {false, false, false, true, false, false, false, true, false, false,
-                         true,  false, false, true};
-    for (const bool down : plan) {
-        unit(layer, x_, down);
-        layer += 2;
+    require(w_.convolutions.size() % 2 == 1, "the network's convolutions do not pair into units");
+    for (size_t layer = 1; layer < w_.convolutions.size(); layer += 2) {
+        unit(layer, x_, w_.convolutions[layer].stride == 2);
     }
-    require(layer == w_.convolutions.size(), "the network's layers do not match its plan");
     // Average over every position, then the 256 -> 128 projection.
     const size_t features = static_cast<size_t>(x_.channels);
     require(features * CVISION_DESCRIPTOR_LENGTH == w_.projection.size(), "the last stage has the wrong width");
@@ -290,7 +285,7 @@ void runner::run(const dlib::array<dlib::matrix<dlib::rgb_pixel>> &chips, float 
     const float scale = 1.0f / static_cast<float>(x_.plane());
     for (size_t ch = 0; ch < features; ++ch) {
         for (int n = 0; n < samples; ++n) {
-            const float *src = x_.channel(static_cast<int>(ch)) + static_cast<size_t>(n) * x_.plane();
+            const float *src = x_.at(static_cast<int>(ch), n);
             float total = 0;
             for (size_t i = 0; i < x_.plane(); ++i) {
                 total += src[i];

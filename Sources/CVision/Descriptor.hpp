@@ -54,6 +54,9 @@ struct activation {
     size_t plane() const { return static_cast<size_t>(rows) * columns; }
     float *channel(int c) { return values.data() + static_cast<size_t>(c) * samples * plane(); }
     const float *channel(int c) const { return values.data() + static_cast<size_t>(c) * samples * plane(); }
+    /// The plane of channel `c` of sample `n`.
+    float *at(int c, int n) { return channel(c) + static_cast<size_t>(n) * plane(); }
+    const float *at(int c, int n) const { return channel(c) + static_cast<size_t>(n) * plane(); }
 };
 
 /// Runs the network. Holds its buffers between calls, so one runner belongs to one thread at a time.

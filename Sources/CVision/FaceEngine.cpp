@@ -188,10 +188,6 @@ dlib::array<dlib::matrix<dlib::rgb_pixel>> face_chips(const cvision_image_view *
     return chips;
 }
 
-} // namespace
-
-namespace {
-
 /// The descriptors of `faces`, by the core's forward pass or by dlib's.
 cvision_status encode_with(bool dlib_pass, cvision_engine *engine, const cvision_image_view *image,
                            const cvision_landmarks *faces, size_t count, float *out, cvision_error *error) {
@@ -239,17 +235,9 @@ extern "C" cvision_status cvision_measure_faces(const cvision_image_view *image,
         if (count == 0) {
             return;
         }
-        const auto view = cvision::make_view(image);
+        auto chips = face_chips(image, faces, count);
         for (size_t i = 0; i < count; ++i) {
-            std::vector<dlib::point> parts;
-            for (const auto &p : faces[i].points) {
-                parts.emplace_back(p.x, p.y);
-            }
-            const dlib::full_object_detection shape(to_dlib(faces[i].box), parts);
-            dlib::matrix<dlib::rgb_pixel> chip;
-            dlib::extract_image_chip(view,
-                                     dlib::get_face_chip_details(shape, cvision::resnet::chip_size, chip_padding),
-                                     chip);
+            auto &chip = chips[i];
             // dlib's rgb_pixel matrix is packed RGB, row after row: OpenCV can read it in place.
             const cv::Mat rgb(static_cast<int>(chip.nr()), static_cast<int>(chip.nc()), CV_8UC3, &chip(0, 0));
             cv::Mat grey;
